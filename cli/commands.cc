@@ -1,0 +1,266 @@
+#include "cli/commands.h"
+
+#include <fcntl.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "cli/event_json.h"
+#include "cli/json_writer.h"
+#include "cli/line_reader.h"
+#include "ledger/constants.h"
+#include "ledger/ledger.h"
+
+namespace ledger::cli {
+namespace {
+
+void WriteOut(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+int CannotRun(const std::string& message) {
+  std::fprintf(stderr, "ledger: %s\n", message.c_str());
+  return kExitCannotRun;
+}
+
+Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing) {
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.create_if_missing = create_if_missing;
+  return Ledger::Open(std::move(options));
+}
+
+void WriteAppendResult(const AppendResult& result, uint64_t line_number, const std::string* file,
+                       std::string* out) {
+  JsonWriter w(out);
+  w.BeginObject();
+  if (file != nullptr) w.Field("file", *file);
+  w.Field("line", line_number);
+  w.Key("event_id");
+  if (result.event_id) {
+    w.String(*result.event_id);
+  } else {
+    w.Null();
+  }
+  switch (result.outcome) {
+    case AppendResult::Outcome::kAppended:
+      w.Field("status", "appended").Field("seq", result.seq);
+      break;
+    case AppendResult::Outcome::kDuplicate:
+      w.Field("status", "duplicate").Field("seq", result.seq);
+      break;
+    case AppendResult::Outcome::kRejected:
+      w.Field("status", "rejected").Key("error").BeginObject();
+      w.Field("code", ErrorCodeName(result.error.code)).Field("message", result.error.message);
+      w.EndObject();
+      break;
+  }
+  w.EndObject();
+  out->push_back('\n');
+}
+
+bool IsBlank(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// Lines gathered for one AppendBatch call, copied so the reader can move on.
+class PendingBatch {
+ public:
+  void Add(std::string_view line, uint64_t line_number) {
+    offsets_.emplace_back(arena_.size(), line.size());
+    arena_.append(line);
+    line_numbers_.push_back(line_number);
+  }
+  bool full() const {
+    return line_numbers_.size() >= kAppendBatchEventsMax ||
+           arena_.size() >= kAppendBatchBytesMax - kLineBytesMax - 1;
+  }
+  bool empty() const { return line_numbers_.empty(); }
+
+  // Appends the batch and prints its results. False when the ledger failed.
+  bool Flush(Ledger& ledger, const std::string* file, bool* any_rejected) {
+    if (empty()) return true;
+    std::vector<std::string_view> lines;
+    lines.reserve(offsets_.size());
+    for (const auto& [offset, size] : offsets_) lines.emplace_back(arena_.data() + offset, size);
+    const Status status = ledger.AppendBatch(lines, &results_);
+    if (!status.ok()) {
+      std::fprintf(stderr, "ledger: append failed at line %llu, nothing from there on was stored: %s\n",
+                   static_cast<unsigned long long>(line_numbers_.front()), status.ToString().c_str());
+      return false;
+    }
+    output_.clear();
+    for (size_t i = 0; i < results_.size(); ++i) {
+      WriteAppendResult(results_[i], line_numbers_[i], file, &output_);
+      *any_rejected = *any_rejected || results_[i].outcome == AppendResult::Outcome::kRejected;
+    }
+    WriteOut(output_);
+    arena_.clear();
+    offsets_.clear();
+    line_numbers_.clear();
+    return true;
+  }
+
+ private:
+  std::string arena_;
+  std::vector<std::pair<size_t, size_t>> offsets_;
+  std::vector<uint64_t> line_numbers_;
+  std::vector<AppendResult> results_;
+  std::string output_;
+};
+
+// Appends every line of one input. False when the command must stop.
+bool AppendInput(Ledger& ledger, int fd, const std::string* file, bool* any_rejected) {
+  LineReader reader(fd);
+  PendingBatch batch;
+  while (true) {
+    // Answer what was read before waiting for more input.
+    if (reader.WouldRead() && !batch.Flush(ledger, file, any_rejected)) return false;
+    std::string_view line;
+    uint64_t line_number = 0;
+    Result<bool> more = reader.Next(&line, &line_number);
+    if (!more.ok()) {
+      CannotRun((file ? *file : std::string("stdin")) + ": " + more.status().message());
+      return false;
+    }
+    if (!*more) break;
+    if (IsBlank(line)) continue;  // keeps its line number, gets no result
+    batch.Add(line, line_number);
+    if (batch.full() && !batch.Flush(ledger, file, any_rejected)) return false;
+  }
+  return batch.Flush(ledger, file, any_rejected);
+}
+
+}  // namespace
+
+int RunInit(const GlobalOptions& global, const std::optional<std::string>& billing_offset) {
+  std::optional<int32_t> offset_s;
+  if (billing_offset) {
+    offset_s = ParseUtcOffset_s(*billing_offset);
+    if (!offset_s) return CannotRun("--billing-offset must be like +08:00, -05:30 or Z");
+  }
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.billing_offset_s = offset_s.value_or(8 * 3600);
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+  const int32_t actual_s = (*ledger)->zone().offset_s();
+  if (offset_s && *offset_s != actual_s) {
+    return CannotRun("the ledger at " + global.db + " bills in " + FormatUtcOffset(actual_s) +
+                     "; a billing zone is fixed when the ledger is created");
+  }
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject().Field("db", global.db).Field("billing_offset", FormatUtcOffset(actual_s));
+  w.Field("head_seq", (*ledger)->head().seq).EndObject();
+  out.push_back('\n');
+  WriteOut(out);
+  return kExitOk;
+}
+
+int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files) {
+  // Open every input before appending anything: an unreadable file stops
+  // the command before it stores a single event.
+  std::vector<int> fds;
+  for (const std::string& file : files) {
+    const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      for (int open_fd : fds) close(open_fd);
+      return CannotRun("cannot read " + file + ": " + std::strerror(errno));
+    }
+    fds.push_back(fd);
+  }
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/true);
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+  bool any_rejected = false;
+  bool ran = true;
+  if (files.empty()) {
+    ran = AppendInput(**ledger, STDIN_FILENO, nullptr, &any_rejected);
+  }
+  for (size_t i = 0; i < files.size() && ran; ++i) {
+    // With several files each result names its file; line numbers count per file.
+    ran = AppendInput(**ledger, fds[i], files.size() > 1 ? &files[i] : nullptr, &any_rejected);
+  }
+  for (int fd : fds) close(fd);
+  if (!ran) return kExitCannotRun;
+  return any_rejected ? kExitRejected : kExitOk;
+}
+
+int RunEvents(const GlobalOptions& global, const EventsOptions& options) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/false);
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+  const BillingZone zone = (*ledger)->zone();
+  std::string out;
+  const auto print = [&](const Envelope& envelope) {
+    JsonWriter w(&out);
+    WriteEventJson(envelope, zone, &w);
+    out.push_back('\n');
+    if (out.size() > (1 << 20)) {
+      WriteOut(out);
+      out.clear();
+    }
+    return true;
+  };
+  const EventStore& store = (*ledger)->store();
+  const Status status =
+      options.account
+          ? store.ScanAccountEvents(*options.account, options.from_seq, options.to_seq, print)
+          : store.ScanEvents(options.from_seq, options.to_seq, print);
+  WriteOut(out);
+  if (!status.ok()) return CannotRun(status.ToString());
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"ledger: an event-sourced billing ledger for Cloud Certificate Manager"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  GlobalOptions global;
+  bool verbose = false;
+  app.add_option("--db", global.db, "the ledger's data folder")->capture_default_str();
+  app.add_flag("-v,--verbose", verbose, "log what the ledger does on stderr");
+
+  std::optional<std::string> billing_offset;
+  CLI::App* init = app.add_subcommand("init", "create a ledger with its billing time zone");
+  init->add_option("--billing-offset", billing_offset,
+                   "UTC offset of the billing zone, fixed forever (default +08:00)");
+
+  std::vector<std::string> files;
+  CLI::App* append = app.add_subcommand(
+      "append", "append JSON Lines events (stdin when no file); one result line per event");
+  append->add_option("files", files, "JSON Lines files");
+
+  EventsOptions events_options;
+  CLI::App* events = app.add_subcommand(
+      "events", "stored events as JSON Lines with seq, recorded_at, prev_hash and hash");
+  events->add_option("--account", events_options.account, "only this account's events");
+  events->add_option("--from-seq", events_options.from_seq, "first sequence number")
+      ->check(CLI::PositiveNumber);
+  events->add_option("--to-seq", events_options.to_seq, "last sequence number")
+      ->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitCannotRun;
+  }
+
+  auto logger = spdlog::stderr_logger_mt("ledger");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbose ? spdlog::level::info : spdlog::level::warn);
+
+  if (*init) return RunInit(global, billing_offset);
+  if (*append) return RunAppend(global, files);
+  if (*events) return RunEvents(global, events_options);
+  return kExitCannotRun;
+}
+
+}  // namespace ledger::cli

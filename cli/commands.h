@@ -1,0 +1,36 @@
+// The `ledger` command line: a thin shell over the libraries. Each Run*
+// function is one subcommand; it prints its results on stdout, its errors on
+// stderr, and returns the process exit status of interface.md (0 fine, 1 some
+// event rejected, 2 could not run).
+
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ledger::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRejected = 1;
+inline constexpr int kExitCannotRun = 2;
+
+struct GlobalOptions {
+  std::string db = "./ledger-data";
+};
+
+int RunInit(const GlobalOptions& global, const std::optional<std::string>& billing_offset);
+int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files);
+
+struct EventsOptions {
+  std::optional<std::string> account;
+  uint64_t from_seq = 1;
+  uint64_t to_seq = UINT64_MAX;
+};
+int RunEvents(const GlobalOptions& global, const EventsOptions& options);
+
+// Parses argv and runs the chosen subcommand.
+int Main(int argc, char** argv);
+
+}  // namespace ledger::cli

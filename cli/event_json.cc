@@ -1,0 +1,139 @@
+#include "cli/event_json.h"
+
+#include <cstdio>
+
+#include "ledger/event_codec.h"
+#include "ledger/money.h"
+
+namespace ledger::cli {
+namespace {
+
+void WritePayload(const Payload& payload, const BillingZone& zone, JsonWriter* w) {
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, PriceSet>) {
+          w->Field("sku", e.sku).Field("currency", e.currency);
+          w->Field("unit_price", FormatPrice_e10(e.unit_price_e10));
+        } else if constexpr (std::is_same_v<T, AccountOpened>) {
+          w->Field("currency", e.currency);
+        } else if constexpr (std::is_same_v<T, SslCertificatePurchased>) {
+          w->Field("order_id", e.order_id).Field("ca", e.ca).Field("cert_type", e.cert_type);
+          w->Field("domain_type", e.domain_type).Field("domains", e.domains).Field("years", e.years);
+        } else if constexpr (std::is_same_v<T, SslCertificateRefunded>) {
+          w->Field("order_id", e.order_id);
+        } else if constexpr (std::is_same_v<T, SslExpansionPurchased>) {
+          w->Field("order_id", e.order_id).Field("quantity", e.quantity);
+        } else if constexpr (std::is_same_v<T, ResourceCreated>) {
+          w->Field("resource_id", e.resource_id);
+          w->Field("resource_type", ResourceTypeName(e.resource_type));
+          if (e.ca_type != CaType::kNone) w->Field("ca_type", CaTypeName(e.ca_type));
+          w->Field("billing_mode", BillingModeName(e.billing_mode));
+          if (e.billing_mode == BillingMode::kYearlyMonthly) {
+            w->Field("period_unit", PeriodUnitName(e.period_unit)).Field("periods", e.periods);
+            w->Field("auto_renew", e.auto_renew);
+          }
+        } else if constexpr (std::is_same_v<T, UsageRecorded>) {
+          w->Field("resource_id", e.resource_id);
+          w->Field("from", zone.Format(e.from_s)).Field("to", zone.Format(e.to_s));
+        } else if constexpr (std::is_same_v<T, SubscriptionRenewed>) {
+          w->Field("resource_id", e.resource_id);
+          w->Field("period_unit", PeriodUnitName(e.period_unit)).Field("periods", e.periods);
+        } else if constexpr (std::is_same_v<T, SubscriptionUnsubscribed> ||
+                             std::is_same_v<T, ResourceDeleted>) {
+          w->Field("resource_id", e.resource_id);
+        } else if constexpr (std::is_same_v<T, BillingModeChangeRequested>) {
+          w->Field("resource_id", e.resource_id).Field("billing_mode", BillingModeName(e.billing_mode));
+        } else if constexpr (std::is_same_v<T, AdjustmentPosted>) {
+          w->Field("amount", FormatAmount_e8(e.amount_e8)).Field("reason", e.reason);
+        } else if constexpr (std::is_same_v<T, InvoiceFinalized>) {
+          w->Field("period", FormatPeriod(e.period));
+        }
+      },
+      payload);
+}
+
+void WriteRating(const Envelope& envelope, const BillingZone& zone, JsonWriter* w) {
+  const Rating& r = envelope.rating;
+  w->Key("rating").BeginObject();
+  switch (envelope.type()) {
+    case EventType::kSslCertificatePurchased:
+    case EventType::kSslExpansionPurchased:
+    case EventType::kResourceCreated:
+    case EventType::kSubscriptionRenewed:
+      if (r.order_end_s == 0 && envelope.type() == EventType::kResourceCreated) break;  // pay-per-use
+      w->Field("amount", FormatAmount_e8(r.amount_e8));
+      w->Field("unit_price", FormatPrice_e10(r.unit_price_e10));
+      if (r.list_amount_e8 != 0) w->Field("list_amount", FormatAmount_e8(r.list_amount_e8));
+      if (r.order_end_s != 0) {
+        w->Field("order_start", zone.Format(r.order_start_s));
+        w->Field("order_end", zone.Format(r.order_end_s));
+      }
+      break;
+    case EventType::kSslCertificateRefunded:
+    case EventType::kAdjustmentPosted:
+      w->Field("amount", FormatAmount_e8(r.amount_e8));
+      break;
+    case EventType::kUsageRecorded:
+      w->Key("hours").BeginArray();
+      for (const HourSlice& slice : r.hours) {
+        w->BeginObject().Field("hour_start", zone.Format(slice.hour_start_s));
+        w->Field("seconds", slice.seconds);
+        w->Field("unit_price", FormatPrice_e10(slice.price_per_hour_e10)).EndObject();
+      }
+      w->EndArray();
+      break;
+    case EventType::kSubscriptionUnsubscribed:
+      w->Field("amount", FormatAmount_e8(r.amount_e8));
+      w->Key("refunds").BeginArray();
+      for (const OrderRefund& refund : r.refunds) {
+        w->BeginObject().Field("order_event_id", refund.order_event_id);
+        w->Field("paid", FormatAmount_e8(refund.paid_e8));
+        w->Field("refund", FormatAmount_e8(-refund.unused_e8));
+        w->Field("fee", FormatAmount_e8(refund.fee_e8)).EndObject();
+      }
+      w->EndArray();
+      break;
+    case EventType::kInvoiceFinalized:
+      w->Field("invoice_number", InvoiceNumberText(r.invoice_number));
+      break;
+    default:
+      break;
+  }
+  w->EndObject();
+}
+
+}  // namespace
+
+std::string InvoiceNumberText(uint64_t invoice_number) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "INV-%06llu", static_cast<unsigned long long>(invoice_number));
+  return buffer;
+}
+
+std::string FormatRecordedAt(int64_t recorded_at_us, const BillingZone& zone) {
+  const int64_t seconds = recorded_at_us / 1'000'000;
+  std::string text = zone.Format(seconds);
+  char fraction[16];
+  std::snprintf(fraction, sizeof fraction, ".%06lld",
+                static_cast<long long>(recorded_at_us % 1'000'000));
+  text.insert(19, fraction);  // after "YYYY-MM-DDTHH:MM:SS"
+  return text;
+}
+
+void WriteEventJson(const Envelope& envelope, const BillingZone& zone, JsonWriter* w) {
+  w->BeginObject();
+  w->Field("seq", envelope.seq);
+  w->Field("recorded_at", FormatRecordedAt(envelope.recorded_at_us, zone));
+  w->Field("prev_hash", HexOf(envelope.prev_hash));
+  w->Field("hash", HexOf(envelope.hash));
+  w->Field("type", EventTypeName(envelope.type()));
+  w->Field("event_id", envelope.event_id);
+  if (!envelope.account.empty()) w->Field("account", envelope.account);
+  w->Field("occurred_at", zone.Format(envelope.occurred_at_s));
+  WritePayload(envelope.payload, zone, w);
+  WriteRating(envelope, zone, w);
+  w->EndObject();
+}
+
+}  // namespace ledger::cli

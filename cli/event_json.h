@@ -1,0 +1,23 @@
+// The JSON form of a stored event, as `ledger events` prints it: the fields
+// the caller sent (times in the billing zone), where the event sits in the
+// chain, and what the ledger rated.
+
+#pragma once
+
+#include <string>
+
+#include "cli/json_writer.h"
+#include "ledger/billing_time.h"
+#include "ledger/event.h"
+
+namespace ledger::cli {
+
+void WriteEventJson(const Envelope& envelope, const BillingZone& zone, JsonWriter* out);
+
+// "2026-04-02T09:00:00.123456+08:00": a recorded time, to the microsecond.
+std::string FormatRecordedAt(int64_t recorded_at_us, const BillingZone& zone);
+
+// "INV-000001".
+std::string InvoiceNumberText(uint64_t invoice_number);
+
+}  // namespace ledger::cli

@@ -1,0 +1,74 @@
+// Every limit of the ledger in one place. Each `*_max` bounds an input or a
+// loop; the static_asserts below tie the ones that depend on each other.
+//
+// Changing a limit that shapes stored data (id lengths, money scales) changes
+// what old logs may contain: only ever raise those, never lower them.
+
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ledger {
+
+// Money scales: a charge is an integer count of 10^-8 currency units, a unit
+// price an integer count of 10^-10 currency units (billing-rules.md section 3).
+inline constexpr int kAmountScaleDigits = 8;
+inline constexpr int kPriceScaleDigits = 10;
+inline constexpr int64_t kAmountScale = 100'000'000;         // 10^8
+inline constexpr int64_t kPriceScale = 10'000'000'000;       // 10^10
+inline constexpr int64_t kPriceToAmountDivisor = kPriceScale / kAmountScale;
+
+// Bounds on money inputs. Products of a price and a quantity, and sums of
+// many lines, are formed in 128 bits (money.h) and checked on the way back to
+// 64, so these bounds only have to keep a single stored value in an int64:
+// 10^9 units at scale 10^10 and 10^10 units at scale 10^8 are both < 2^63.
+inline constexpr int64_t kUnitPriceUnitsMax = 1'000'000'000;
+inline constexpr int64_t kAmountUnitsMax = 10'000'000'000;
+
+// Identifiers (interface.md).
+inline constexpr size_t kEventIdBytesMax = 128;
+inline constexpr size_t kAccountIdBytesMax = 64;
+inline constexpr size_t kResourceIdBytesMax = 64;
+inline constexpr size_t kOrderIdBytesMax = 64;
+inline constexpr size_t kSkuBytesMax = 64;
+inline constexpr size_t kReasonBytesMax = 256;
+
+// Input.
+inline constexpr size_t kLineBytesMax = 64 * 1024;
+inline constexpr size_t kFieldsPerEventMax = 16;
+
+// Quantities.
+inline constexpr int64_t kSslDomainsMultiMin = 2;
+inline constexpr int64_t kSslDomainsMultiMax = 250;
+inline constexpr int64_t kSslYearsMax = 3;
+inline constexpr int64_t kExpansionQuantityMax = 10'000;
+inline constexpr int64_t kOrderMonthsMax = 11;
+inline constexpr int64_t kOrderYearsMax = 3;
+
+// Time. Events are accepted between 2000-01-01T00:00:00Z and
+// 2200-01-01T00:00:00Z: a billing ledger has no business outside that range,
+// and the bound keeps every date computed from an event (an expiry three years
+// on) printable as a four-digit year.
+inline constexpr int64_t kTimeMin_s = 946'684'800;    // 2000-01-01T00:00:00Z
+inline constexpr int64_t kTimeMax_s = 7'258'118'400;  // 2200-01-01T00:00:00Z
+inline constexpr int64_t kHour_s = 3600;
+inline constexpr int64_t kTickDurationMax_s = 31 * 24 * kHour_s;
+inline constexpr int64_t kSslRefundWindow_s = 7 * 24 * kHour_s;  // inclusive
+inline constexpr int64_t kBillingOffsetMax_s = 14 * kHour_s;
+
+// Append batching: one RocksDB WriteBatch and one WAL sync per batch.
+inline constexpr size_t kAppendBatchEventsMax = 4096;
+inline constexpr size_t kAppendBatchBytesMax = 16 * 1024 * 1024;
+
+// The state cache is cleared between batches once it holds this many objects.
+inline constexpr size_t kStateCacheEntriesMax = 1 << 20;
+
+static_assert(kPriceScale % kAmountScale == 0, "a price scale must refine the amount scale");
+static_assert(kSslDomainsMultiMin < kSslDomainsMultiMax);
+static_assert(kTickDurationMax_s % kHour_s == 0);
+static_assert(kAppendBatchBytesMax >= kAppendBatchEventsMax * 256,
+              "a batch must be able to hold its event count of typical events");
+static_assert(kLineBytesMax <= kAppendBatchBytesMax);
+
+}  // namespace ledger

@@ -1,0 +1,207 @@
+#include "ledger/event_codec.h"
+
+#include <openssl/sha.h>
+
+#include <cereal/types/array.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include "ledger/internal/cereal_io.h"
+
+// Cereal serializers of the event types. Each type carries a class version:
+// a field added later is read only when `version` says it was written, so old
+// logs keep loading (FORMAT.md, "Versioning").
+namespace ledger {
+
+template <class Archive>
+void serialize(Archive& ar, Period& p, std::uint32_t /*version*/) {
+  ar(p.year, p.month);
+}
+template <class Archive>
+void serialize(Archive& ar, PriceSet& e, std::uint32_t /*version*/) {
+  ar(e.sku, e.currency, e.unit_price_e10);
+}
+template <class Archive>
+void serialize(Archive& ar, AccountOpened& e, std::uint32_t /*version*/) {
+  ar(e.currency);
+}
+template <class Archive>
+void serialize(Archive& ar, SslCertificatePurchased& e, std::uint32_t /*version*/) {
+  ar(e.order_id, e.ca, e.cert_type, e.domain_type, e.domains, e.years);
+}
+template <class Archive>
+void serialize(Archive& ar, SslCertificateRefunded& e, std::uint32_t /*version*/) {
+  ar(e.order_id);
+}
+template <class Archive>
+void serialize(Archive& ar, SslExpansionPurchased& e, std::uint32_t /*version*/) {
+  ar(e.order_id, e.quantity);
+}
+template <class Archive>
+void serialize(Archive& ar, ResourceCreated& e, std::uint32_t /*version*/) {
+  ar(e.resource_id, e.resource_type, e.ca_type, e.billing_mode, e.period_unit, e.periods,
+     e.auto_renew);
+}
+template <class Archive>
+void serialize(Archive& ar, UsageRecorded& e, std::uint32_t /*version*/) {
+  ar(e.resource_id, e.from_s, e.to_s);
+}
+template <class Archive>
+void serialize(Archive& ar, SubscriptionRenewed& e, std::uint32_t /*version*/) {
+  ar(e.resource_id, e.period_unit, e.periods);
+}
+template <class Archive>
+void serialize(Archive& ar, SubscriptionUnsubscribed& e, std::uint32_t /*version*/) {
+  ar(e.resource_id);
+}
+template <class Archive>
+void serialize(Archive& ar, ResourceDeleted& e, std::uint32_t /*version*/) {
+  ar(e.resource_id);
+}
+template <class Archive>
+void serialize(Archive& ar, BillingModeChangeRequested& e, std::uint32_t /*version*/) {
+  ar(e.resource_id, e.billing_mode);
+}
+template <class Archive>
+void serialize(Archive& ar, AdjustmentPosted& e, std::uint32_t /*version*/) {
+  ar(e.amount_e8, e.reason);
+}
+template <class Archive>
+void serialize(Archive& ar, InvoiceFinalized& e, std::uint32_t /*version*/) {
+  ar(e.period);
+}
+template <class Archive>
+void serialize(Archive& ar, HourSlice& s, std::uint32_t /*version*/) {
+  ar(s.hour_start_s, s.seconds, s.price_per_hour_e10);
+}
+template <class Archive>
+void serialize(Archive& ar, OrderRefund& r, std::uint32_t /*version*/) {
+  ar(r.order_event_id, r.paid_e8, r.unused_e8, r.fee_e8);
+}
+template <class Archive>
+void serialize(Archive& ar, Rating& r, std::uint32_t /*version*/) {
+  ar(r.amount_e8, r.unit_price_e10, r.list_amount_e8, r.order_start_s, r.order_end_s, r.hours,
+     r.refunds, r.invoice_number);
+}
+
+namespace {
+
+// The envelope without its hashes: what the body of a stored value encodes.
+struct EnvelopeBody {
+  Envelope* envelope;
+};
+
+template <class Archive>
+void SavePayload(Archive& ar, const Payload& payload) {
+  std::visit([&ar](const auto& event) { ar(event); }, payload);
+}
+
+// Replaces *payload with a default-constructed alternative of `type`, then
+// reads it. Cereal needs a mutable object of the right alternative.
+template <class Archive>
+void LoadPayload(Archive& ar, EventType type, Payload* payload) {
+  switch (type) {
+    case EventType::kPriceSet: *payload = PriceSet{}; break;
+    case EventType::kAccountOpened: *payload = AccountOpened{}; break;
+    case EventType::kSslCertificatePurchased: *payload = SslCertificatePurchased{}; break;
+    case EventType::kSslCertificateRefunded: *payload = SslCertificateRefunded{}; break;
+    case EventType::kSslExpansionPurchased: *payload = SslExpansionPurchased{}; break;
+    case EventType::kResourceCreated: *payload = ResourceCreated{}; break;
+    case EventType::kUsageRecorded: *payload = UsageRecorded{}; break;
+    case EventType::kSubscriptionRenewed: *payload = SubscriptionRenewed{}; break;
+    case EventType::kSubscriptionUnsubscribed: *payload = SubscriptionUnsubscribed{}; break;
+    case EventType::kResourceDeleted: *payload = ResourceDeleted{}; break;
+    case EventType::kBillingModeChangeRequested: *payload = BillingModeChangeRequested{}; break;
+    case EventType::kAdjustmentPosted: *payload = AdjustmentPosted{}; break;
+    case EventType::kInvoiceFinalized: *payload = InvoiceFinalized{}; break;
+    default:
+      throw cereal::Exception("unknown event type " + std::to_string(static_cast<int>(type)));
+  }
+  std::visit([&ar](auto& event) { ar(event); }, *payload);
+}
+
+template <class Archive>
+void save(Archive& ar, const EnvelopeBody& body, std::uint32_t /*version*/) {
+  const Envelope& e = *body.envelope;
+  ar(e.seq, e.event_id, e.account, static_cast<uint8_t>(e.type()), e.occurred_at_s,
+     e.recorded_at_us, e.content_digest);
+  SavePayload(ar, e.payload);
+  ar(e.rating);
+}
+
+template <class Archive>
+void load(Archive& ar, EnvelopeBody& body, std::uint32_t /*version*/) {
+  Envelope& e = *body.envelope;
+  uint8_t type = 0;
+  ar(e.seq, e.event_id, e.account, type, e.occurred_at_s, e.recorded_at_us, e.content_digest);
+  LoadPayload(ar, static_cast<EventType>(type), &e.payload);
+  ar(e.rating);
+}
+
+}  // namespace
+}  // namespace ledger
+
+CEREAL_CLASS_VERSION(ledger::Period, 1)
+CEREAL_CLASS_VERSION(ledger::PriceSet, 1)
+CEREAL_CLASS_VERSION(ledger::AccountOpened, 1)
+CEREAL_CLASS_VERSION(ledger::SslCertificatePurchased, 1)
+CEREAL_CLASS_VERSION(ledger::SslCertificateRefunded, 1)
+CEREAL_CLASS_VERSION(ledger::SslExpansionPurchased, 1)
+CEREAL_CLASS_VERSION(ledger::ResourceCreated, 1)
+CEREAL_CLASS_VERSION(ledger::UsageRecorded, 1)
+CEREAL_CLASS_VERSION(ledger::SubscriptionRenewed, 1)
+CEREAL_CLASS_VERSION(ledger::SubscriptionUnsubscribed, 1)
+CEREAL_CLASS_VERSION(ledger::ResourceDeleted, 1)
+CEREAL_CLASS_VERSION(ledger::BillingModeChangeRequested, 1)
+CEREAL_CLASS_VERSION(ledger::AdjustmentPosted, 1)
+CEREAL_CLASS_VERSION(ledger::InvoiceFinalized, 1)
+CEREAL_CLASS_VERSION(ledger::HourSlice, 1)
+CEREAL_CLASS_VERSION(ledger::OrderRefund, 1)
+CEREAL_CLASS_VERSION(ledger::Rating, 1)
+CEREAL_CLASS_VERSION(ledger::EnvelopeBody, 1)
+
+namespace ledger {
+
+Sha256 HashBytes(std::string_view bytes) {
+  Sha256 hash;
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), hash.data());
+  return hash;
+}
+
+std::string HexOf(const Sha256& hash) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(64);
+  for (uint8_t byte : hash) {
+    hex.push_back(kDigits[byte >> 4]);
+    hex.push_back(kDigits[byte & 15]);
+  }
+  return hex;
+}
+
+void EncodeEnvelope(const Sha256& prev_hash, Envelope* envelope, std::string* out) {
+  const size_t value_begin = out->size();
+  out->push_back(static_cast<char>(kValueFormatV1));
+  internal::EncodeCereal(EnvelopeBody{envelope}, out);
+  out->append(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size());
+  envelope->prev_hash = prev_hash;
+  envelope->hash = HashBytes(std::string_view(*out).substr(value_begin));
+  out->append(reinterpret_cast<const char*>(envelope->hash.data()), envelope->hash.size());
+}
+
+Status DecodeEnvelope(std::string_view value, Envelope* envelope) {
+  constexpr size_t kHashBytes = sizeof(Sha256);
+  if (value.size() < 1 + 2 * kHashBytes) return Status::Corruption("event value too short");
+  if (static_cast<uint8_t>(value[0]) != kValueFormatV1) {
+    return Status::Corruption("unknown event value format " +
+                              std::to_string(static_cast<uint8_t>(value[0])));
+  }
+  const std::string_view hashed = value.substr(0, value.size() - kHashBytes);
+  std::copy_n(value.end() - kHashBytes, kHashBytes, envelope->hash.begin());
+  if (HashBytes(hashed) != envelope->hash) return Status::Corruption("event hash mismatch");
+  std::copy_n(value.end() - 2 * kHashBytes, kHashBytes, envelope->prev_hash.begin());
+  EnvelopeBody body{envelope};
+  return internal::DecodeCereal(value.substr(1, value.size() - 1 - 2 * kHashBytes), &body);
+}
+
+}  // namespace ledger

@@ -1,0 +1,33 @@
+// Encoding of stored events (ledger/FORMAT.md, "log"). A stored value is
+//
+//   u8 value_format | body | prev_hash[32] | hash[32]
+//
+// where body is the Cereal portable-binary encoding of the envelope's other
+// fields, and hash = SHA-256 of every byte before it (format byte, body and
+// prev_hash). Thread-safe: stateless functions.
+
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ledger/event.h"
+#include "ledger/status.h"
+
+namespace ledger {
+
+inline constexpr uint8_t kValueFormatV1 = 1;
+
+// Encodes `envelope` (ignoring its hash fields), chains it to `prev_hash`,
+// sets envelope->prev_hash and envelope->hash, and appends the value to *out.
+void EncodeEnvelope(const Sha256& prev_hash, Envelope* envelope, std::string* out);
+
+// Decodes a stored value. Checks the value's own hash (a flipped bit anywhere
+// is Corruption); the chain to the previous event is the caller's to check.
+Status DecodeEnvelope(std::string_view value, Envelope* envelope);
+
+// The SHA-256 of `bytes`.
+Sha256 HashBytes(std::string_view bytes);
+std::string HexOf(const Sha256& hash);
+
+}  // namespace ledger

@@ -1,0 +1,278 @@
+#include "ledger/event_store.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "ledger/event_codec.h"
+#include "ledger/internal/keys.h"
+
+namespace ledger {
+namespace {
+
+using internal::AppendU32BE;
+using internal::AppendU64BE;
+using internal::ReadU64BE;
+
+constexpr uint32_t kFormatVersion = 1;
+
+constexpr const char* kLogCf = "log";
+constexpr const char* kAccountIndexCf = "account_index";
+constexpr const char* kIdempotencyCf = "idempotency";
+constexpr const char* kStateCf = "state";
+constexpr const char* kIntervalsCf = "usage_intervals";
+
+Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return Status::Ok();
+  const std::string message = std::string(what) + ": " + status.ToString();
+  if (status.IsCorruption()) return Status::Corruption(message);
+  return Status::IoError(message);
+}
+
+rocksdb::ColumnFamilyOptions TableOptions(size_t block_cache_bytes) {
+  rocksdb::BlockBasedTableOptions table;
+  // Point lookups (event ids, accounts, resources) mostly miss on a growing
+  // ledger: a Bloom filter answers those without reading a block.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
+  rocksdb::ColumnFamilyOptions options;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+std::string EncodeHead(const Head& head) {
+  std::string value;
+  AppendU64BE(head.seq, &value);
+  value.append(reinterpret_cast<const char*>(head.hash.data()), head.hash.size());
+  AppendU64BE(static_cast<uint64_t>(head.recorded_at_us), &value);
+  AppendU64BE(head.invoices_finalized, &value);
+  return value;
+}
+
+Status DecodeHead(std::string_view value, Head* head) {
+  if (value.size() != 8 + 32 + 8 + 8) return Status::Corruption("meta head has a bad size");
+  head->seq = ReadU64BE(value);
+  std::copy_n(value.begin() + 8, 32, head->hash.begin());
+  head->recorded_at_us = static_cast<int64_t>(ReadU64BE(value.substr(40)));
+  head->invoices_finalized = ReadU64BE(value.substr(48));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
+  const bool fresh = !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT");
+  if (fresh && !options.create_if_missing) {
+    return Status::NotFound("no ledger at " + options.path);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) return Status::IoError("cannot create " + options.path + ": " + ec.message());
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 2;
+  db_options.IncreaseParallelism(2);
+
+  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kLogCf, kAccountIndexCf,
+                                    kIdempotencyCf, kStateCf, kIntervalsCf};
+  names.insert(names.end(), options.extra_column_families.begin(),
+               options.extra_column_families.end());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, TableOptions(name == kIdempotencyCf ? 64 << 20 : 16 << 20));
+  }
+
+  std::unique_ptr<EventStore> store(new EventStore());
+  rocksdb::DB* raw_db = nullptr;
+  LEDGER_RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw_db),
+      "open " + options.path));
+  store->db_.reset(raw_db);
+  store->meta_cf_ = store->handles_[0];
+  store->log_cf_ = store->handles_[1];
+  store->account_index_cf_ = store->handles_[2];
+  store->idempotency_cf_ = store->handles_[3];
+  store->state_cf_ = store->handles_[4];
+  store->intervals_cf_ = store->handles_[5];
+  store->write_options_.sync = options.sync;
+  LEDGER_RETURN_IF_ERROR(store->LoadMeta(options, fresh));
+  return store;
+}
+
+EventStore::~EventStore() {
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    IgnoreError(FromRocks(db_->DestroyColumnFamilyHandle(handle), "close"));
+  }
+}
+
+Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaFormatVersion, &value);
+  if (s.IsNotFound()) {
+    if (!fresh) return Status::Corruption("ledger at " + options.path + " has no format version");
+    // A new ledger: its format and billing zone, written once and synced.
+    rocksdb::WriteBatch init;
+    std::string version;
+    AppendU32BE(kFormatVersion, &version);
+    std::string offset;
+    AppendU32BE(static_cast<uint32_t>(options.billing_offset_s), &offset);
+    LEDGER_RETURN_IF_ERROR(FromRocks(init.Put(meta_cf_, internal::kMetaFormatVersion, version), "init"));
+    LEDGER_RETURN_IF_ERROR(FromRocks(init.Put(meta_cf_, internal::kMetaBillingOffset, offset), "init"));
+    LEDGER_RETURN_IF_ERROR(FromRocks(init.Put(meta_cf_, internal::kMetaHead, EncodeHead(Head{})), "init"));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    LEDGER_RETURN_IF_ERROR(FromRocks(db_->Write(synced, &init), "init"));
+    spdlog::info("created ledger at {} with billing offset {}s", options.path, options.billing_offset_s);
+    value = version;
+  } else {
+    LEDGER_RETURN_IF_ERROR(FromRocks(s, "read format version"));
+  }
+  if (value.size() != 4 || static_cast<uint8_t>(value[3]) != kFormatVersion || value[0] || value[1] || value[2]) {
+    return Status::Corruption("unsupported ledger format version");
+  }
+  LEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaBillingOffset, &value),
+                "read billing offset"));
+  if (value.size() != 4) return Status::Corruption("meta billing offset has a bad size");
+  uint32_t offset = 0;
+  for (char c : value) offset = (offset << 8) | static_cast<uint8_t>(c);
+  billing_offset_s_ = static_cast<int32_t>(offset);
+  LEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaHead, &value), "read head"));
+  LEDGER_RETURN_IF_ERROR(DecodeHead(value, &head_));
+  pending_head_ = head_;
+  return Status::Ok();
+}
+
+rocksdb::ColumnFamilyHandle* EventStore::column_family(std::string_view name) const {
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (handle->GetName() == name) return handle;
+  }
+  return nullptr;
+}
+
+Status EventStore::GetForUpdate(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
+                                std::string* value, bool* found) {
+  const rocksdb::Status s =
+      batch_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), cf, key, value);
+  *found = s.ok();
+  if (s.IsNotFound()) return Status::Ok();
+  return FromRocks(s, "read");
+}
+
+std::unique_ptr<rocksdb::Iterator> EventStore::NewBatchIterator(rocksdb::ColumnFamilyHandle* cf) {
+  return std::unique_ptr<rocksdb::Iterator>(
+      batch_.NewIteratorWithBase(cf, db_->NewIterator(rocksdb::ReadOptions(), cf)));
+}
+
+Status EventStore::StageEvent(Envelope* envelope) {
+  LEDGER_CHECK(envelope->seq == pending_head_.seq + 1);
+  value_buffer_.clear();
+  EncodeEnvelope(pending_head_.hash, envelope, &value_buffer_);
+  LEDGER_RETURN_IF_ERROR(
+      FromRocks(batch_.Put(log_cf_, internal::LogKey(envelope->seq), value_buffer_), "stage"));
+  LEDGER_RETURN_IF_ERROR(FromRocks(
+      batch_.Put(account_index_cf_, internal::AccountIndexKey(envelope->account, envelope->seq),
+                 rocksdb::Slice()),
+      "stage"));
+  std::string idempotency;
+  AppendU64BE(envelope->seq, &idempotency);
+  idempotency.append(reinterpret_cast<const char*>(envelope->content_digest.data()), 32);
+  LEDGER_RETURN_IF_ERROR(FromRocks(
+      batch_.Put(idempotency_cf_, internal::IdempotencyKey(envelope->event_id), idempotency),
+      "stage"));
+  pending_head_.seq = envelope->seq;
+  pending_head_.hash = envelope->hash;
+  pending_head_.recorded_at_us = envelope->recorded_at_us;
+  return Status::Ok();
+}
+
+Status EventStore::Commit() {
+  if (batch_.GetWriteBatch()->Count() == 0) return Status::Ok();
+  Status status = FromRocks(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)),
+                            "stage head");
+  if (status.ok()) status = FromRocks(db_->Write(write_options_, batch_.GetWriteBatch()), "commit");
+  if (!status.ok()) {
+    Abort();
+    return status;
+  }
+  head_ = pending_head_;
+  batch_.Clear();
+  return Status::Ok();
+}
+
+void EventStore::Abort() {
+  batch_.Clear();
+  pending_head_ = head_;
+}
+
+Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view event_id) {
+  std::string value;
+  bool found = false;
+  LEDGER_RETURN_IF_ERROR(
+      GetForUpdate(idempotency_cf_, internal::IdempotencyKey(event_id), &value, &found));
+  if (!found) return std::optional<IdempotencyEntry>();
+  if (value.size() != internal::kIdempotencyValueBytes) {
+    return Status::Corruption("idempotency entry of " + std::string(event_id) + " has a bad size");
+  }
+  IdempotencyEntry entry;
+  entry.seq = ReadU64BE(value);
+  std::copy_n(value.begin() + 8, 32, entry.content_digest.begin());
+  return std::optional<IdempotencyEntry>(entry);
+}
+
+Status EventStore::ReadEvent(uint64_t seq, Envelope* envelope) const {
+  std::string value;
+  LEDGER_RETURN_IF_ERROR(FromRocks(
+      db_->Get(rocksdb::ReadOptions(), log_cf_, internal::LogKey(seq), &value),
+      "read event " + std::to_string(seq)));
+  LEDGER_RETURN_IF_ERROR(DecodeEnvelope(value, envelope));
+  if (envelope->seq != seq) {
+    return Status::Corruption("event under key " + std::to_string(seq) + " says seq " +
+                              std::to_string(envelope->seq));
+  }
+  return Status::Ok();
+}
+
+Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
+                              const std::function<bool(const Envelope&)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  Envelope envelope;
+  for (it->Seek(internal::LogKey(from_seq)); it->Valid(); it->Next()) {
+    const uint64_t seq = ReadU64BE(it->key().ToStringView());
+    if (seq > to_seq) break;
+    Status status = DecodeEnvelope(it->value().ToStringView(), &envelope);
+    if (!status.ok()) return Status::Corruption("event " + std::to_string(seq) + ": " + status.message());
+    if (envelope.seq != seq) {
+      return Status::Corruption("event under key " + std::to_string(seq) + " says seq " +
+                                std::to_string(envelope.seq));
+    }
+    if (!visit(envelope)) return Status::Ok();
+  }
+  return FromRocks(it->status(), "scan log");
+}
+
+Status EventStore::ScanAccountEvents(std::string_view account, uint64_t from_seq, uint64_t to_seq,
+                                     const std::function<bool(const Envelope&)>& visit) const {
+  const std::string prefix = internal::AccountIndexPrefix(account);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), account_index_cf_));
+  Envelope envelope;
+  for (it->Seek(internal::AccountIndexKey(account, from_seq)); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
+    const uint64_t seq = ReadU64BE(key.substr(prefix.size()));
+    if (seq > to_seq) break;
+    LEDGER_RETURN_IF_ERROR(ReadEvent(seq, &envelope));
+    if (!visit(envelope)) return Status::Ok();
+  }
+  return FromRocks(it->status(), "scan account index");
+}
+
+}  // namespace ledger

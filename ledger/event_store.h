@@ -1,0 +1,126 @@
+// EventStore: the RocksDB database that holds the event log, its indexes and
+// the rules' state, one column family each (ledger/FORMAT.md). It owns the
+// database handle and the pending write batch of the append in progress.
+//
+// An EventStore is used by one writer at a time: Ledger serializes appends
+// under its mutex. Reads of committed data (the Read* methods) are safe from
+// any thread. The EventStore must outlive every StateStore built on it.
+
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/event.h"
+#include "ledger/status.h"
+
+namespace ledger {
+
+struct StoreOptions {
+  std::string path;
+  // Create the ledger when `path` holds none, with this billing offset.
+  bool create_if_missing = true;
+  int32_t billing_offset_s = 8 * 3600;
+  // Sync the WAL before Commit returns. Off only in tests that measure.
+  bool sync = true;
+  // Extra column families the caller's projections keep in the same database.
+  std::vector<std::string> extra_column_families;
+};
+
+// The last stored event: where the next one chains on.
+struct Head {
+  uint64_t seq = 0;
+  Sha256 hash{};
+  int64_t recorded_at_us = 0;
+  uint64_t invoices_finalized = 0;  // the last invoice number given
+};
+
+struct IdempotencyEntry {
+  uint64_t seq = 0;
+  Sha256 content_digest{};
+};
+
+class EventStore {
+ public:
+  // Opens the ledger at options.path, creating it if allowed. Fails with
+  // NotFound when it does not exist and may not be created, and with
+  // InvalidArgument when an existing ledger has another billing offset than a
+  // creating caller asked for explicitly (see Ledger::Init).
+  static Result<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
+  ~EventStore();
+
+  int32_t billing_offset_s() const { return billing_offset_s_; }
+  // The committed head.
+  const Head& head() const { return head_; }
+
+  // The pending batch of the append in progress. Reads through it see the
+  // batch's own writes on top of the committed database.
+  rocksdb::WriteBatchWithIndex& batch() { return batch_; }
+  Status GetForUpdate(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string* value,
+                      bool* found);
+  std::unique_ptr<rocksdb::Iterator> NewBatchIterator(rocksdb::ColumnFamilyHandle* cf);
+
+  // Adds an event to the pending batch: the log entry, the account index and
+  // the idempotency entry. `envelope->seq` must be pending_head().seq + 1;
+  // fills in the hashes.
+  Status StageEvent(Envelope* envelope);
+  const Head& pending_head() const { return pending_head_; }
+  void set_pending_invoices_finalized(uint64_t count) { pending_head_.invoices_finalized = count; }
+
+  // Writes the pending batch atomically, with the WAL synced, then makes it
+  // the committed state. On failure nothing of the batch is visible and the
+  // pending state is reset to the committed one.
+  Status Commit();
+  // Drops the pending batch.
+  void Abort();
+
+  Result<std::optional<IdempotencyEntry>> FindEventId(std::string_view event_id);
+
+  // Committed reads.
+  Status ReadEvent(uint64_t seq, Envelope* envelope) const;
+  // Calls `visit` for each stored event with from_seq <= seq <= to_seq, in
+  // order; stops early when it returns false.
+  Status ScanEvents(uint64_t from_seq, uint64_t to_seq,
+                    const std::function<bool(const Envelope&)>& visit) const;
+  // The same for one account's events (the empty account: price events).
+  Status ScanAccountEvents(std::string_view account, uint64_t from_seq, uint64_t to_seq,
+                           const std::function<bool(const Envelope&)>& visit) const;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* log_cf() const { return log_cf_; }
+  rocksdb::ColumnFamilyHandle* account_index_cf() const { return account_index_cf_; }
+  rocksdb::ColumnFamilyHandle* idempotency_cf() const { return idempotency_cf_; }
+  rocksdb::ColumnFamilyHandle* state_cf() const { return state_cf_; }
+  rocksdb::ColumnFamilyHandle* intervals_cf() const { return intervals_cf_; }
+  rocksdb::ColumnFamilyHandle* meta_cf() const { return meta_cf_; }
+  // A caller's extra column family, by name; nullptr when not opened.
+  rocksdb::ColumnFamilyHandle* column_family(std::string_view name) const;
+
+ private:
+  EventStore() = default;
+  Status LoadMeta(const StoreOptions& options, bool fresh);
+  void StageHead();
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* account_index_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* intervals_cf_ = nullptr;
+  rocksdb::WriteOptions write_options_;
+  rocksdb::WriteBatchWithIndex batch_;
+  int32_t billing_offset_s_ = 0;
+  Head head_;
+  Head pending_head_;
+  std::string value_buffer_;  // reused per staged event
+};
+
+}  // namespace ledger

@@ -1,0 +1,129 @@
+// Key encoders of every column family (ledger/FORMAT.md). Integers are
+// big-endian so that RocksDB's bytewise order is numeric order; strings are
+// prefixed with their length in one byte (every id is at most 128 bytes), so
+// no id is a prefix of another's key.
+//
+// Stateless functions; thread-safe.
+
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ledger/status.h"
+
+namespace ledger::internal {
+
+inline void AppendU64BE(uint64_t value, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+}
+
+inline void AppendU32BE(uint32_t value, std::string* out) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+}
+
+inline uint64_t ReadU64BE(std::string_view bytes) {
+  LEDGER_CHECK(bytes.size() >= 8);
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+inline void AppendShortString(std::string_view text, std::string* out) {
+  LEDGER_CHECK(text.size() <= 255);
+  out->push_back(static_cast<char>(text.size()));
+  out->append(text);
+}
+
+// log: seq u64 BE (8 bytes).
+inline std::string LogKey(uint64_t seq) {
+  std::string key;
+  AppendU64BE(seq, &key);
+  return key;
+}
+
+// account_index: u8 len | account | seq u64 BE. The empty account (len 0)
+// indexes the ledger-wide events (price_set).
+inline std::string AccountIndexPrefix(std::string_view account) {
+  std::string key;
+  AppendShortString(account, &key);
+  return key;
+}
+inline std::string AccountIndexKey(std::string_view account, uint64_t seq) {
+  std::string key = AccountIndexPrefix(account);
+  AppendU64BE(seq, &key);
+  return key;
+}
+
+// idempotency: the event id's bytes.
+inline std::string IdempotencyKey(std::string_view event_id) { return std::string(event_id); }
+// idempotency value: seq u64 BE | content digest [32].
+inline constexpr size_t kIdempotencyValueBytes = 8 + 32;
+
+// state: tag u8 | fields. Tags are frozen (FORMAT.md).
+enum StateTag : char {
+  kTagAccount = 'a',    // 'a' | account
+  kTagResource = 'r',   // 'r' | u8 len | account | resource_id
+  kTagOrder = 'o',      // 'o' | u8 len | account | order_id
+  kTagPeriod = 'f',     // 'f' | u8 len | account | period index u32 BE
+  kTagPrice = 'p',      // 'p' | u8 len | sku | u8 len | currency | effective_at u64 BE | seq u64 BE
+  kTagMaxRated = 'm',   // 'm' | u8 len | sku | u8 len | currency
+};
+
+inline std::string AccountKey(std::string_view account) {
+  std::string key(1, kTagAccount);
+  key.append(account);
+  return key;
+}
+
+inline std::string ScopedKey(StateTag tag, std::string_view account, std::string_view id) {
+  std::string key(1, tag);
+  AppendShortString(account, &key);
+  key.append(id);
+  return key;
+}
+
+inline std::string PeriodKey(std::string_view account, uint32_t period_index) {
+  std::string key(1, kTagPeriod);
+  AppendShortString(account, &key);
+  AppendU32BE(period_index, &key);
+  return key;
+}
+
+inline std::string PriceSeriesPrefix(StateTag tag, std::string_view sku, std::string_view currency) {
+  std::string key(1, tag);
+  AppendShortString(sku, &key);
+  AppendShortString(currency, &key);
+  return key;
+}
+
+inline std::string PriceKey(std::string_view sku, std::string_view currency,
+                            int64_t effective_at_s, uint64_t seq) {
+  std::string key = PriceSeriesPrefix(kTagPrice, sku, currency);
+  AppendU64BE(static_cast<uint64_t>(effective_at_s), &key);
+  AppendU64BE(seq, &key);
+  return key;
+}
+
+// usage_intervals: u8 len | account | u8 len | resource_id | from_s u64 BE.
+// Value: to_s u64 BE. Accepted ticks of one resource, merged where they touch.
+inline std::string IntervalPrefix(std::string_view account, std::string_view resource_id) {
+  std::string key;
+  AppendShortString(account, &key);
+  AppendShortString(resource_id, &key);
+  return key;
+}
+inline std::string IntervalKey(std::string_view prefix, int64_t from_s) {
+  std::string key(prefix);
+  AppendU64BE(static_cast<uint64_t>(from_s), &key);
+  return key;
+}
+
+// meta (the default column family): fixed ASCII keys.
+inline constexpr std::string_view kMetaFormatVersion = "format_version";  // u32 BE
+inline constexpr std::string_view kMetaBillingOffset = "billing_offset_s";  // i32 as u32 BE
+// seq u64 BE | hash [32] | recorded_at_us u64 BE | invoices u64 BE
+inline constexpr std::string_view kMetaHead = "head";
+
+}  // namespace ledger::internal

@@ -1,0 +1,106 @@
+// StateStore: typed access to the rules' state (internal/state.h) in the
+// `state` and `usage_intervals` column families, through the EventStore's
+// pending batch, with a write-through cache of hot records.
+//
+// Every write goes to the pending batch and to the cache at once, so a read
+// during a batch sees the batch's own writes; the cache is dropped whenever a
+// batch is aborted, so it never holds what was not committed. The price
+// catalog is small (skus x currencies x changes) and lives wholly in memory,
+// loaded at open. Single-threaded, like the EventStore it uses.
+
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ledger/event_store.h"
+#include "ledger/internal/state.h"
+#include "ledger/status.h"
+
+namespace ledger::internal {
+
+struct Interval {
+  int64_t from_s = 0;
+  int64_t to_s = 0;
+};
+
+class StateStore {
+ public:
+  explicit StateStore(EventStore* store) : store_(store) {}
+
+  // Loads the price catalog. Call once after open.
+  Status Load();
+
+  // Point reads; nullptr when absent. Pointers stay valid until the next
+  // write of the same kind or the next batch boundary.
+  Result<const AccountState*> FindAccount(std::string_view account);
+  Result<const ResourceState*> FindResource(std::string_view account, std::string_view resource_id);
+  Result<const OrderState*> FindOrder(std::string_view account, std::string_view order_id);
+  Result<const PeriodState*> FindPeriod(std::string_view account, Period period);
+
+  void PutAccount(std::string_view account, AccountState state);
+  void PutResource(std::string_view account, std::string_view resource_id, ResourceState state);
+  void PutOrder(std::string_view account, std::string_view order_id, OrderState state);
+  void PutPeriod(std::string_view account, Period period, PeriodState state);
+
+  // Prices. The price in effect at `time_s` is the latest one whose
+  // effective time is <= time_s; of two at the same instant, the later in the
+  // log.
+  std::optional<int64_t> PriceAt(std::string_view sku, std::string_view currency,
+                                 int64_t time_s) const;
+  // The latest charge time rated from this sku and currency, if any.
+  std::optional<int64_t> MaxRated(std::string_view sku, std::string_view currency) const;
+  void PutPrice(std::string_view sku, std::string_view currency, int64_t effective_at_s,
+                uint64_t seq, int64_t price_e10);
+  void RaiseMaxRated(std::string_view sku, std::string_view currency, int64_t charge_time_s);
+
+  // Usage intervals of one resource. FindOverlap returns an accepted interval
+  // that overlaps [from, to), if any; AddInterval records [from, to), merged
+  // with the intervals it touches. AddInterval requires no overlap.
+  Result<std::optional<Interval>> FindOverlap(std::string_view account,
+                                              std::string_view resource_id, int64_t from_s,
+                                              int64_t to_s);
+  Status AddInterval(std::string_view account, std::string_view resource_id, int64_t from_s,
+                     int64_t to_s);
+
+  // Batch boundaries: after a commit the cache may be trimmed; after an
+  // abort it is dropped with everything the batch staged.
+  void OnCommit();
+  Status OnAbort();
+
+ private:
+  using PriceSeries = std::vector<std::pair<int64_t, int64_t>>;  // (effective_at_s, price_e10)
+  struct ResourceEntry {
+    ResourceState state;
+    // The accepted interval with the greatest start, when known: a tick that
+    // starts at or after its end overlaps nothing, the common case.
+    bool last_known = false;
+    std::optional<Interval> last;
+  };
+
+  template <typename T>
+  Result<const T*> FindCached(std::unordered_map<std::string, T>* cache, const std::string& key);
+  template <typename T>
+  void PutCached(std::unordered_map<std::string, T>* cache, std::string key, T state);
+  Result<ResourceEntry*> FindResourceEntry(std::string_view account, std::string_view resource_id);
+  Status LoadLastInterval(const std::string& prefix, ResourceEntry* entry);
+  void PutInterval(const std::string& prefix, Interval interval);
+  void DeleteInterval(const std::string& prefix, int64_t from_s);
+
+  EventStore* store_;
+  std::unordered_map<std::string, AccountState> accounts_;
+  std::unordered_map<std::string, ResourceEntry> resources_;
+  std::unordered_map<std::string, OrderState> orders_;
+  std::unordered_map<std::string, PeriodState> periods_;
+  // Keyed by PriceSeriesPrefix(sku, currency).
+  std::map<std::string, PriceSeries, std::less<>> prices_;
+  std::map<std::string, int64_t, std::less<>> max_rated_;
+  // Price writes of the pending batch, to undo on abort.
+  bool prices_dirty_ = false;
+};
+
+}  // namespace ledger::internal

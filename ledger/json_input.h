@@ -1,0 +1,53 @@
+// JSON Lines input: one line into its top-level fields and the digest of its
+// JSON value, the idempotency identity of interface.md ("identical means the
+// same JSON value: key order and white space do not matter, strings and
+// numbers compare by their text").
+//
+// A JsonLineParser reuses its buffers across lines; one per thread.
+
+#pragma once
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/event.h"
+#include "ledger/rule_error.h"
+
+namespace ledger {
+
+enum class JsonKind : uint8_t { kString, kNumber, kTrue, kFalse, kNull, kObject, kArray };
+
+// One top-level field. `text` is the unescaped text of a string, the token of
+// a number, or a canonical rendering of a nested object or array.
+struct JsonField {
+  std::string key;
+  JsonKind kind = JsonKind::kNull;
+  std::string text;
+};
+
+struct ParsedLine {
+  std::vector<JsonField> fields;  // in input order
+  Sha256 content_digest{};
+
+  const JsonField* Find(std::string_view key) const;
+};
+
+// How many bytes of readable memory a line must have after its end.
+inline constexpr size_t kJsonPaddingBytes = simdjson::SIMDJSON_PADDING;
+
+class JsonLineParser {
+ public:
+  // Parses `line`, which must be followed in memory by kJsonPaddingBytes
+  // readable bytes. On success fills *out; otherwise returns invalid_json.
+  std::optional<RuleError> Parse(std::string_view line, ParsedLine* out);
+
+ private:
+  simdjson::ondemand::parser parser_;
+  std::string canonical_;  // reused buffer for the digest input
+};
+
+}  // namespace ledger

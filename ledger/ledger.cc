@@ -1,0 +1,133 @@
+#include "ledger/ledger.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "ledger/constants.h"
+#include "ledger/internal/state_store.h"
+
+namespace ledger {
+namespace {
+
+int64_t SystemClock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Reject(RuleError error, std::optional<std::string> event_id, AppendResult* result) {
+  result->outcome = AppendResult::Outcome::kRejected;
+  result->event_id = std::move(event_id);
+  result->seq = 0;
+  result->error = std::move(error);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
+  std::unique_ptr<Ledger> ledger(new Ledger());
+  if (!options.clock_us) options.clock_us = SystemClock_us;
+  Result<std::unique_ptr<EventStore>> store = EventStore::Open(options.store);
+  if (!store.ok()) return store.status();
+  ledger->store_ = std::move(*store);
+  ledger->state_ = std::make_unique<internal::StateStore>(ledger->store_.get());
+  LEDGER_RETURN_IF_ERROR(ledger->state_->Load());
+  ledger->rules_ = std::make_unique<RuleEngine>(ledger->state_.get(), ledger->zone());
+  ledger->options_ = std::move(options);
+  return ledger;
+}
+
+Ledger::~Ledger() = default;
+
+Head Ledger::head() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return store_->head();
+}
+
+Status Ledger::AppendBatch(std::span<const std::string_view> lines,
+                           std::vector<AppendResult>* results) {
+  LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
+  std::lock_guard<std::mutex> lock(mu_);
+  results->resize(lines.size());
+  // One recorded time per batch, never earlier than the previous batch's.
+  const int64_t recorded_at_us = std::max(options_.clock_us(), store_->head().recorded_at_us);
+  Status status;
+  for (size_t i = 0; i < lines.size() && status.ok(); ++i) {
+    status = AppendLine(lines[i], recorded_at_us, &(*results)[i]);
+  }
+  if (status.ok()) status = store_->Commit();
+  if (!status.ok()) {
+    store_->Abort();
+    const Status reset = state_->OnAbort();
+    spdlog::error("append batch failed, nothing of it was stored: {}", status.ToString());
+    return reset.ok() ? status : reset;
+  }
+  state_->OnCommit();
+  return Status::Ok();
+}
+
+Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result) {
+  // simdjson reads a little past the end of its input: parse from a copy
+  // with the padding it needs.
+  padded_line_.assign(line);
+  padded_line_.append(kJsonPaddingBytes, '\0');
+  if (std::optional<RuleError> error = parser_.Parse(
+          std::string_view(padded_line_.data(), line.size()), &parsed_)) {
+    Reject(std::move(*error), std::nullopt, result);
+    return Status::Ok();
+  }
+  if (std::optional<RuleError> error = DecodeEventId(parsed_, &incoming_.event_id)) {
+    Reject(std::move(*error), std::nullopt, result);
+    return Status::Ok();
+  }
+  result->event_id = incoming_.event_id;
+
+  // Idempotency first: an identical re-send is a duplicate even where
+  // appending it anew would break a rule.
+  Result<std::optional<IdempotencyEntry>> known = store_->FindEventId(incoming_.event_id);
+  if (!known.ok()) return known.status();
+  if (*known) {
+    if ((*known)->content_digest != parsed_.content_digest) {
+      Reject({ErrorCode::kEventIdConflict,
+              "event " + incoming_.event_id + " was stored as seq " +
+                  std::to_string((*known)->seq) + " with different content"},
+             result->event_id, result);
+      return Status::Ok();
+    }
+    result->outcome = AppendResult::Outcome::kDuplicate;
+    result->seq = (*known)->seq;
+    return Status::Ok();
+  }
+
+  if (std::optional<RuleError> error = DecodeEvent(parsed_, &incoming_)) {
+    Reject(std::move(*error), result->event_id, result);
+    return Status::Ok();
+  }
+  Envelope envelope;
+  Result<std::optional<RuleError>> verdict =
+      rules_->Check(incoming_, store_->pending_head().invoices_finalized, &envelope.rating);
+  if (!verdict.ok()) return verdict.status();
+  if (*verdict) {
+    Reject(std::move(**verdict), result->event_id, result);
+    return Status::Ok();
+  }
+
+  envelope.seq = store_->pending_head().seq + 1;
+  envelope.event_id = incoming_.event_id;
+  envelope.account = incoming_.account;
+  envelope.occurred_at_s = incoming_.occurred_at_s;
+  envelope.recorded_at_us = recorded_at_us;
+  envelope.content_digest = parsed_.content_digest;
+  envelope.payload = std::move(incoming_.payload);
+  LEDGER_RETURN_IF_ERROR(store_->StageEvent(&envelope));
+  LEDGER_RETURN_IF_ERROR(rules_->Apply(envelope));
+  if (envelope.rating.invoice_number != 0) {
+    store_->set_pending_invoices_finalized(envelope.rating.invoice_number);
+  }
+  result->outcome = AppendResult::Outcome::kAppended;
+  result->seq = envelope.seq;
+  return Status::Ok();
+}
+
+}  // namespace ledger

@@ -1,0 +1,78 @@
+// Ledger: the append path. Takes JSON Lines events, judges each against the
+// billing rules, rates the accepted ones and stores them in one RocksDB
+// WriteBatch per call, synced before any result says `appended`.
+//
+// Thread-safe: appends are serialized by an internal mutex, and one writer
+// assigns gapless sequence numbers. Reads go to store().
+
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/billing_time.h"
+#include "ledger/event_decoder.h"
+#include "ledger/event_store.h"
+#include "ledger/json_input.h"
+#include "ledger/rule_error.h"
+#include "ledger/rules.h"
+#include "ledger/status.h"
+
+namespace ledger {
+
+namespace internal {
+class StateStore;
+}
+
+struct AppendResult {
+  enum class Outcome { kAppended, kDuplicate, kRejected };
+  Outcome outcome = Outcome::kRejected;
+  std::optional<std::string> event_id;  // nullopt when the line has no valid id
+  uint64_t seq = 0;                     // appended and duplicate
+  RuleError error{ErrorCode::kInvalidJson, ""};  // rejected
+};
+
+struct LedgerOptions {
+  StoreOptions store;
+  // The wall clock for recorded times, in Unix microseconds; tests pin it.
+  std::function<int64_t()> clock_us;
+};
+
+class Ledger {
+ public:
+  static Result<std::unique_ptr<Ledger>> Open(LedgerOptions options);
+  ~Ledger();
+
+  // Appends `lines` (JSON objects, no line breaks) as one batch: one
+  // WriteBatch, one synced write. Fills one result per line, in order. A
+  // non-ok Status means the batch was not stored (nothing of it is visible)
+  // and `results` must be ignored; the Ledger stays usable.
+  Status AppendBatch(std::span<const std::string_view> lines, std::vector<AppendResult>* results);
+
+  BillingZone zone() const { return BillingZone(store_->billing_offset_s()); }
+  Head head() const;
+  EventStore& store() { return *store_; }
+
+ private:
+  Ledger() = default;
+  // Judges one line; stages it when accepted. Status errors abort the batch.
+  Status AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result);
+
+  mutable std::mutex mu_;
+  LedgerOptions options_;
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<internal::StateStore> state_;
+  std::unique_ptr<RuleEngine> rules_;
+  JsonLineParser parser_;
+  ParsedLine parsed_;
+  IncomingEvent incoming_;
+  std::string padded_line_;
+};
+
+}  // namespace ledger
