@@ -143,6 +143,8 @@ class Generator {
   void ReplaceCert(Account& a, int64_t t) {
     if (a.certs.empty()) return;
     const size_t k = rng_() % a.certs.size();
+    // Deleted at the end of the tick just recorded for it.
+    t += options_.tick_s;
     Emit(Head("resource_deleted", a.certs[k] + "-delete", a, t) + ",\"resource_id\":\"" +
          a.certs[k] + "\"}");
     a.certs.erase(a.certs.begin() + static_cast<long>(k));
