@@ -1,6 +1,8 @@
 #include "ledger/event_codec.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+
+#include <memory>
 
 #include <cereal/types/array.hpp>
 #include <cereal/types/string.hpp>
@@ -163,8 +165,18 @@ CEREAL_CLASS_VERSION(ledger::EnvelopeBody, 1)
 namespace ledger {
 
 Sha256 HashBytes(std::string_view bytes) {
+  // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which
+  // cost more than the hashing itself on the append path: fetch it once, and
+  // keep one context per thread.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  LEDGER_CHECK(kSha256 != nullptr && context != nullptr);
   Sha256 hash;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), hash.data());
+  unsigned int size = 0;
+  LEDGER_CHECK(EVP_DigestInit_ex2(context.get(), kSha256, nullptr) == 1 &&
+               EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) == 1 &&
+               EVP_DigestFinal_ex(context.get(), hash.data(), &size) == 1 && size == hash.size());
   return hash;
 }
 

@@ -13,13 +13,22 @@ std::string U64Value(uint64_t value) {
   return out;
 }
 
-Status CheckedPut(rocksdb::WriteBatchWithIndex& batch, rocksdb::ColumnFamilyHandle* cf,
+Status CheckedPut(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf,
                   std::string_view key, std::string_view value) {
   const rocksdb::Status s = batch.Put(cf, key, value);
   // A Put into an in-memory batch fails only on a programming error (a key
   // or value beyond 4 GiB): treat it as one.
   LEDGER_CHECK(s.ok());
   return Status::Ok();
+}
+
+bool IsIntervalKey(std::string_view key, std::string_view prefix) {
+  return key.size() == prefix.size() + 8 && key.starts_with(prefix);
+}
+
+Interval IntervalOf(std::string_view key, std::string_view value, size_t prefix_size) {
+  return Interval{static_cast<int64_t>(ReadU64BE(key.substr(prefix_size))),
+                  static_cast<int64_t>(ReadU64BE(value))};
 }
 
 }  // namespace
@@ -57,7 +66,7 @@ Result<const T*> StateStore::FindCached(std::unordered_map<std::string, T>* cach
   if (auto it = cache->find(key); it != cache->end()) return static_cast<const T*>(&it->second);
   std::string value;
   bool found = false;
-  LEDGER_RETURN_IF_ERROR(store_->GetForUpdate(store_->state_cf(), key, &value, &found));
+  LEDGER_RETURN_IF_ERROR(store_->Get(store_->state_cf(), key, &value, &found));
   if (!found) return static_cast<const T*>(nullptr);
   T state;
   LEDGER_RETURN_IF_ERROR(DecodeCereal(value, &state));
@@ -103,7 +112,7 @@ Result<StateStore::ResourceEntry*> StateStore::FindResourceEntry(std::string_vie
   if (auto it = resources_.find(key); it != resources_.end()) return &it->second;
   std::string value;
   bool found = false;
-  LEDGER_RETURN_IF_ERROR(store_->GetForUpdate(store_->state_cf(), key, &value, &found));
+  LEDGER_RETURN_IF_ERROR(store_->Get(store_->state_cf(), key, &value, &found));
   if (!found) return static_cast<ResourceEntry*>(nullptr);
   ResourceEntry entry;
   LEDGER_RETURN_IF_ERROR(DecodeCereal(value, &entry.state));
@@ -169,26 +178,70 @@ void StateStore::RaiseMaxRated(std::string_view sku, std::string_view currency,
   prices_dirty_ = true;
 }
 
-Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* entry) {
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewBatchIterator(store_->intervals_cf());
-  it->SeekForPrev(IntervalKey(prefix, INT64_MAX));
-  entry->last_known = true;
-  entry->last.reset();
-  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
-    entry->last = Interval{static_cast<int64_t>(ReadU64BE(it->key().ToStringView().substr(prefix.size()))),
-                           static_cast<int64_t>(ReadU64BE(it->value().ToStringView()))};
+Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string& prefix,
+                                                               int64_t bound_s) {
+  const std::string target = IntervalKey(prefix, bound_s);
+  // The best pending candidate: the greatest live pending key <= target.
+  std::optional<Interval> pending;
+  for (auto it = pending_intervals_.upper_bound(target); it != pending_intervals_.begin();) {
+    --it;
+    if (!IsIntervalKey(it->first, prefix)) break;
+    if (it->second) {
+      pending = Interval{static_cast<int64_t>(ReadU64BE(std::string_view(it->first).substr(prefix.size()))),
+                         *it->second};
+      break;
+    }
+  }
+  // The best committed candidate, skipping keys the batch deleted or rewrote
+  // (a rewritten key is already the pending candidate or below it).
+  std::optional<Interval> committed;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db()->NewIterator(rocksdb::ReadOptions(), store_->intervals_cf()));
+  for (it->SeekForPrev(target); it->Valid() && IsIntervalKey(it->key().ToStringView(), prefix);
+       it->Prev()) {
+    if (pending_intervals_.count(it->key().ToStringView()) != 0) continue;
+    committed = IntervalOf(it->key().ToStringView(), it->value().ToStringView(), prefix.size());
+    break;
   }
   if (!it->status().ok()) return Status::IoError("read intervals: " + it->status().ToString());
+  if (!pending) return committed;
+  if (!committed || pending->from_s > committed->from_s) return pending;
+  return committed;
+}
+
+Result<std::optional<Interval>> StateStore::IntervalAt(const std::string& prefix, int64_t from_s) {
+  const std::string key = IntervalKey(prefix, from_s);
+  if (const auto it = pending_intervals_.find(key); it != pending_intervals_.end()) {
+    if (!it->second) return std::optional<Interval>();
+    return std::optional<Interval>(Interval{from_s, *it->second});
+  }
+  std::string value;
+  bool found = false;
+  LEDGER_RETURN_IF_ERROR(store_->Get(store_->intervals_cf(), key, &value, &found));
+  if (!found) return std::optional<Interval>();
+  if (value.size() != 8) return Status::Corruption("usage interval has a bad size");
+  return std::optional<Interval>(Interval{from_s, static_cast<int64_t>(ReadU64BE(value))});
+}
+
+Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* entry) {
+  Result<std::optional<Interval>> last = IntervalAtOrBefore(prefix, INT64_MAX);
+  if (!last.ok()) return last.status();
+  entry->last_known = true;
+  entry->last = *last;
   return Status::Ok();
 }
 
 void StateStore::PutInterval(const std::string& prefix, Interval interval) {
-  IgnoreError(CheckedPut(store_->batch(), store_->intervals_cf(), IntervalKey(prefix, interval.from_s),
+  std::string key = IntervalKey(prefix, interval.from_s);
+  IgnoreError(CheckedPut(store_->batch(), store_->intervals_cf(), key,
                          U64Value(static_cast<uint64_t>(interval.to_s))));
+  pending_intervals_[std::move(key)] = interval.to_s;
 }
 
 void StateStore::DeleteInterval(const std::string& prefix, int64_t from_s) {
-  LEDGER_CHECK(store_->batch().Delete(store_->intervals_cf(), IntervalKey(prefix, from_s)).ok());
+  std::string key = IntervalKey(prefix, from_s);
+  LEDGER_CHECK(store_->batch().Delete(store_->intervals_cf(), key).ok());
+  pending_intervals_[std::move(key)] = std::nullopt;
 }
 
 Result<std::optional<Interval>> StateStore::FindOverlap(std::string_view account,
@@ -204,15 +257,9 @@ Result<std::optional<Interval>> StateStore::FindOverlap(std::string_view account
   if (last->from_s < to_s) return last;
   // Out of order: the only interval that can overlap is the one with the
   // greatest start before to_s, as accepted intervals never overlap.
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewBatchIterator(store_->intervals_cf());
-  it->SeekForPrev(IntervalKey(prefix, to_s - 1));
-  if (!it->status().ok()) return Status::IoError("read intervals: " + it->status().ToString());
-  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
-    const Interval before{
-        static_cast<int64_t>(ReadU64BE(it->key().ToStringView().substr(prefix.size()))),
-        static_cast<int64_t>(ReadU64BE(it->value().ToStringView()))};
-    if (before.to_s > from_s) return std::optional<Interval>(before);
-  }
+  Result<std::optional<Interval>> before = IntervalAtOrBefore(prefix, to_s - 1);
+  if (!before.ok()) return before.status();
+  if (*before && (*before)->to_s > from_s) return before;
   return std::optional<Interval>();
 }
 
@@ -235,25 +282,22 @@ Status StateStore::AddInterval(std::string_view account, std::string_view resour
   }
   // Out of order: merge with the neighbours it touches.
   Interval merged{from_s, to_s};
-  std::unique_ptr<rocksdb::Iterator> it = store_->NewBatchIterator(store_->intervals_cf());
-  it->SeekForPrev(IntervalKey(prefix, from_s));
-  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8 &&
-      static_cast<int64_t>(ReadU64BE(it->value().ToStringView())) == from_s) {
-    merged.from_s = static_cast<int64_t>(ReadU64BE(it->key().ToStringView().substr(prefix.size())));
-  }
-  it->Seek(IntervalKey(prefix, to_s));
-  if (it->Valid() && it->key() == IntervalKey(prefix, to_s)) {
-    merged.to_s = static_cast<int64_t>(ReadU64BE(it->value().ToStringView()));
-    if (last->from_s == to_s) last = merged;
-    it.reset();
+  Result<std::optional<Interval>> before = IntervalAtOrBefore(prefix, from_s);
+  if (!before.ok()) return before.status();
+  if (*before && (*before)->to_s == from_s) merged.from_s = (*before)->from_s;
+  Result<std::optional<Interval>> after = IntervalAt(prefix, to_s);
+  if (!after.ok()) return after.status();
+  if (*after) {
+    merged.to_s = (*after)->to_s;
     DeleteInterval(prefix, to_s);
+    if (last->from_s == to_s) last = merged;
   }
-  if (it && !it->status().ok()) return Status::IoError("read intervals: " + it->status().ToString());
   PutInterval(prefix, merged);
   return Status::Ok();
 }
 
 void StateStore::OnCommit() {
+  pending_intervals_.clear();
   const size_t entries = accounts_.size() + resources_.size() + orders_.size() + periods_.size();
   if (entries > kStateCacheEntriesMax) {
     accounts_.clear();
@@ -265,6 +309,7 @@ void StateStore::OnCommit() {
 }
 
 Status StateStore::OnAbort() {
+  pending_intervals_.clear();
   accounts_.clear();
   resources_.clear();
   orders_.clear();

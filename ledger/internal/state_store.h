@@ -88,6 +88,11 @@ class StateStore {
   void PutCached(std::unordered_map<std::string, T>* cache, std::string key, T state);
   Result<ResourceEntry*> FindResourceEntry(std::string_view account, std::string_view resource_id);
   Status LoadLastInterval(const std::string& prefix, ResourceEntry* entry);
+  // The resource's interval with the greatest start <= bound_s, pending
+  // writes of the batch included.
+  Result<std::optional<Interval>> IntervalAtOrBefore(const std::string& prefix, int64_t bound_s);
+  // The resource's interval starting exactly at from_s, pending writes included.
+  Result<std::optional<Interval>> IntervalAt(const std::string& prefix, int64_t from_s);
   void PutInterval(const std::string& prefix, Interval interval);
   void DeleteInterval(const std::string& prefix, int64_t from_s);
 
@@ -99,6 +104,9 @@ class StateStore {
   // Keyed by PriceSeriesPrefix(sku, currency).
   std::map<std::string, PriceSeries, std::less<>> prices_;
   std::map<std::string, int64_t, std::less<>> max_rated_;
+  // Interval writes of the pending batch: key -> to_s, nullopt when deleted.
+  // The batch itself cannot be read, so this is what makes them visible.
+  std::map<std::string, std::optional<int64_t>, std::less<>> pending_intervals_;
   // Price writes of the pending batch, to undo on abort.
   bool prices_dirty_ = false;
 };
