@@ -8,14 +8,19 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "cli/event_json.h"
 #include "cli/json_writer.h"
 #include "cli/line_reader.h"
+#include "cli/query_output.h"
 #include "ledger/constants.h"
 #include "ledger/ledger.h"
+#include "projections/projection_set.h"
+#include "projections/queries.h"
 
 namespace ledger::cli {
 namespace {
@@ -30,11 +35,22 @@ int CannotRun(const std::string& message) {
   return kExitCannotRun;
 }
 
+// Every ledger the command line opens keeps its projections up to date.
+LedgerOptions WithProjections(LedgerOptions options) {
+  options.store.extra_column_families = projections::ProjectionSet::ColumnFamilies();
+  options.make_sink = [](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
+    Result<std::unique_ptr<projections::ProjectionSet>> set = projections::ProjectionSet::Open(store);
+    if (!set.ok()) return set.status();
+    return std::unique_ptr<EventSink>(std::move(*set));
+  };
+  return options;
+}
+
 Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing) {
   LedgerOptions options;
   options.store.path = global.db;
   options.store.create_if_missing = create_if_missing;
-  return Ledger::Open(std::move(options));
+  return Ledger::Open(WithProjections(std::move(options)));
 }
 
 void WriteAppendResult(const AppendResult& result, uint64_t line_number, const std::string* file,
@@ -149,7 +165,7 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   LedgerOptions options;
   options.store.path = global.db;
   options.store.billing_offset_s = offset_s.value_or(8 * 3600);
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(WithProjections(std::move(options)));
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const int32_t actual_s = (*ledger)->zone().offset_s();
   if (offset_s && *offset_s != actual_s) {
@@ -218,6 +234,142 @@ int RunEvents(const GlobalOptions& global, const EventsOptions& options) {
   return kExitOk;
 }
 
+namespace {
+
+std::optional<OutputFormat> ParseFormat(const std::string& format) {
+  if (format == "text") return OutputFormat::kText;
+  if (format == "json") return OutputFormat::kJson;
+  if (format == "csv") return OutputFormat::kCsv;
+  return std::nullopt;
+}
+
+// An open ledger and the projections a query reads: the committed ones, or,
+// with --as-of-seq, the account's as they stood then.
+struct QueryContext {
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<projections::CommittedProjections> committed;
+  std::unique_ptr<projections::HistoricalProjections> historical;
+  OutputFormat format = OutputFormat::kText;
+
+  projections::ProjectionReaders readers() const {
+    return historical ? historical->readers() : committed->readers();
+  }
+  BillingZone zone() const { return ledger->zone(); }
+};
+
+// Opens the ledger for a query; on failure prints why and returns nullopt.
+std::optional<QueryContext> OpenForQuery(const GlobalOptions& global, const QueryOptions& query) {
+  QueryContext context;
+  const std::optional<OutputFormat> format = ParseFormat(query.format);
+  if (!format) {
+    CannotRun("--format must be text, json or csv");
+    return std::nullopt;
+  }
+  context.format = *format;
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/false);
+  if (!ledger.ok()) {
+    CannotRun(ledger.status().ToString());
+    return std::nullopt;
+  }
+  context.ledger = std::move(*ledger);
+  if (query.as_of_seq) {
+    const uint64_t head = context.ledger->head().seq;
+    if (*query.as_of_seq > head) {
+      CannotRun("--as-of-seq " + std::to_string(*query.as_of_seq) + " is after the last event (" +
+                std::to_string(head) + ")");
+      return std::nullopt;
+    }
+    Result<std::unique_ptr<projections::HistoricalProjections>> historical =
+        projections::HistoricalProjections::Build(context.ledger->store(), query.account,
+                                                  *query.as_of_seq);
+    if (!historical.ok()) {
+      CannotRun(historical.status().ToString());
+      return std::nullopt;
+    }
+    context.historical = std::move(*historical);
+  } else {
+    context.committed = std::make_unique<projections::CommittedProjections>(context.ledger->store());
+  }
+  return context;
+}
+
+std::optional<int64_t> ParseTimeArgument(const std::string& name, const std::string& text) {
+  const std::optional<int64_t> time_s = ParseRfc3339_s(text);
+  if (!time_s) {
+    CannotRun(name + " must be RFC 3339 with an offset, e.g. 2026-04-02T09:00:00+08:00");
+  }
+  return time_s;
+}
+
+// Prints a query's result, or explains a missing account or a failure.
+template <typename T>
+int Finish(const Result<std::optional<T>>& result, const std::string& account,
+           const std::function<std::string(const T&)>& render) {
+  if (!result.ok()) return CannotRun(result.status().ToString());
+  if (!*result) return CannotRun("no account " + account);
+  WriteOut(render(**result));
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunInvoice(const GlobalOptions& global, const QueryOptions& query, const std::string& period_text) {
+  const std::optional<Period> period = ParsePeriod(period_text);
+  if (!period) return CannotRun("--period must be YYYY-MM");
+  std::optional<QueryContext> context = OpenForQuery(global, query);
+  if (!context) return kExitCannotRun;
+  return Finish<projections::Invoice>(
+      projections::ReadInvoice(context->readers(), query.account, *period), query.account,
+      [&](const projections::Invoice& invoice) {
+        return RenderInvoice(invoice, context->zone(), context->format);
+      });
+}
+
+int RunInvoices(const GlobalOptions& global, const QueryOptions& query) {
+  std::optional<QueryContext> context = OpenForQuery(global, query);
+  if (!context) return kExitCannotRun;
+  return Finish<projections::InvoiceList>(
+      projections::ListInvoices(context->readers(), query.account), query.account,
+      [&](const projections::InvoiceList& list) {
+        return RenderInvoiceList(query.account, list, context->format);
+      });
+}
+
+int RunSubscriptions(const GlobalOptions& global, const QueryOptions& query,
+                     const std::optional<std::string>& at) {
+  int64_t at_s = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  if (at) {
+    const std::optional<int64_t> parsed = ParseTimeArgument("--at", *at);
+    if (!parsed) return kExitCannotRun;
+    at_s = *parsed;
+  }
+  std::optional<QueryContext> context = OpenForQuery(global, query);
+  if (!context) return kExitCannotRun;
+  return Finish<std::vector<projections::SubscriptionRow>>(
+      projections::ReadSubscriptions(context->readers(), query.account, at_s), query.account,
+      [&](const std::vector<projections::SubscriptionRow>& rows) {
+        return RenderSubscriptions(rows, context->zone(), context->format);
+      });
+}
+
+int RunUsage(const GlobalOptions& global, const QueryOptions& query,
+             const std::optional<std::string>& resource, const std::string& from,
+             const std::string& to) {
+  const std::optional<int64_t> from_s = ParseTimeArgument("--from", from);
+  if (!from_s) return kExitCannotRun;
+  const std::optional<int64_t> to_s = ParseTimeArgument("--to", to);
+  if (!to_s) return kExitCannotRun;
+  std::optional<QueryContext> context = OpenForQuery(global, query);
+  if (!context) return kExitCannotRun;
+  return Finish<std::vector<projections::UsageRow>>(
+      projections::ReadUsage(context->readers(), query.account, resource, *from_s, *to_s),
+      query.account, [&](const std::vector<projections::UsageRow>& rows) {
+        return RenderUsage(rows, context->zone(), context->format);
+      });
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"ledger: an event-sourced billing ledger for Cloud Certificate Manager"};
   app.require_subcommand(1);
@@ -246,6 +398,43 @@ int Main(int argc, char** argv) {
   events->add_option("--to-seq", events_options.to_seq, "last sequence number")
       ->check(CLI::PositiveNumber);
 
+  // The queries.
+  QueryOptions query;
+  const auto add_query_options = [&query](CLI::App* command) {
+    command->add_option("--account", query.account, "the account")->required();
+    command->add_option("--format", query.format, "text, json or csv")
+        ->check(CLI::IsMember({"text", "json", "csv"}))
+        ->capture_default_str();
+  };
+  const auto add_as_of = [&query](CLI::App* command) {
+    command->add_option("--as-of-seq", query.as_of_seq,
+                        "answer as the ledger stood when event N was the last stored")
+        ->check(CLI::PositiveNumber);
+  };
+  std::string period;
+  CLI::App* invoice = app.add_subcommand("invoice", "one invoice of an account");
+  add_query_options(invoice);
+  invoice->add_option("--period", period, "the billing month, YYYY-MM")->required();
+  add_as_of(invoice);
+  CLI::App* invoices = app.add_subcommand("invoices", "the account's invoices, one row each");
+  add_query_options(invoices);
+  add_as_of(invoices);
+  std::optional<std::string> at;
+  CLI::App* subscriptions =
+      app.add_subcommand("subscriptions", "subscriptions and their state at a time");
+  add_query_options(subscriptions);
+  subscriptions->add_option("--at", at, "the time (RFC 3339); default now");
+  add_as_of(subscriptions);
+  std::optional<std::string> resource;
+  std::string from;
+  std::string to;
+  CLI::App* usage = app.add_subcommand("usage", "hourly pay-per-use totals");
+  add_query_options(usage);
+  usage->add_option("--resource", resource, "only this resource");
+  usage->add_option("--from", from, "first hour start (RFC 3339)")->required();
+  usage->add_option("--to", to, "end of the range, exclusive (RFC 3339)")->required();
+  add_as_of(usage);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -260,6 +449,10 @@ int Main(int argc, char** argv) {
   if (*init) return RunInit(global, billing_offset);
   if (*append) return RunAppend(global, files);
   if (*events) return RunEvents(global, events_options);
+  if (*invoice) return RunInvoice(global, query, period);
+  if (*invoices) return RunInvoices(global, query);
+  if (*subscriptions) return RunSubscriptions(global, query, at);
+  if (*usage) return RunUsage(global, query, resource, from, to);
   return kExitCannotRun;
 }
 

@@ -30,6 +30,19 @@ struct EventsOptions {
 };
 int RunEvents(const GlobalOptions& global, const EventsOptions& options);
 
+struct QueryOptions {
+  std::string format = "text";
+  std::string account;
+  std::optional<uint64_t> as_of_seq;
+};
+int RunInvoice(const GlobalOptions& global, const QueryOptions& query, const std::string& period);
+int RunInvoices(const GlobalOptions& global, const QueryOptions& query);
+int RunSubscriptions(const GlobalOptions& global, const QueryOptions& query,
+                     const std::optional<std::string>& at);
+int RunUsage(const GlobalOptions& global, const QueryOptions& query,
+             const std::optional<std::string>& resource, const std::string& from,
+             const std::string& to);
+
 // Parses argv and runs the chosen subcommand.
 int Main(int argc, char** argv);
 

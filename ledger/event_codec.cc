@@ -8,7 +8,7 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
-#include "ledger/internal/cereal_io.h"
+#include "ledger/cereal_io.h"
 
 // Cereal serializers of the event types. Each type carries a class version:
 // a field added later is read only when `version` says it was written, so old
@@ -194,7 +194,7 @@ std::string HexOf(const Sha256& hash) {
 void EncodeEnvelope(const Sha256& prev_hash, Envelope* envelope, std::string* out) {
   const size_t value_begin = out->size();
   out->push_back(static_cast<char>(kValueFormatV1));
-  internal::EncodeCereal(EnvelopeBody{envelope}, out);
+  EncodeCereal(EnvelopeBody{envelope}, out);
   out->append(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size());
   envelope->prev_hash = prev_hash;
   envelope->hash = HashBytes(std::string_view(*out).substr(value_begin));
@@ -213,7 +213,7 @@ Status DecodeEnvelope(std::string_view value, Envelope* envelope) {
   if (HashBytes(hashed) != envelope->hash) return Status::Corruption("event hash mismatch");
   std::copy_n(value.end() - 2 * kHashBytes, kHashBytes, envelope->prev_hash.begin());
   EnvelopeBody body{envelope};
-  return internal::DecodeCereal(value.substr(1, value.size() - 1 - 2 * kHashBytes), &body);
+  return DecodeCereal(value.substr(1, value.size() - 1 - 2 * kHashBytes), &body);
 }
 
 }  // namespace ledger

@@ -24,7 +24,8 @@ struct FieldSpec {
 // The fields each type takes besides `type`, `event_id` and `occurred_at`,
 // in the order their values are checked. Fields required only together with
 // another field's value (ca_type, period_unit, periods) are listed as optional
-// and checked across fields.
+// here; MissingConditionalField checks their presence with the required
+// fields, and the checks across fields their combinations.
 std::span<const FieldSpec> FieldsOf(EventType type) {
   static constexpr FieldSpec kPriceSet[] = {{"sku", true}, {"currency", true}, {"unit_price", true}};
   static constexpr FieldSpec kAccountOpened[] = {{"account", true}, {"currency", true}};
@@ -70,6 +71,28 @@ std::optional<EventType> EventTypeFromName(std::string_view name) {
   for (uint8_t value = 1; value <= kEventTypeMax; ++value) {
     const auto type = static_cast<EventType>(value);
     if (EventTypeName(type) == name) return type;
+  }
+  return std::nullopt;
+}
+
+bool HasStringValue(const ParsedLine& line, std::string_view name, std::string_view value) {
+  const JsonField* field = line.Find(name);
+  return field != nullptr && field->kind == JsonKind::kString && field->text == value;
+}
+
+// A field that another field's value makes required is a required field: when
+// it is missing, that is reported before any invalid value (interface.md's
+// order), e.g. a private_ca without ca_type and with a malformed resource_id.
+std::optional<RuleError> MissingConditionalField(EventType type, const ParsedLine& line) {
+  if (type != EventType::kResourceCreated) return std::nullopt;
+  if (HasStringValue(line, "resource_type", "private_ca") && line.Find("ca_type") == nullptr) {
+    return Missing("ca_type is required for a private_ca");
+  }
+  if (HasStringValue(line, "billing_mode", "yearly_monthly")) {
+    if (line.Find("period_unit") == nullptr) {
+      return Missing("period_unit is required for yearly_monthly");
+    }
+    if (line.Find("periods") == nullptr) return Missing("periods is required for yearly_monthly");
   }
   return std::nullopt;
 }
@@ -428,6 +451,7 @@ Error DecodeEvent(const ParsedLine& line, IncomingEvent* event) {
       return Missing(std::string(spec.name) + " is required for " + std::string(type_name));
     }
   }
+  if (Error e = MissingConditionalField(*type, line)) return e;
 
   const FieldReader reader(line, type_name);
   if (reader.Has("account")) {

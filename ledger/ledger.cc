@@ -34,6 +34,11 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   ledger->state_ = std::make_unique<internal::StateStore>(ledger->store_.get());
   LEDGER_RETURN_IF_ERROR(ledger->state_->Load());
   ledger->rules_ = std::make_unique<RuleEngine>(ledger->state_.get(), ledger->zone());
+  if (options.make_sink) {
+    Result<std::unique_ptr<EventSink>> sink = options.make_sink(*ledger->store_);
+    if (!sink.ok()) return sink.status();
+    ledger->sink_ = std::move(*sink);
+  }
   ledger->options_ = std::move(options);
   return ledger;
 }
@@ -56,14 +61,20 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
   for (size_t i = 0; i < lines.size() && status.ok(); ++i) {
     status = AppendLine(lines[i], recorded_at_us, &(*results)[i]);
   }
+  const bool appended_any = store_->pending_head().seq != store_->head().seq;
+  if (status.ok() && sink_ && appended_any) {
+    status = sink_->Seal(store_->pending_head().seq, &store_->batch());
+  }
   if (status.ok()) status = store_->Commit();
   if (!status.ok()) {
     store_->Abort();
+    if (sink_) sink_->Aborted();
     const Status reset = state_->OnAbort();
     spdlog::error("append batch failed, nothing of it was stored: {}", status.ToString());
     return reset.ok() ? status : reset;
   }
   state_->OnCommit();
+  if (sink_) sink_->Committed();
   return Status::Ok();
 }
 
@@ -122,6 +133,7 @@ Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendR
   envelope.payload = std::move(incoming_.payload);
   LEDGER_RETURN_IF_ERROR(store_->StageEvent(&envelope));
   LEDGER_RETURN_IF_ERROR(rules_->Apply(envelope));
+  if (sink_) LEDGER_RETURN_IF_ERROR(sink_->Apply(envelope, &store_->batch()));
   if (envelope.rating.invoice_number != 0) {
     store_->set_pending_invoices_finalized(envelope.rating.invoice_number);
   }

@@ -18,6 +18,7 @@
 
 #include "ledger/billing_time.h"
 #include "ledger/event_decoder.h"
+#include "ledger/event_sink.h"
 #include "ledger/event_store.h"
 #include "ledger/json_input.h"
 #include "ledger/rule_error.h"
@@ -42,6 +43,9 @@ struct LedgerOptions {
   StoreOptions store;
   // The wall clock for recorded times, in Unix microseconds; tests pin it.
   std::function<int64_t()> clock_us;
+  // Builds the sink (the projections) over the opened store, if any. Its
+  // column families must be listed in store.extra_column_families.
+  std::function<Result<std::unique_ptr<EventSink>>(EventStore&)> make_sink;
 };
 
 class Ledger {
@@ -69,6 +73,7 @@ class Ledger {
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<internal::StateStore> state_;
   std::unique_ptr<RuleEngine> rules_;
+  std::unique_ptr<EventSink> sink_;  // may be null
   JsonLineParser parser_;
   ParsedLine parsed_;
   IncomingEvent incoming_;

@@ -11,30 +11,16 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/bytes.h"
 #include "ledger/status.h"
 
 namespace ledger::internal {
 
-inline void AppendU64BE(uint64_t value, std::string* out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-inline void AppendU32BE(uint32_t value, std::string* out) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-inline uint64_t ReadU64BE(std::string_view bytes) {
-  LEDGER_CHECK(bytes.size() >= 8);
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-inline void AppendShortString(std::string_view text, std::string* out) {
-  LEDGER_CHECK(text.size() <= 255);
-  out->push_back(static_cast<char>(text.size()));
-  out->append(text);
-}
+using ledger::AppendShortString;
+using ledger::AppendU32BE;
+using ledger::AppendU64BE;
+using ledger::ReadU32BE;
+using ledger::ReadU64BE;
 
 // log: seq u64 BE (8 bytes).
 inline std::string LogKey(uint64_t seq) {

@@ -1,7 +1,7 @@
 #include "ledger/internal/state_store.h"
 
 #include "ledger/constants.h"
-#include "ledger/internal/cereal_io.h"
+#include "ledger/cereal_io.h"
 #include "ledger/internal/keys.h"
 
 namespace ledger::internal {

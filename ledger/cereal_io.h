@@ -13,7 +13,7 @@
 
 #include "ledger/status.h"
 
-namespace ledger::internal {
+namespace ledger {
 
 // A streambuf that appends everything written to a caller's string.
 class StringSinkBuf : public std::streambuf {
@@ -69,4 +69,4 @@ Status DecodeCereal(std::string_view bytes, T* value) {
   return Status::Ok();
 }
 
-}  // namespace ledger::internal
+}  // namespace ledger

@@ -1,0 +1,26 @@
+// Small writers for the human and spreadsheet forms of query results: an
+// aligned text table and RFC 4180 CSV. Not thread-safe.
+
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ledger::cli {
+
+class TextTable {
+ public:
+  // `right_aligned[i]` says whether column i is right-aligned (numbers).
+  TextTable(std::vector<std::string> header, std::vector<bool> right_aligned);
+  void AddRow(std::vector<std::string> row);
+  std::string Render() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+  std::vector<bool> right_aligned_;
+};
+
+// One CSV record (with its line break), fields quoted where needed.
+std::string CsvRow(const std::vector<std::string>& fields);
+
+}  // namespace ledger::cli

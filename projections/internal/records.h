@@ -1,0 +1,156 @@
+// Keys and records of the projections' column families (ledger/FORMAT.md,
+// "Projections"). Every record is a deterministic function of the log.
+//
+// DO NOT CHANGE THE TAGS OR ENUM VALUES: they are stored.
+
+#pragma once
+
+#include <cereal/types/string.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/vector.hpp>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ledger/billing_time.h"
+#include "ledger/bytes.h"
+#include "ledger/event.h"
+#include "projections/line_kind.h"
+
+namespace ledger::projections::internal {
+
+// The checkpoint of every projection family: the last sequence applied.
+inline const std::string kCheckpointKey(1, '\0');
+
+enum Tag : char {
+  kTagAccount = 'a',      // invoices: 'a' | account -> currency
+  kTagResource = 'r',     // invoices: 'r' | short account | resource -> u8 ca_type | u8 unit
+  kTagHour = 'h',         // usage, invoices: 'h' | short account | resource \0 | hour_start u64
+  kTagChargeLine = 'c',   // invoices: 'c' | short account | period u32 | charged_at u64 | seq u64 | u8 index
+  kTagUsageLine = 'u',    // invoices: 'u' | short account | period u32 | resource \0 | late_from u32
+  kTagFinalized = 'f',    // invoices: 'f' | short account | period u32 -> number u64 | seq u64
+  kTagSubscription = 's', // subscriptions: 's' | short account | resource
+};
+
+inline uint32_t PeriodKey(Period period) { return static_cast<uint32_t>(period.Index()); }
+
+inline std::string AccountKey(std::string_view account) {
+  std::string key(1, kTagAccount);
+  key.append(account);
+  return key;
+}
+
+inline std::string AccountScoped(Tag tag, std::string_view account) {
+  std::string key(1, tag);
+  AppendShortString(account, &key);
+  return key;
+}
+
+inline std::string ResourceKey(Tag tag, std::string_view account, std::string_view resource_id) {
+  std::string key = AccountScoped(tag, account);
+  key.append(resource_id);
+  return key;
+}
+
+// Where keys must sort by resource id (usage rows, hourly_usage lines), the
+// id is written as itself and ended by a zero byte, which no id contains:
+// "ab" then "abc", where a length prefix would sort by length first.
+inline void AppendSortableId(std::string_view id, std::string* key) {
+  key->append(id);
+  key->push_back('\0');
+}
+
+inline std::string HourKey(std::string_view account, std::string_view resource_id,
+                           int64_t hour_start_s) {
+  std::string key = AccountScoped(kTagHour, account);
+  AppendSortableId(resource_id, &key);
+  AppendU64BE(static_cast<uint64_t>(hour_start_s), &key);
+  return key;
+}
+
+inline std::string PeriodScoped(Tag tag, std::string_view account, Period period) {
+  std::string key = AccountScoped(tag, account);
+  AppendU32BE(PeriodKey(period), &key);
+  return key;
+}
+
+inline std::string ChargeLineKey(std::string_view account, Period period, int64_t charged_at_s,
+                                 uint64_t seq, uint8_t index) {
+  std::string key = PeriodScoped(kTagChargeLine, account, period);
+  AppendU64BE(static_cast<uint64_t>(charged_at_s), &key);
+  AppendU64BE(seq, &key);
+  key.push_back(static_cast<char>(index));
+  return key;
+}
+
+// late_from is 0 for usage billed in its own period, else the original
+// period's key + 1.
+inline std::string UsageLineKey(std::string_view account, Period period,
+                                std::string_view resource_id, uint32_t late_from) {
+  std::string key = PeriodScoped(kTagUsageLine, account, period);
+  AppendSortableId(resource_id, &key);
+  AppendU32BE(late_from, &key);
+  return key;
+}
+
+// The smallest key after every key starting with `prefix`.
+inline std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+
+// A charge line: everything on an invoice but hourly usage.
+struct ChargeLine {
+  LineKind kind = LineKind::kNewPurchase;
+  std::string event_id;
+  std::string resource_id;
+  std::string order_id;
+  int64_t charged_at_s = 0;
+  std::string description;
+  int64_t amount_e8 = 0;
+  int64_t list_amount_e8 = 0;  // 0: no list amount shown
+  uint32_t late_from = 0;      // as in UsageLineKey
+  std::string reason;
+
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t /*version*/) {
+    ar(kind, event_id, resource_id, order_id, charged_at_s, description, amount_e8, list_amount_e8,
+       late_from, reason);
+  }
+};
+
+// A resource in the subscriptions projection. `ends` holds, per order, when
+// it was placed and the paid-up end it gave: the end at time t is that of the
+// last order placed by t.
+struct SubscriptionRecord {
+  ResourceType resource_type = ResourceType::kPrivateCert;
+  CaType ca_type = CaType::kNone;
+  BillingMode billing_mode = BillingMode::kPayPerUse;
+  PeriodUnit period_unit = PeriodUnit::kNone;
+  bool auto_renew = false;
+  int64_t created_at_s = 0;
+  int64_t deleted_at_s = 0;       // 0: not deleted
+  int64_t unsubscribed_at_s = 0;  // 0: not unsubscribed
+  std::vector<std::pair<int64_t, int64_t>> ends;
+
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t /*version*/) {
+    ar(resource_type, ca_type, billing_mode, period_unit, auto_renew, created_at_s, deleted_at_s,
+       unsubscribed_at_s, ends);
+  }
+};
+
+// Two u64 values as one 16-byte value: hour and usage-line records.
+inline std::string PairValue(uint64_t first, uint64_t second) {
+  std::string value;
+  AppendU64BE(first, &value);
+  AppendU64BE(second, &value);
+  return value;
+}
+
+}  // namespace ledger::projections::internal
+
+CEREAL_CLASS_VERSION(ledger::projections::internal::ChargeLine, 1)
+CEREAL_CLASS_VERSION(ledger::projections::internal::SubscriptionRecord, 1)

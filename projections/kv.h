@@ -1,0 +1,87 @@
+// The key-value stores a projection lives in. A projection writes through a
+// ProjectionStore while events are applied, and queries read a KvReader:
+//
+//  - RocksProjectionStore: one column family of the ledger's database. Writes
+//    go into the append's WriteBatch and into a write-through cache, so the
+//    batch's later events read its earlier writes; the cache is dropped when
+//    a batch is aborted. Single writer.
+//  - MemoryKv: a sorted in-memory map, both store and reader, for state built
+//    on the side (historical queries, replay comparisons). Not thread-safe.
+//  - RocksKvReader: committed data of one column family, for queries. Safe
+//    from any thread.
+
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "ledger/status.h"
+
+namespace ledger::projections {
+
+using KvVisitor = std::function<bool(std::string_view key, std::string_view value)>;
+
+class KvReader {
+ public:
+  virtual ~KvReader() = default;
+  virtual Status Get(std::string_view key, std::string* value, bool* found) const = 0;
+  // Visits the keys in [begin, end) in order; stops when `visit` says false.
+  virtual Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const = 0;
+};
+
+class ProjectionStore {
+ public:
+  virtual ~ProjectionStore() = default;
+  virtual Status Get(std::string_view key, std::string* value, bool* found) = 0;
+  virtual void Put(std::string_view key, std::string_view value) = 0;
+};
+
+class RocksKvReader : public KvReader {
+ public:
+  // `db` and `cf` must outlive the reader.
+  RocksKvReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+  Status Get(std::string_view key, std::string* value, bool* found) const override;
+  Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const override;
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+class RocksProjectionStore : public ProjectionStore {
+ public:
+  RocksProjectionStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : reader_(db, cf), cf_(cf) {}
+
+  // The batch the next Puts go into; set by the owner for each append batch.
+  void set_batch(rocksdb::WriteBatch* batch) { batch_ = batch; }
+  Status Get(std::string_view key, std::string* value, bool* found) override;
+  void Put(std::string_view key, std::string_view value) override;
+  void Committed();
+  void Aborted() { cache_.clear(); }
+
+ private:
+  RocksKvReader reader_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::WriteBatch* batch_ = nullptr;
+  std::unordered_map<std::string, std::string> cache_;
+};
+
+class MemoryKv : public ProjectionStore, public KvReader {
+ public:
+  Status Get(std::string_view key, std::string* value, bool* found) override;
+  Status Get(std::string_view key, std::string* value, bool* found) const override;
+  void Put(std::string_view key, std::string_view value) override;
+  Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const override;
+  const std::map<std::string, std::string, std::less<>>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> entries_;
+};
+
+}  // namespace ledger::projections

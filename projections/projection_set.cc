@@ -1,0 +1,166 @@
+#include "projections/projection_set.h"
+
+#include <spdlog/spdlog.h>
+
+#include "projections/internal/records.h"
+#include "projections/invoice_projection.h"
+#include "projections/subscription_projection.h"
+#include "projections/usage_projection.h"
+
+namespace ledger::projections {
+namespace {
+
+// Events applied per WriteBatch while catching up.
+constexpr uint64_t kCatchUpBatchEventsMax = 10'000;
+
+}  // namespace
+
+std::vector<std::unique_ptr<Projection>> MakeProjections(BillingZone zone) {
+  std::vector<std::unique_ptr<Projection>> projections;
+  projections.push_back(std::make_unique<UsageProjection>());
+  projections.push_back(std::make_unique<InvoiceProjection>(zone));
+  projections.push_back(std::make_unique<SubscriptionProjection>());
+  return projections;
+}
+
+std::vector<std::string> ProjectionSet::ColumnFamilies() {
+  return {std::string(kUsageFamily), std::string(kInvoicesFamily),
+          std::string(kSubscriptionsFamily)};
+}
+
+std::string CheckpointValue(uint64_t seq) {
+  std::string value;
+  AppendU64BE(seq, &value);
+  return value;
+}
+
+Result<uint64_t> ReadCheckpoint(const KvReader& reader) {
+  std::string value;
+  bool found = false;
+  LEDGER_RETURN_IF_ERROR(reader.Get(internal::kCheckpointKey, &value, &found));
+  if (!found) return uint64_t{0};
+  if (value.size() != 8) return Status::Corruption("projection checkpoint has a bad size");
+  return ReadU64BE(value);
+}
+
+Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store) {
+  std::unique_ptr<ProjectionSet> set(new ProjectionSet(&store));
+  for (std::unique_ptr<Projection>& projection :
+       MakeProjections(BillingZone(store.billing_offset_s()))) {
+    Entry entry;
+    entry.family = store.column_family(projection->name());
+    if (entry.family == nullptr) {
+      return Status::InvalidArgument("column family " + std::string(projection->name()) +
+                                     " was not opened");
+    }
+    entry.store = std::make_unique<RocksProjectionStore>(store.db(), entry.family);
+    entry.projection = std::move(projection);
+    Result<uint64_t> checkpoint = ReadCheckpoint(RocksKvReader(store.db(), entry.family));
+    if (!checkpoint.ok()) return checkpoint.status();
+    if (*checkpoint > store.head().seq) {
+      return Status::Corruption(std::string(entry.projection->name()) + " is at seq " +
+                                std::to_string(*checkpoint) + ", ahead of the log's head " +
+                                std::to_string(store.head().seq));
+    }
+    if (*checkpoint < store.head().seq) LEDGER_RETURN_IF_ERROR(set->CatchUp(entry, *checkpoint));
+    set->entries_.push_back(std::move(entry));
+  }
+  return set;
+}
+
+Status ProjectionSet::CatchUp(Entry& entry, uint64_t checkpoint) {
+  spdlog::info("{}: catching up from seq {} to {}", entry.projection->name(), checkpoint,
+               event_store_->head().seq);
+  uint64_t next = checkpoint + 1;
+  const uint64_t head = event_store_->head().seq;
+  while (next <= head) {
+    rocksdb::WriteBatch batch;
+    entry.store->set_batch(&batch);
+    const uint64_t last = std::min(head, next + kCatchUpBatchEventsMax - 1);
+    Status applied;
+    LEDGER_RETURN_IF_ERROR(event_store_->ScanEvents(next, last, [&](const Envelope& envelope) {
+      applied = entry.projection->Apply(envelope, *entry.store);
+      return applied.ok();
+    }));
+    LEDGER_RETURN_IF_ERROR(applied);
+    LEDGER_CHECK(batch.Put(entry.family, internal::kCheckpointKey, CheckpointValue(last)).ok());
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    const rocksdb::Status s = event_store_->db()->Write(options, &batch);
+    if (!s.ok()) {
+      entry.store->Aborted();
+      return Status::IoError("catch up " + std::string(entry.projection->name()) + ": " + s.ToString());
+    }
+    entry.store->Committed();
+    next = last + 1;
+  }
+  entry.store->set_batch(nullptr);
+  return Status::Ok();
+}
+
+Status ProjectionSet::Apply(const Envelope& envelope, rocksdb::WriteBatch* batch) {
+  for (Entry& entry : entries_) {
+    entry.store->set_batch(batch);
+    LEDGER_RETURN_IF_ERROR(entry.projection->Apply(envelope, *entry.store));
+  }
+  return Status::Ok();
+}
+
+Status ProjectionSet::Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) {
+  for (Entry& entry : entries_) {
+    if (!batch->Put(entry.family, internal::kCheckpointKey, CheckpointValue(last_seq)).ok()) {
+      return Status::IoError("cannot stage a projection checkpoint");
+    }
+  }
+  return Status::Ok();
+}
+
+void ProjectionSet::Committed() {
+  for (Entry& entry : entries_) entry.store->Committed();
+}
+
+void ProjectionSet::Aborted() {
+  for (Entry& entry : entries_) entry.store->Aborted();
+}
+
+}  // namespace ledger::projections
+
+namespace ledger::projections {
+
+namespace {
+rocksdb::ColumnFamilyHandle* FamilyOrDie(const EventStore& store, std::string_view name) {
+  rocksdb::ColumnFamilyHandle* family = store.column_family(name);
+  LEDGER_CHECK(family != nullptr);  // opened with ProjectionSet::ColumnFamilies()
+  return family;
+}
+}  // namespace
+
+CommittedProjections::CommittedProjections(const EventStore& store)
+    : usage_(store.db(), FamilyOrDie(store, kUsageFamily)),
+      invoices_(store.db(), FamilyOrDie(store, kInvoicesFamily)),
+      subscriptions_(store.db(), FamilyOrDie(store, kSubscriptionsFamily)) {}
+
+Result<std::unique_ptr<HistoricalProjections>> HistoricalProjections::Build(
+    const EventStore& store, std::string_view account, uint64_t last_seq) {
+  std::unique_ptr<HistoricalProjections> built(new HistoricalProjections());
+  std::vector<std::unique_ptr<Projection>> projections =
+      MakeProjections(BillingZone(store.billing_offset_s()));
+  std::vector<ProjectionStore*> stores;
+  for (const std::unique_ptr<Projection>& projection : projections) {
+    const std::string_view name = projection->name();
+    stores.push_back(name == kUsageFamily      ? static_cast<ProjectionStore*>(&built->usage_)
+                     : name == kInvoicesFamily ? &built->invoices_
+                                               : &built->subscriptions_);
+  }
+  Status applied;
+  LEDGER_RETURN_IF_ERROR(store.ScanAccountEvents(account, 1, last_seq, [&](const Envelope& e) {
+    for (size_t i = 0; i < projections.size() && applied.ok(); ++i) {
+      applied = projections[i]->Apply(e, *stores[i]);
+    }
+    return applied.ok();
+  }));
+  LEDGER_RETURN_IF_ERROR(applied);
+  return built;
+}
+
+}  // namespace ledger::projections

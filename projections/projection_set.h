@@ -1,0 +1,93 @@
+// ProjectionSet: the ledger's projections as one EventSink. Each projection
+// has its own column family and its own checkpoint (the last sequence
+// applied), written in the append's WriteBatch together with its state.
+//
+// Opening a set over a ledger catches up any projection whose checkpoint is
+// behind the log (a ledger created before a projection existed) and refuses
+// one that is ahead of it (which no crash can cause: that is corruption).
+//
+// Used by the single writer; the EventStore must outlive the set.
+
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ledger/event_sink.h"
+#include "ledger/event_store.h"
+#include "projections/kv.h"
+#include "projections/projection.h"
+
+namespace ledger::projections {
+
+// Readers of the committed projections, for queries.
+struct ProjectionReaders {
+  const KvReader* usage = nullptr;
+  const KvReader* invoices = nullptr;
+  const KvReader* subscriptions = nullptr;
+};
+
+class ProjectionSet : public EventSink {
+ public:
+  // The column families to open the store with.
+  static std::vector<std::string> ColumnFamilies();
+  static Result<std::unique_ptr<ProjectionSet>> Open(EventStore& store);
+
+  Status Apply(const Envelope& envelope, rocksdb::WriteBatch* batch) override;
+  Status Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) override;
+  void Committed() override;
+  void Aborted() override;
+
+ private:
+  struct Entry {
+    std::unique_ptr<Projection> projection;
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    std::unique_ptr<RocksProjectionStore> store;
+  };
+
+  explicit ProjectionSet(EventStore* store) : event_store_(store) {}
+  Status CatchUp(Entry& entry, uint64_t checkpoint);
+
+  EventStore* event_store_;
+  std::vector<Entry> entries_;
+};
+
+// Reads a projection family's checkpoint: 0 when it has none.
+Result<uint64_t> ReadCheckpoint(const KvReader& reader);
+std::string CheckpointValue(uint64_t seq);
+
+}  // namespace ledger::projections
+
+namespace ledger::projections {
+
+// Readers over the committed projections of an open store. `store` must
+// outlive this.
+class CommittedProjections {
+ public:
+  explicit CommittedProjections(const EventStore& store);
+  ProjectionReaders readers() const { return {&usage_, &invoices_, &subscriptions_}; }
+
+ private:
+  RocksKvReader usage_;
+  RocksKvReader invoices_;
+  RocksKvReader subscriptions_;
+};
+
+// Projections of one account as they stood when event `last_seq` was the last
+// in the log, built in memory from the account's own events (every event
+// carries what it was charged, so no other account's events are needed).
+class HistoricalProjections {
+ public:
+  static Result<std::unique_ptr<HistoricalProjections>> Build(const EventStore& store,
+                                                               std::string_view account,
+                                                               uint64_t last_seq);
+  ProjectionReaders readers() const { return {&usage_, &invoices_, &subscriptions_}; }
+
+ private:
+  MemoryKv usage_;
+  MemoryKv invoices_;
+  MemoryKv subscriptions_;
+};
+
+}  // namespace ledger::projections
