@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 
+#include "cli/demo_events.h"
 #include "cli/event_json.h"
 #include "cli/json_writer.h"
 #include "cli/line_reader.h"
@@ -35,16 +37,7 @@ int CannotRun(const std::string& message) {
   return kExitCannotRun;
 }
 
-// Every ledger the command line opens keeps its projections up to date.
-LedgerOptions WithProjections(LedgerOptions options) {
-  options.store.extra_column_families = projections::ProjectionSet::ColumnFamilies();
-  options.make_sink = [](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
-    Result<std::unique_ptr<projections::ProjectionSet>> set = projections::ProjectionSet::Open(store);
-    if (!set.ok()) return set.status();
-    return std::unique_ptr<EventSink>(std::move(*set));
-  };
-  return options;
-}
+using projections::WithProjections;
 
 Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing) {
   LedgerOptions options;
@@ -370,6 +363,68 @@ int RunUsage(const GlobalOptions& global, const QueryOptions& query,
       });
 }
 
+int RunDemo(const GlobalOptions& global, const std::string& format_text) {
+  const std::optional<OutputFormat> format = ParseFormat(format_text);
+  if (!format) return CannotRun("--format must be text, json or csv");
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/true);
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start < kDemoEvents.size();) {
+    const size_t end = std::min(kDemoEvents.find('\n', start), kDemoEvents.size());
+    if (end > start) lines.push_back(kDemoEvents.substr(start, end - start));
+    start = end + 1;
+  }
+  std::vector<AppendResult> results;
+  const Status status = (*ledger)->AppendBatch(lines, &results);
+  if (!status.ok()) return CannotRun(status.ToString());
+  size_t appended = 0;
+  size_t duplicates = 0;
+  std::string rejected;
+  for (const AppendResult& result : results) {
+    appended += result.outcome == AppendResult::Outcome::kAppended;
+    duplicates += result.outcome == AppendResult::Outcome::kDuplicate;
+    if (result.outcome == AppendResult::Outcome::kRejected) {
+      rejected += "\n  " + result.event_id.value_or("(no id)") + ": " +
+                  std::string(ErrorCodeName(result.error.code)) + " (" + result.error.message + ")";
+    }
+  }
+  // The summary goes with the invoices for a person; machine formats keep
+  // stdout to the invoices alone.
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "demo ledger in %s: %zu events appended, %zu already there (duplicate), %zu "
+                "rejected on purpose:",
+                global.db.c_str(), appended, duplicates,
+                static_cast<size_t>(std::count(rejected.begin(), rejected.end(), '\n')));
+  const std::string summary_text = summary + rejected + "\n\n";
+  if (*format == OutputFormat::kText) {
+    WriteOut(summary_text);
+  } else {
+    std::fputs(summary_text.c_str(), stderr);
+  }
+
+  const projections::CommittedProjections committed((*ledger)->store());
+  Result<std::vector<std::pair<std::string, std::string>>> accounts =
+      projections::ListAccounts(committed.readers());
+  if (!accounts.ok()) return CannotRun(accounts.status().ToString());
+  std::string out;
+  for (const auto& [account, currency] : *accounts) {
+    Result<std::optional<projections::InvoiceList>> list =
+        projections::ListInvoices(committed.readers(), account);
+    if (!list.ok()) return CannotRun(list.status().ToString());
+    for (const projections::InvoiceSummary& summary : (*list)->invoices) {
+      Result<std::optional<projections::Invoice>> invoice =
+          projections::ReadInvoice(committed.readers(), account, summary.period);
+      if (!invoice.ok()) return CannotRun(invoice.status().ToString());
+      out += RenderInvoice(**invoice, (*ledger)->zone(), *format);
+      if (*format == OutputFormat::kText) out += "\n";
+    }
+  }
+  WriteOut(out);
+  return kExitOk;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"ledger: an event-sourced billing ledger for Cloud Certificate Manager"};
   app.require_subcommand(1);
@@ -435,6 +490,13 @@ int Main(int argc, char** argv) {
   usage->add_option("--to", to, "end of the range, exclusive (RFC 3339)")->required();
   add_as_of(usage);
 
+  std::string demo_format = "text";
+  CLI::App* demo = app.add_subcommand(
+      "demo", "build a demo CCM ledger (idempotent) and print every account's invoices");
+  demo->add_option("--format", demo_format, "text, json or csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -449,6 +511,7 @@ int Main(int argc, char** argv) {
   if (*init) return RunInit(global, billing_offset);
   if (*append) return RunAppend(global, files);
   if (*events) return RunEvents(global, events_options);
+  if (*demo) return RunDemo(global, demo_format);
   if (*invoice) return RunInvoice(global, query, period);
   if (*invoices) return RunInvoices(global, query);
   if (*subscriptions) return RunSubscriptions(global, query, at);

@@ -43,6 +43,9 @@ int RunUsage(const GlobalOptions& global, const QueryOptions& query,
              const std::optional<std::string>& resource, const std::string& from,
              const std::string& to);
 
+// Builds the demo ledger (idempotently) and prints every account's invoices.
+int RunDemo(const GlobalOptions& global, const std::string& format);
+
 // Parses argv and runs the chosen subcommand.
 int Main(int argc, char** argv);
 

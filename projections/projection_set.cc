@@ -28,6 +28,16 @@ std::vector<std::string> ProjectionSet::ColumnFamilies() {
           std::string(kSubscriptionsFamily)};
 }
 
+LedgerOptions WithProjections(LedgerOptions options) {
+  options.store.extra_column_families = ProjectionSet::ColumnFamilies();
+  options.make_sink = [](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
+    Result<std::unique_ptr<ProjectionSet>> set = ProjectionSet::Open(store);
+    if (!set.ok()) return set.status();
+    return std::unique_ptr<EventSink>(std::move(*set));
+  };
+  return options;
+}
+
 std::string CheckpointValue(uint64_t seq) {
   std::string value;
   AppendU64BE(seq, &value);

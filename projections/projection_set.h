@@ -16,6 +16,7 @@
 
 #include "ledger/event_sink.h"
 #include "ledger/event_store.h"
+#include "ledger/ledger.h"
 #include "projections/kv.h"
 #include "projections/projection.h"
 
@@ -52,6 +53,11 @@ class ProjectionSet : public EventSink {
   EventStore* event_store_;
   std::vector<Entry> entries_;
 };
+
+// `options` with the projections attached: their column families opened and
+// a ProjectionSet as the ledger's sink. Every ledger the command line opens
+// is opened this way, so its projections never fall behind.
+LedgerOptions WithProjections(LedgerOptions options);
 
 // Reads a projection family's checkpoint: 0 when it has none.
 Result<uint64_t> ReadCheckpoint(const KvReader& reader);

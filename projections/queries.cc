@@ -94,6 +94,18 @@ std::string_view SubscriptionStatusName(SubscriptionStatus status) {
   return "unknown";
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ListAccounts(
+    const ProjectionReaders& readers) {
+  std::vector<std::pair<std::string, std::string>> accounts;
+  const std::string prefix(1, internal::kTagAccount);
+  LEDGER_RETURN_IF_ERROR(readers.invoices->Scan(
+      prefix, internal::PrefixEnd(prefix), [&](std::string_view key, std::string_view value) {
+        accounts.emplace_back(std::string(key.substr(1)), std::string(value));
+        return true;
+      }));
+  return accounts;
+}
+
 Result<std::optional<Invoice>> ReadInvoice(const ProjectionReaders& readers,
                                            std::string_view account, Period period) {
   Result<std::optional<Currency>> currency = AccountCurrency(readers, account);

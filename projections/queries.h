@@ -19,6 +19,10 @@
 
 namespace ledger::projections {
 
+// Every account with its currency, ordered by account id.
+Result<std::vector<std::pair<std::string, std::string>>> ListAccounts(
+    const ProjectionReaders& readers);
+
 struct InvoiceLine {
   LineKind kind = LineKind::kNewPurchase;
   std::string event_id;     // charge lines
