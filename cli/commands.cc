@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 
+#include "cli/cli_util.h"
 #include "cli/demo_events.h"
 #include "cli/event_json.h"
 #include "cli/json_writer.h"
@@ -26,25 +27,6 @@
 
 namespace ledger::cli {
 namespace {
-
-void WriteOut(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
-int CannotRun(const std::string& message) {
-  std::fprintf(stderr, "ledger: %s\n", message.c_str());
-  return kExitCannotRun;
-}
-
-using projections::WithProjections;
-
-Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing) {
-  LedgerOptions options;
-  options.store.path = global.db;
-  options.store.create_if_missing = create_if_missing;
-  return Ledger::Open(WithProjections(std::move(options)));
-}
 
 void WriteAppendResult(const AppendResult& result, uint64_t line_number, const std::string* file,
                        std::string* out) {
@@ -158,7 +140,7 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   LedgerOptions options;
   options.store.path = global.db;
   options.store.billing_offset_s = offset_s.value_or(8 * 3600);
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(WithProjections(std::move(options)));
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(projections::WithProjections(std::move(options)));
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const int32_t actual_s = (*ledger)->zone().offset_s();
   if (offset_s && *offset_s != actual_s) {
@@ -207,9 +189,15 @@ int RunEvents(const GlobalOptions& global, const EventsOptions& options) {
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const BillingZone zone = (*ledger)->zone();
   std::string out;
+  std::string stored_value;
+  Status read;
   const auto print = [&](const Envelope& envelope) {
     JsonWriter w(&out);
-    WriteEventJson(envelope, zone, &w);
+    if (options.with_bytes) {
+      read = (*ledger)->store().ReadRawEvent(envelope.seq, &stored_value);
+      if (!read.ok()) return false;
+    }
+    WriteEventJson(envelope, zone, options.with_bytes ? &stored_value : nullptr, &w);
     out.push_back('\n');
     if (out.size() > (1 << 20)) {
       WriteOut(out);
@@ -224,143 +212,8 @@ int RunEvents(const GlobalOptions& global, const EventsOptions& options) {
           : store.ScanEvents(options.from_seq, options.to_seq, print);
   WriteOut(out);
   if (!status.ok()) return CannotRun(status.ToString());
+  if (!read.ok()) return CannotRun(read.ToString());
   return kExitOk;
-}
-
-namespace {
-
-std::optional<OutputFormat> ParseFormat(const std::string& format) {
-  if (format == "text") return OutputFormat::kText;
-  if (format == "json") return OutputFormat::kJson;
-  if (format == "csv") return OutputFormat::kCsv;
-  return std::nullopt;
-}
-
-// An open ledger and the projections a query reads: the committed ones, or,
-// with --as-of-seq, the account's as they stood then.
-struct QueryContext {
-  std::unique_ptr<Ledger> ledger;
-  std::unique_ptr<projections::CommittedProjections> committed;
-  std::unique_ptr<projections::HistoricalProjections> historical;
-  OutputFormat format = OutputFormat::kText;
-
-  projections::ProjectionReaders readers() const {
-    return historical ? historical->readers() : committed->readers();
-  }
-  BillingZone zone() const { return ledger->zone(); }
-};
-
-// Opens the ledger for a query; on failure prints why and returns nullopt.
-std::optional<QueryContext> OpenForQuery(const GlobalOptions& global, const QueryOptions& query) {
-  QueryContext context;
-  const std::optional<OutputFormat> format = ParseFormat(query.format);
-  if (!format) {
-    CannotRun("--format must be text, json or csv");
-    return std::nullopt;
-  }
-  context.format = *format;
-  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/false);
-  if (!ledger.ok()) {
-    CannotRun(ledger.status().ToString());
-    return std::nullopt;
-  }
-  context.ledger = std::move(*ledger);
-  if (query.as_of_seq) {
-    const uint64_t head = context.ledger->head().seq;
-    if (*query.as_of_seq > head) {
-      CannotRun("--as-of-seq " + std::to_string(*query.as_of_seq) + " is after the last event (" +
-                std::to_string(head) + ")");
-      return std::nullopt;
-    }
-    Result<std::unique_ptr<projections::HistoricalProjections>> historical =
-        projections::HistoricalProjections::Build(context.ledger->store(), query.account,
-                                                  *query.as_of_seq);
-    if (!historical.ok()) {
-      CannotRun(historical.status().ToString());
-      return std::nullopt;
-    }
-    context.historical = std::move(*historical);
-  } else {
-    context.committed = std::make_unique<projections::CommittedProjections>(context.ledger->store());
-  }
-  return context;
-}
-
-std::optional<int64_t> ParseTimeArgument(const std::string& name, const std::string& text) {
-  const std::optional<int64_t> time_s = ParseRfc3339_s(text);
-  if (!time_s) {
-    CannotRun(name + " must be RFC 3339 with an offset, e.g. 2026-04-02T09:00:00+08:00");
-  }
-  return time_s;
-}
-
-// Prints a query's result, or explains a missing account or a failure.
-template <typename T>
-int Finish(const Result<std::optional<T>>& result, const std::string& account,
-           const std::function<std::string(const T&)>& render) {
-  if (!result.ok()) return CannotRun(result.status().ToString());
-  if (!*result) return CannotRun("no account " + account);
-  WriteOut(render(**result));
-  return kExitOk;
-}
-
-}  // namespace
-
-int RunInvoice(const GlobalOptions& global, const QueryOptions& query, const std::string& period_text) {
-  const std::optional<Period> period = ParsePeriod(period_text);
-  if (!period) return CannotRun("--period must be YYYY-MM");
-  std::optional<QueryContext> context = OpenForQuery(global, query);
-  if (!context) return kExitCannotRun;
-  return Finish<projections::Invoice>(
-      projections::ReadInvoice(context->readers(), query.account, *period), query.account,
-      [&](const projections::Invoice& invoice) {
-        return RenderInvoice(invoice, context->zone(), context->format);
-      });
-}
-
-int RunInvoices(const GlobalOptions& global, const QueryOptions& query) {
-  std::optional<QueryContext> context = OpenForQuery(global, query);
-  if (!context) return kExitCannotRun;
-  return Finish<projections::InvoiceList>(
-      projections::ListInvoices(context->readers(), query.account), query.account,
-      [&](const projections::InvoiceList& list) {
-        return RenderInvoiceList(query.account, list, context->format);
-      });
-}
-
-int RunSubscriptions(const GlobalOptions& global, const QueryOptions& query,
-                     const std::optional<std::string>& at) {
-  int64_t at_s = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  if (at) {
-    const std::optional<int64_t> parsed = ParseTimeArgument("--at", *at);
-    if (!parsed) return kExitCannotRun;
-    at_s = *parsed;
-  }
-  std::optional<QueryContext> context = OpenForQuery(global, query);
-  if (!context) return kExitCannotRun;
-  return Finish<std::vector<projections::SubscriptionRow>>(
-      projections::ReadSubscriptions(context->readers(), query.account, at_s), query.account,
-      [&](const std::vector<projections::SubscriptionRow>& rows) {
-        return RenderSubscriptions(rows, context->zone(), context->format);
-      });
-}
-
-int RunUsage(const GlobalOptions& global, const QueryOptions& query,
-             const std::optional<std::string>& resource, const std::string& from,
-             const std::string& to) {
-  const std::optional<int64_t> from_s = ParseTimeArgument("--from", from);
-  if (!from_s) return kExitCannotRun;
-  const std::optional<int64_t> to_s = ParseTimeArgument("--to", to);
-  if (!to_s) return kExitCannotRun;
-  std::optional<QueryContext> context = OpenForQuery(global, query);
-  if (!context) return kExitCannotRun;
-  return Finish<std::vector<projections::UsageRow>>(
-      projections::ReadUsage(context->readers(), query.account, resource, *from_s, *to_s),
-      query.account, [&](const std::vector<projections::UsageRow>& rows) {
-        return RenderUsage(rows, context->zone(), context->format);
-      });
 }
 
 int RunDemo(const GlobalOptions& global, const std::string& format_text) {
@@ -404,7 +257,10 @@ int RunDemo(const GlobalOptions& global, const std::string& format_text) {
     std::fputs(summary_text.c_str(), stderr);
   }
 
-  const projections::CommittedProjections committed((*ledger)->store());
+  Result<std::unique_ptr<projections::CommittedProjections>> opened =
+      projections::CommittedProjections::Open((*ledger)->store());
+  if (!opened.ok()) return CannotRun(opened.status().ToString());
+  const projections::CommittedProjections& committed = **opened;
   Result<std::vector<std::pair<std::string, std::string>>> accounts =
       projections::ListAccounts(committed.readers());
   if (!accounts.ok()) return CannotRun(accounts.status().ToString());
@@ -452,6 +308,40 @@ int Main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   events->add_option("--to-seq", events_options.to_seq, "last sequence number")
       ->check(CLI::PositiveNumber);
+  events->add_flag("--with-bytes", events_options.with_bytes,
+                   "add each event's stored bytes (base64), to re-verify its hash independently");
+
+  std::optional<uint64_t> replay_to_seq;
+  std::string replay_format = "text";
+  CLI::App* replay = app.add_subcommand(
+      "replay", "rebuild every projection from the event log and swap them in atomically");
+  replay->add_option("--to-seq", replay_to_seq,
+                     "rebuild up to event N only and report the digests (not installed)")
+      ->check(CLI::PositiveNumber);
+  replay->add_option("--format", replay_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  std::optional<std::string> verify_digest;
+  bool verify_skip_projections = false;
+  std::string verify_format = "text";
+  CLI::App* verify = app.add_subcommand(
+      "verify", "check the hash chain, the indexes and that every projection equals a replay");
+  verify->add_option("--digest", verify_digest,
+                     "SEQ:HASH from an earlier `ledger digest`: prove the first SEQ events are "
+                     "the ones it was taken over");
+  verify->add_flag("--skip-projections", verify_skip_projections,
+                   "check the log and its indexes only");
+  verify->add_option("--format", verify_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  std::string digest_format = "text";
+  CLI::App* digest = app.add_subcommand(
+      "digest", "print the head SEQ:HASH, for an auditor to keep outside the ledger");
+  digest->add_option("--format", digest_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   // The queries.
   QueryOptions query;
@@ -465,6 +355,8 @@ int Main(int argc, char** argv) {
     command->add_option("--as-of-seq", query.as_of_seq,
                         "answer as the ledger stood when event N was the last stored")
         ->check(CLI::PositiveNumber);
+    command->add_option("--as-of", query.as_of,
+                        "answer as the ledger stood at this recorded time (RFC 3339)");
   };
   std::string period;
   CLI::App* invoice = app.add_subcommand("invoice", "one invoice of an account");
@@ -512,6 +404,9 @@ int Main(int argc, char** argv) {
   if (*append) return RunAppend(global, files);
   if (*events) return RunEvents(global, events_options);
   if (*demo) return RunDemo(global, demo_format);
+  if (*replay) return RunReplay(global, replay_to_seq, replay_format);
+  if (*verify) return RunVerify(global, verify_digest, !verify_skip_projections, verify_format);
+  if (*digest) return RunDigest(global, digest_format);
   if (*invoice) return RunInvoice(global, query, period);
   if (*invoices) return RunInvoices(global, query);
   if (*subscriptions) return RunSubscriptions(global, query, at);

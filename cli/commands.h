@@ -27,6 +27,7 @@ struct EventsOptions {
   std::optional<std::string> account;
   uint64_t from_seq = 1;
   uint64_t to_seq = UINT64_MAX;
+  bool with_bytes = false;  // add each event's stored bytes, base64
 };
 int RunEvents(const GlobalOptions& global, const EventsOptions& options);
 
@@ -34,6 +35,7 @@ struct QueryOptions {
   std::string format = "text";
   std::string account;
   std::optional<uint64_t> as_of_seq;
+  std::optional<std::string> as_of;  // a recorded time, RFC 3339
 };
 int RunInvoice(const GlobalOptions& global, const QueryOptions& query, const std::string& period);
 int RunInvoices(const GlobalOptions& global, const QueryOptions& query);
@@ -42,6 +44,14 @@ int RunSubscriptions(const GlobalOptions& global, const QueryOptions& query,
 int RunUsage(const GlobalOptions& global, const QueryOptions& query,
              const std::optional<std::string>& resource, const std::string& from,
              const std::string& to);
+
+// Rebuilds every projection from the log (replay/rebuild.h).
+int RunReplay(const GlobalOptions& global, std::optional<uint64_t> to_seq, const std::string& format);
+// Audits the ledger (replay/audit.h); exit 0 only when everything holds.
+int RunVerify(const GlobalOptions& global, const std::optional<std::string>& digest,
+              bool projections, const std::string& format);
+// Prints the head "SEQ:HASH" for an auditor to keep outside the ledger.
+int RunDigest(const GlobalOptions& global, const std::string& format);
 
 // Builds the demo ledger (idempotently) and prints every account's invoices.
 int RunDemo(const GlobalOptions& global, const std::string& format);

@@ -1,5 +1,7 @@
 #include "cli/event_json.h"
 
+#include <openssl/evp.h>
+
 #include <cstdio>
 
 #include "ledger/event_codec.h"
@@ -121,7 +123,17 @@ std::string FormatRecordedAt(int64_t recorded_at_us, const BillingZone& zone) {
   return text;
 }
 
-void WriteEventJson(const Envelope& envelope, const BillingZone& zone, JsonWriter* w) {
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                   reinterpret_cast<const unsigned char*>(bytes.data()),
+                                   static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(size));
+  return out;
+}
+
+void WriteEventJson(const Envelope& envelope, const BillingZone& zone,
+                    const std::string* stored_value, JsonWriter* w) {
   w->BeginObject();
   w->Field("seq", envelope.seq);
   w->Field("recorded_at", FormatRecordedAt(envelope.recorded_at_us, zone));
@@ -133,6 +145,7 @@ void WriteEventJson(const Envelope& envelope, const BillingZone& zone, JsonWrite
   w->Field("occurred_at", zone.Format(envelope.occurred_at_s));
   WritePayload(envelope.payload, zone, w);
   WriteRating(envelope, zone, w);
+  if (stored_value != nullptr) w->Field("stored_value", Base64(*stored_value));
   w->EndObject();
 }
 

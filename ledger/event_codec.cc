@@ -164,14 +164,39 @@ CEREAL_CLASS_VERSION(ledger::EnvelopeBody, 1)
 
 namespace ledger {
 
-Sha256 HashBytes(std::string_view bytes) {
-  // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which
-  // cost more than the hashing itself on the append path: fetch it once, and
-  // keep one context per thread.
+namespace {
+// OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which
+// cost more than the hashing itself on the append path: fetch it once.
+const EVP_MD* Sha256Algorithm() {
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  LEDGER_CHECK(kSha256 != nullptr);
+  return kSha256;
+}
+}  // namespace
+
+Sha256Hasher::Sha256Hasher() : context_(EVP_MD_CTX_new()) {
+  LEDGER_CHECK(context_ != nullptr && EVP_DigestInit_ex2(context_, Sha256Algorithm(), nullptr) == 1);
+}
+
+Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(context_); }
+
+void Sha256Hasher::Update(std::string_view bytes) {
+  LEDGER_CHECK(EVP_DigestUpdate(context_, bytes.data(), bytes.size()) == 1);
+}
+
+Sha256 Sha256Hasher::Finish() {
+  Sha256 hash;
+  unsigned int size = 0;
+  LEDGER_CHECK(EVP_DigestFinal_ex(context_, hash.data(), &size) == 1 && size == hash.size());
+  return hash;
+}
+
+Sha256 HashBytes(std::string_view bytes) {
+  // One context per thread, reused.
+  const EVP_MD* const kSha256 = Sha256Algorithm();
   thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
       EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  LEDGER_CHECK(kSha256 != nullptr && context != nullptr);
+  LEDGER_CHECK(context != nullptr);
   Sha256 hash;
   unsigned int size = 0;
   LEDGER_CHECK(EVP_DigestInit_ex2(context.get(), kSha256, nullptr) == 1 &&

@@ -14,6 +14,8 @@
 #include "ledger/event.h"
 #include "ledger/status.h"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace ledger {
 
 inline constexpr uint8_t kValueFormatV1 = 1;
@@ -28,6 +30,20 @@ Status DecodeEnvelope(std::string_view value, Envelope* envelope);
 
 // The SHA-256 of `bytes`.
 Sha256 HashBytes(std::string_view bytes);
+
+// SHA-256 over input given in pieces. Not thread-safe; one per computation.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void Update(std::string_view bytes);
+  Sha256 Finish();
+
+ private:
+  ::evp_md_ctx_st* context_;
+};
 std::string HexOf(const Sha256& hash);
 
 }  // namespace ledger

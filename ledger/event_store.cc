@@ -7,10 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
 
 #include "ledger/event_codec.h"
-#include "ledger/internal/keys.h"
+#include "ledger/keys.h"
 
 namespace ledger {
 namespace {
@@ -130,6 +131,17 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
                                     kIdempotencyCf, kStateCf, kIntervalsCf};
   names.insert(names.end(), options.extra_column_families.begin(),
                options.extra_column_families.end());
+  // Every family the database already has is opened too (RocksDB requires
+  // it): projection generations, a rebuild a crash interrupted.
+  std::vector<std::string> existing;
+  if (!fresh) {
+    LEDGER_RETURN_IF_ERROR(FromRocks(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.path, &existing),
+        "list column families of " + options.path));
+  }
+  for (const std::string& name : existing) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
     descriptors.emplace_back(name, ColumnFamilyOptionsFor(name));
@@ -197,6 +209,33 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   return Status::Ok();
 }
 
+Result<rocksdb::ColumnFamilyHandle*> EventStore::CreateColumnFamily(const std::string& name) {
+  if (rocksdb::ColumnFamilyHandle* existing = column_family(name)) return existing;
+  rocksdb::ColumnFamilyHandle* handle = nullptr;
+  LEDGER_RETURN_IF_ERROR(FromRocks(
+      db_->CreateColumnFamily(ColumnFamilyOptionsFor(name), name, &handle), "create " + name));
+  handles_.push_back(handle);
+  return handle;
+}
+
+Status EventStore::DropColumnFamily(const std::string& name) {
+  const auto it = std::find_if(handles_.begin(), handles_.end(),
+                               [&](rocksdb::ColumnFamilyHandle* h) { return h->GetName() == name; });
+  if (it == handles_.end()) return Status::Ok();
+  LEDGER_CHECK(*it != meta_cf_ && *it != log_cf_ && *it != account_index_cf_ &&
+               *it != idempotency_cf_ && *it != state_cf_ && *it != intervals_cf_);
+  LEDGER_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(*it), "drop " + name));
+  LEDGER_RETURN_IF_ERROR(FromRocks(db_->DestroyColumnFamilyHandle(*it), "drop " + name));
+  handles_.erase(it);
+  return Status::Ok();
+}
+
+std::vector<std::string> EventStore::ColumnFamilyNames() const {
+  std::vector<std::string> names;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) names.push_back(handle->GetName());
+  return names;
+}
+
 rocksdb::ColumnFamilyHandle* EventStore::column_family(std::string_view name) const {
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     if (handle->GetName() == name) return handle;
@@ -210,6 +249,12 @@ Status EventStore::Get(rocksdb::ColumnFamilyHandle* cf, std::string_view key, st
   *found = s.ok();
   if (s.IsNotFound()) return Status::Ok();
   return FromRocks(s, "read");
+}
+
+Status EventStore::WriteSynced(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db_->Write(options, batch), "write");
 }
 
 Status EventStore::StageEvent(Envelope* envelope) {
@@ -284,6 +329,28 @@ Status EventStore::ReadEvent(uint64_t seq, Envelope* envelope) const {
                               std::to_string(envelope->seq));
   }
   return Status::Ok();
+}
+
+Status EventStore::ReadRawEvent(uint64_t seq, std::string* value) const {
+  return FromRocks(db_->Get(rocksdb::ReadOptions(), log_cf_, internal::LogKey(seq), value),
+                   "read event " + std::to_string(seq));
+}
+
+Result<uint64_t> EventStore::LastSeqRecordedBy(int64_t recorded_at_us) const {
+  // Binary search for the last seq with recorded_at <= the bound.
+  uint64_t low = 0;            // recorded by the bound (or 0: none)
+  uint64_t high = head_.seq;   // candidates are in (low, high]
+  Envelope envelope;
+  while (low < high) {
+    const uint64_t middle = low + (high - low + 1) / 2;
+    LEDGER_RETURN_IF_ERROR(ReadEvent(middle, &envelope));
+    if (envelope.recorded_at_us <= recorded_at_us) {
+      low = middle;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return low;
 }
 
 Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,

@@ -68,6 +68,8 @@ class EventStore {
   // A committed point read.
   Status Get(rocksdb::ColumnFamilyHandle* cf, std::string_view key, std::string* value,
              bool* found) const;
+  // Writes `batch` on its own, WAL synced (maintenance: projection rebuilds).
+  Status WriteSynced(rocksdb::WriteBatch* batch);
 
   // Adds an event to the pending batch: the log entry, the account index and
   // the idempotency entry. `envelope->seq` must be pending_head().seq + 1;
@@ -92,6 +94,11 @@ class EventStore {
   // order; stops early when it returns false.
   Status ScanEvents(uint64_t from_seq, uint64_t to_seq,
                     const std::function<bool(const Envelope&)>& visit) const;
+  // The stored value of one event, bytes as hashed (FORMAT.md).
+  Status ReadRawEvent(uint64_t seq, std::string* value) const;
+  // The last event recorded at or before `recorded_at_us` (recorded times
+  // never decrease along the log); 0 when there is none.
+  Result<uint64_t> LastSeqRecordedBy(int64_t recorded_at_us) const;
   // The same for one account's events (the empty account: price events).
   Status ScanAccountEvents(std::string_view account, uint64_t from_seq, uint64_t to_seq,
                            const std::function<bool(const Envelope&)>& visit) const;
@@ -105,6 +112,12 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* meta_cf() const { return meta_cf_; }
   // A caller's extra column family, by name; nullptr when not opened.
   rocksdb::ColumnFamilyHandle* column_family(std::string_view name) const;
+  // Families beyond the store's own, for the projections: created on
+  // demand (an existing one is returned as is) and dropped when replaced.
+  // The store's own families can never be dropped.
+  Result<rocksdb::ColumnFamilyHandle*> CreateColumnFamily(const std::string& name);
+  Status DropColumnFamily(const std::string& name);
+  std::vector<std::string> ColumnFamilyNames() const;
 
  private:
   EventStore() = default;

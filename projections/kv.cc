@@ -3,13 +3,6 @@
 #include <memory>
 
 namespace ledger::projections {
-namespace {
-
-// Entries kept in a store's cache across batches before it is cleared.
-constexpr size_t kCacheEntriesMax = 1 << 20;
-
-}  // namespace
-
 Status RocksKvReader::Get(std::string_view key, std::string* value, bool* found) const {
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_, key, value);
   *found = s.ok();
@@ -51,7 +44,7 @@ void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
 }
 
 void RocksProjectionStore::Committed() {
-  if (cache_.size() > kCacheEntriesMax) cache_.clear();
+  if (cache_.size() > cache_entries_max_) cache_.clear();
 }
 
 Status MemoryKv::Get(std::string_view key, std::string* value, bool* found) {

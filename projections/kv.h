@@ -56,7 +56,10 @@ class RocksKvReader : public KvReader {
 
 class RocksProjectionStore : public ProjectionStore {
  public:
-  RocksProjectionStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : reader_(db, cf), cf_(cf) {}
+  // The cache keeps up to `cache_entries_max` records across batches.
+  RocksProjectionStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                       size_t cache_entries_max = 1 << 20)
+      : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {}
 
   // The batch the next Puts go into; set by the owner for each append batch.
   void set_batch(rocksdb::WriteBatch* batch) { batch_ = batch; }
@@ -68,6 +71,7 @@ class RocksProjectionStore : public ProjectionStore {
  private:
   RocksKvReader reader_;
   rocksdb::ColumnFamilyHandle* cf_;
+  size_t cache_entries_max_;
   rocksdb::WriteBatch* batch_ = nullptr;
   std::unordered_map<std::string, std::string> cache_;
 };

@@ -23,13 +23,47 @@ std::vector<std::unique_ptr<Projection>> MakeProjections(BillingZone zone) {
   return projections;
 }
 
-std::vector<std::string> ProjectionSet::ColumnFamilies() {
-  return {std::string(kUsageFamily), std::string(kInvoicesFamily),
-          std::string(kSubscriptionsFamily)};
+std::string FamilyName(std::string_view base, uint64_t generation) {
+  std::string name(base);
+  if (generation > 0) name += "#" + std::to_string(generation);
+  return name;
+}
+
+Result<uint64_t> CurrentGeneration(const EventStore& store) {
+  std::string value;
+  bool found = false;
+  LEDGER_RETURN_IF_ERROR(store.Get(store.meta_cf(), kGenerationKey, &value, &found));
+  if (!found) return uint64_t{0};
+  if (value.size() != 8) return Status::Corruption("projection generation has a bad size");
+  return ReadU64BE(value);
+}
+
+Result<std::vector<rocksdb::ColumnFamilyHandle*>> OpenGeneration(EventStore& store,
+                                                                 uint64_t generation) {
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  for (const std::string_view base : {kUsageFamily, kInvoicesFamily, kSubscriptionsFamily}) {
+    Result<rocksdb::ColumnFamilyHandle*> family =
+        store.CreateColumnFamily(FamilyName(base, generation));
+    if (!family.ok()) return family.status();
+    families.push_back(*family);
+  }
+  return families;
+}
+
+Status DropOtherGenerations(EventStore& store, uint64_t generation) {
+  for (const std::string& name : store.ColumnFamilyNames()) {
+    for (const std::string_view base : {kUsageFamily, kInvoicesFamily, kSubscriptionsFamily}) {
+      const bool of_base = name == base || name.starts_with(std::string(base) + "#");
+      if (of_base && name != FamilyName(base, generation)) {
+        spdlog::info("dropping stale projection family {}", name);
+        LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(name));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 LedgerOptions WithProjections(LedgerOptions options) {
-  options.store.extra_column_families = ProjectionSet::ColumnFamilies();
   options.make_sink = [](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
     Result<std::unique_ptr<ProjectionSet>> set = ProjectionSet::Open(store);
     if (!set.ok()) return set.status();
@@ -55,14 +89,17 @@ Result<uint64_t> ReadCheckpoint(const KvReader& reader) {
 
 Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store) {
   std::unique_ptr<ProjectionSet> set(new ProjectionSet(&store));
-  for (std::unique_ptr<Projection>& projection :
-       MakeProjections(BillingZone(store.billing_offset_s()))) {
+  Result<uint64_t> generation = CurrentGeneration(store);
+  if (!generation.ok()) return generation.status();
+  LEDGER_RETURN_IF_ERROR(DropOtherGenerations(store, *generation));
+  Result<std::vector<rocksdb::ColumnFamilyHandle*>> families = OpenGeneration(store, *generation);
+  if (!families.ok()) return families.status();
+  std::vector<std::unique_ptr<Projection>> projections =
+      MakeProjections(BillingZone(store.billing_offset_s()));
+  for (size_t i = 0; i < projections.size(); ++i) {
+    std::unique_ptr<Projection>& projection = projections[i];
     Entry entry;
-    entry.family = store.column_family(projection->name());
-    if (entry.family == nullptr) {
-      return Status::InvalidArgument("column family " + std::string(projection->name()) +
-                                     " was not opened");
-    }
+    entry.family = (*families)[i];
     entry.store = std::make_unique<RocksProjectionStore>(store.db(), entry.family);
     entry.projection = std::move(projection);
     Result<uint64_t> checkpoint = ReadCheckpoint(RocksKvReader(store.db(), entry.family));
@@ -137,18 +174,21 @@ void ProjectionSet::Aborted() {
 
 namespace ledger::projections {
 
-namespace {
-rocksdb::ColumnFamilyHandle* FamilyOrDie(const EventStore& store, std::string_view name) {
-  rocksdb::ColumnFamilyHandle* family = store.column_family(name);
-  LEDGER_CHECK(family != nullptr);  // opened with ProjectionSet::ColumnFamilies()
-  return family;
+Result<std::unique_ptr<CommittedProjections>> CommittedProjections::Open(const EventStore& store) {
+  Result<uint64_t> generation = CurrentGeneration(store);
+  if (!generation.ok()) return generation.status();
+  rocksdb::ColumnFamilyHandle* families[3];
+  const std::string_view bases[3] = {kUsageFamily, kInvoicesFamily, kSubscriptionsFamily};
+  for (int i = 0; i < 3; ++i) {
+    families[i] = store.column_family(FamilyName(bases[i], *generation));
+    if (families[i] == nullptr) {
+      return Status::NotFound("projection family " + FamilyName(bases[i], *generation) +
+                              " does not exist; open the ledger with its projections first");
+    }
+  }
+  return std::unique_ptr<CommittedProjections>(
+      new CommittedProjections(store.db(), families[0], families[1], families[2]));
 }
-}  // namespace
-
-CommittedProjections::CommittedProjections(const EventStore& store)
-    : usage_(store.db(), FamilyOrDie(store, kUsageFamily)),
-      invoices_(store.db(), FamilyOrDie(store, kInvoicesFamily)),
-      subscriptions_(store.db(), FamilyOrDie(store, kSubscriptionsFamily)) {}
 
 Result<std::unique_ptr<HistoricalProjections>> HistoricalProjections::Build(
     const EventStore& store, std::string_view account, uint64_t last_seq) {

@@ -29,10 +29,25 @@ struct ProjectionReaders {
   const KvReader* subscriptions = nullptr;
 };
 
+// Projections live in generations: a rebuild writes generation g + 1 into
+// fresh column families while generation g serves, then switches the meta
+// key below in one synced write and drops generation g. A crash before the
+// switch leaves g in place (and the half-built families are dropped at the
+// next open); a crash after it leaves g + 1. Generation 0 uses the plain
+// family names ("proj_invoices"), generation g > 0 "proj_invoices#g".
+inline constexpr std::string_view kGenerationKey = "projection_generation";  // meta, u64 BE
+
+std::string FamilyName(std::string_view base, uint64_t generation);
+Result<uint64_t> CurrentGeneration(const EventStore& store);
+// The projection families of `generation`, created if missing, in
+// MakeProjections order.
+Result<std::vector<rocksdb::ColumnFamilyHandle*>> OpenGeneration(EventStore& store,
+                                                                 uint64_t generation);
+// Drops every projection family that does not belong to `generation`.
+Status DropOtherGenerations(EventStore& store, uint64_t generation);
+
 class ProjectionSet : public EventSink {
  public:
-  // The column families to open the store with.
-  static std::vector<std::string> ColumnFamilies();
   static Result<std::unique_ptr<ProjectionSet>> Open(EventStore& store);
 
   Status Apply(const Envelope& envelope, rocksdb::WriteBatch* batch) override;
@@ -67,14 +82,19 @@ std::string CheckpointValue(uint64_t seq);
 
 namespace ledger::projections {
 
-// Readers over the committed projections of an open store. `store` must
-// outlive this.
+// Readers over the committed projections of an open store (of its current
+// generation). `store` must outlive this.
 class CommittedProjections {
  public:
-  explicit CommittedProjections(const EventStore& store);
+  static Result<std::unique_ptr<CommittedProjections>> Open(const EventStore& store);
   ProjectionReaders readers() const { return {&usage_, &invoices_, &subscriptions_}; }
 
  private:
+  CommittedProjections(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* usage,
+                       rocksdb::ColumnFamilyHandle* invoices,
+                       rocksdb::ColumnFamilyHandle* subscriptions)
+      : usage_(db, usage), invoices_(db, invoices), subscriptions_(db, subscriptions) {}
+
   RocksKvReader usage_;
   RocksKvReader invoices_;
   RocksKvReader subscriptions_;

@@ -41,7 +41,10 @@ class TestBook {
     Result<std::unique_ptr<Ledger>> opened = Ledger::Open(projections::WithProjections(std::move(options)));
     LEDGER_CHECK(opened.ok());
     ledger_ = std::move(*opened);
-    committed_ = std::make_unique<projections::CommittedProjections>(ledger_->store());
+    Result<std::unique_ptr<projections::CommittedProjections>> committed =
+        projections::CommittedProjections::Open(ledger_->store());
+    LEDGER_CHECK(committed.ok());
+    committed_ = std::move(*committed);
   }
   void Reopen() {
     committed_.reset();

@@ -235,6 +235,7 @@ TEST(ProjectionsTest, AProjectionBehindTheLogCatchesUpOnOpen) {
   {
     rocksdb::DB* db = book.ledger().store().db();
     rocksdb::ColumnFamilyHandle* family = book.ledger().store().column_family("proj_invoices");
+    ASSERT_NE(family, nullptr);
     ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), family, std::string(1, '\0'),
                                 std::string(1, '\xff'))
                     .ok());

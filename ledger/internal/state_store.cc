@@ -2,7 +2,7 @@
 
 #include "ledger/constants.h"
 #include "ledger/cereal_io.h"
-#include "ledger/internal/keys.h"
+#include "ledger/keys.h"
 
 namespace ledger::internal {
 namespace {

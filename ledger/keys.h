@@ -1,4 +1,4 @@
-// Key encoders of every column family (ledger/FORMAT.md). Integers are
+// Key encoders of the event store's column families (ledger/FORMAT.md). Integers are
 // big-endian so that RocksDB's bytewise order is numeric order; strings are
 // prefixed with their length in one byte (every id is at most 128 bytes), so
 // no id is a prefix of another's key.

@@ -1,0 +1,191 @@
+// `ledger replay`, `ledger verify` and `ledger digest`.
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "cli/json_writer.h"
+#include "ledger/event_codec.h"
+#include "replay/audit.h"
+#include "replay/rebuild.h"
+
+namespace ledger::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Maintenance opens the store alone: no projection set holds the families a
+// rebuild replaces.
+Result<std::unique_ptr<Ledger>> OpenForMaintenance(const GlobalOptions& global) {
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.create_if_missing = false;
+  return Ledger::Open(std::move(options));
+}
+
+// Progress on stderr, when it is a terminal: events done, rate, ETA.
+std::function<void(uint64_t, uint64_t)> TerminalProgress(const char* what, Clock::time_point start) {
+  if (isatty(STDERR_FILENO) == 0) return nullptr;
+  return [what, start](uint64_t done, uint64_t total) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : 0;
+    std::fprintf(stderr, "\r%s: %llu / %llu events, %.0f events/s, ETA %.0f s   ", what,
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate,
+                 eta);
+    std::fflush(stderr);
+  };
+}
+
+void EndProgressLine() {
+  if (isatty(STDERR_FILENO) != 0) std::fputs("\n", stderr);
+}
+
+void WriteDigests(const std::vector<replay::FamilyDigest>& digests, JsonWriter* w) {
+  w->Key("projections").BeginArray();
+  for (const replay::FamilyDigest& digest : digests) {
+    w->BeginObject().Field("family", digest.family).Field("entries", digest.entries);
+    w->Field("digest", HexOf(digest.digest)).EndObject();
+  }
+  w->EndArray();
+}
+
+std::string DigestsText(const std::vector<replay::FamilyDigest>& digests) {
+  std::string out;
+  for (const replay::FamilyDigest& digest : digests) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-20s %10llu entries  %s\n", digest.family.c_str(),
+                  static_cast<unsigned long long>(digest.entries), HexOf(digest.digest).c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunReplay(const GlobalOptions& global, std::optional<uint64_t> to_seq, const std::string& format) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+  EventStore& store = (*ledger)->store();
+  const Clock::time_point start = Clock::now();
+  replay::RebuildOptions options;
+  options.install = !to_seq.has_value() || *to_seq >= store.head().seq;
+  options.to_seq = to_seq.value_or(UINT64_MAX);
+  options.progress = TerminalProgress("replay", start);
+  Result<replay::RebuildResult> rebuilt = replay::Rebuild(store, options);
+  EndProgressLine();
+  if (!rebuilt.ok()) return CannotRun(rebuilt.status().ToString());
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto rate = static_cast<uint64_t>(seconds > 0 ? static_cast<double>(rebuilt->events) / seconds : 0);
+  spdlog::info("replayed {} events in {:.3f} s ({} events/s)", rebuilt->events, seconds, rate);
+  std::string out;
+  if (format == "json") {
+    JsonWriter w(&out);
+    w.BeginObject().Field("events", rebuilt->events).Field("last_seq", rebuilt->last_seq);
+    w.Field("installed", options.install).Field("generation", rebuilt->generation);
+    w.Key("seconds").Int(static_cast<int64_t>(seconds * 1000) / 1000);
+    w.Field("events_per_second", rate);
+    WriteDigests(rebuilt->digests, &w);
+    w.EndObject();
+    out.push_back('\n');
+  } else {
+    char line[256];
+    std::snprintf(line, sizeof line, "replayed %llu events (through seq %llu) in %.3f s, %llu events/s; %s\n",
+                  static_cast<unsigned long long>(rebuilt->events),
+                  static_cast<unsigned long long>(rebuilt->last_seq), seconds,
+                  static_cast<unsigned long long>(rate),
+                  options.install ? ("installed as projection generation " +
+                                     std::to_string(rebuilt->generation)).c_str()
+                                  : "not installed (projections must match the log's head)");
+    out = line + DigestsText(rebuilt->digests);
+  }
+  WriteOut(out);
+  return kExitOk;
+}
+
+int RunVerify(const GlobalOptions& global, const std::optional<std::string>& digest,
+              bool projections, const std::string& format) {
+  replay::AuditOptions options;
+  if (digest) {
+    options.digest = replay::ParseLedgerDigest(*digest);
+    if (!options.digest) return CannotRun("--digest must be SEQ:HASH as `ledger digest` prints it");
+  }
+  options.projections = projections;
+  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+  options.progress = TerminalProgress("verify", Clock::now());
+  Result<replay::AuditReport> report = replay::Audit((*ledger)->store(), options);
+  EndProgressLine();
+  if (!report.ok()) return CannotRun(report.status().ToString());
+  std::string out;
+  if (format == "json") {
+    JsonWriter w(&out);
+    w.BeginObject().Field("ok", report->ok()).Field("events", report->events);
+    w.Field("head_seq", report->head_seq).Field("head_hash", HexOf(report->head_hash));
+    w.Key("checks").BeginArray();
+    for (const replay::AuditCheck& check : report->checks) {
+      w.BeginObject().Field("name", check.name);
+      w.Field("status", !check.ran ? "skipped" : check.ok ? "ok" : "failed").EndObject();
+    }
+    w.EndArray().Key("failures").BeginArray();
+    for (const replay::AuditFailure& failure : report->failures) {
+      w.BeginObject().Field("check", failure.check).Key("seq");
+      if (failure.seq != 0) {
+        w.Int(static_cast<int64_t>(failure.seq));
+      } else {
+        w.Null();
+      }
+      w.Key("key");
+      if (failure.key.empty()) {
+        w.Null();
+      } else {
+        w.String(failure.key);
+      }
+      w.Field("problem", failure.problem).EndObject();
+    }
+    w.EndArray();
+    WriteDigests(report->projection_digests, &w);
+    w.EndObject();
+    out.push_back('\n');
+  } else {
+    out = std::string("ledger verify: ") + (report->ok() ? "OK" : "FAILED") + "\n" +
+          "events " + std::to_string(report->events) + ", head seq " +
+          std::to_string(report->head_seq) + ", head hash " + HexOf(report->head_hash) + "\n";
+    for (const replay::AuditCheck& check : report->checks) {
+      char line[128];
+      std::snprintf(line, sizeof line, "  %-14s %s\n", check.name.c_str(),
+                    !check.ran ? "skipped" : check.ok ? "ok" : "FAILED");
+      out += line;
+    }
+    for (const replay::AuditFailure& failure : report->failures) {
+      out += "FAILED " + failure.check + (failure.seq ? " at seq " + std::to_string(failure.seq) : "") +
+             (failure.key.empty() ? "" : " key " + failure.key) + ": " + failure.problem + "\n";
+    }
+    if (!report->projection_digests.empty()) out += "stored projections:\n" + DigestsText(report->projection_digests);
+  }
+  WriteOut(out);
+  return report->ok() ? kExitOk : kExitRejected;
+}
+
+int RunDigest(const GlobalOptions& global, const std::string& format) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
+  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
+  const Head head = (*ledger)->head();
+  std::string out;
+  if (format == "json") {
+    JsonWriter w(&out);
+    w.BeginObject().Field("seq", head.seq).Field("hash", HexOf(head.hash));
+    w.Field("digest", std::to_string(head.seq) + ":" + HexOf(head.hash)).EndObject();
+    out.push_back('\n');
+  } else {
+    out = std::to_string(head.seq) + ":" + HexOf(head.hash) + "\n";
+  }
+  WriteOut(out);
+  return kExitOk;
+}
+
+}  // namespace ledger::cli

@@ -1,0 +1,33 @@
+#include "cli/cli_util.h"
+
+#include <cstdio>
+
+#include "projections/projection_set.h"
+
+namespace ledger::cli {
+
+void WriteOut(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+int CannotRun(const std::string& message) {
+  std::fprintf(stderr, "ledger: %s\n", message.c_str());
+  return kExitCannotRun;
+}
+
+Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing) {
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.create_if_missing = create_if_missing;
+  return Ledger::Open(projections::WithProjections(std::move(options)));
+}
+
+std::optional<OutputFormat> ParseFormat(const std::string& format) {
+  if (format == "text") return OutputFormat::kText;
+  if (format == "json") return OutputFormat::kJson;
+  if (format == "csv") return OutputFormat::kCsv;
+  return std::nullopt;
+}
+
+}  // namespace ledger::cli

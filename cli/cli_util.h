@@ -1,0 +1,24 @@
+// What every `ledger` subcommand shares: printing, failing with exit status
+// 2, opening the ledger with its projections, and the output formats.
+
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/query_output.h"
+#include "ledger/ledger.h"
+
+namespace ledger::cli {
+
+// Writes `text` to stdout and flushes it.
+void WriteOut(const std::string& text);
+// Prints "ledger: message" on stderr; returns kExitCannotRun.
+int CannotRun(const std::string& message);
+// Opens the ledger at --db with its projections attached.
+Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing);
+std::optional<OutputFormat> ParseFormat(const std::string& format);
+
+}  // namespace ledger::cli

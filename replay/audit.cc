@@ -1,0 +1,373 @@
+#include "replay/audit.h"
+
+#include <memory>
+
+#include "ledger/bytes.h"
+#include "ledger/event_codec.h"
+#include "ledger/keys.h"
+#include "projections/projection_set.h"
+
+namespace ledger::replay {
+namespace {
+
+constexpr uint64_t kProgressEvery = 100'000;
+
+// An order-independent digest of a set of records: the XOR of their
+// SHA-256s, with their count. Two sets of distinct records are equal when
+// both agree; memory stays flat whatever the set's size.
+struct SetDigest {
+  Sha256 xor_of_hashes{};
+  uint64_t count = 0;
+
+  void Add(std::string_view record) {
+    const Sha256 hash = HashBytes(record);
+    for (size_t i = 0; i < hash.size(); ++i) xor_of_hashes[i] ^= hash[i];
+    ++count;
+  }
+  bool operator==(const SetDigest&) const = default;
+};
+
+std::string IndexRecord(std::string_view account, uint64_t seq) {
+  return internal::AccountIndexKey(account, seq);
+}
+
+std::string IdempotencyRecord(std::string_view event_id, uint64_t seq, const Sha256& digest) {
+  std::string record;
+  AppendShortString(event_id.substr(0, 255), &record);
+  record.append(event_id.size() > 255 ? event_id.substr(255) : std::string_view());
+  AppendU64BE(seq, &record);
+  record.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return record;
+}
+
+// A key as a person can read it: printable ASCII as is, other bytes as \xNN.
+std::string Printable(std::string_view key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : key) {
+    const auto byte = static_cast<uint8_t>(c);
+    if (byte >= 0x20 && byte < 0x7f && c != '\\') {
+      out.push_back(c);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 15]);
+    }
+  }
+  return out;
+}
+
+class Auditor {
+ public:
+  Auditor(EventStore& store, const AuditOptions& options) : store_(store), options_(options) {}
+
+  Result<AuditReport> Run() {
+    report_.head_seq = store_.head().seq;
+    report_.head_hash = store_.head().hash;
+    LEDGER_RETURN_IF_ERROR(Check("hash_chain", true, [&] { return CheckChain(); }));
+    const bool chain_ok = report_.ok();
+    LEDGER_RETURN_IF_ERROR(Check("account_index", chain_ok, [&] { return CheckAccountIndex(); }));
+    LEDGER_RETURN_IF_ERROR(Check("idempotency", chain_ok, [&] { return CheckIdempotency(); }));
+    LEDGER_RETURN_IF_ERROR(
+        Check("projections", chain_ok && options_.projections, [&] { return CheckProjections(); }));
+    if (options_.digest) {
+      LEDGER_RETURN_IF_ERROR(Check("digest", chain_ok, [&] { return CheckDigest(); }));
+    }
+    return std::move(report_);
+  }
+
+ private:
+  Status Check(const std::string& name, bool run, const std::function<Status()>& check) {
+    AuditCheck& entry = report_.checks.emplace_back();
+    entry.name = name;
+    entry.ran = run;
+    if (!run) return Status::Ok();
+    const size_t failures_before = report_.failures.size();
+    LEDGER_RETURN_IF_ERROR(check());
+    entry.ok = report_.failures.size() == failures_before;
+    return Status::Ok();
+  }
+
+  void Fail(const std::string& check, uint64_t seq, std::string key, std::string problem) {
+    report_.failures.push_back({check, seq, std::move(key), std::move(problem)});
+  }
+
+  Status CheckChain() {
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_.db()->NewIterator(rocksdb::ReadOptions(), store_.log_cf()));
+    uint64_t expected = 1;
+    Sha256 prev_hash{};
+    Envelope envelope;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() != 8) {
+        Fail("hash_chain", expected, Printable(key), "a log key that is not a sequence number");
+        return Status::Ok();
+      }
+      const uint64_t seq = ReadU64BE(key);
+      if (seq != expected) {
+        Fail("hash_chain", expected, "",
+             "event " + std::to_string(expected) + " is missing: the next stored event is " +
+                 std::to_string(seq));
+        return Status::Ok();
+      }
+      const Status decoded = DecodeEnvelope(it->value().ToStringView(), &envelope);
+      if (!decoded.ok()) {
+        Fail("hash_chain", seq, "", "stored event " + std::to_string(seq) + " is damaged: " + decoded.message());
+        return Status::Ok();
+      }
+      if (envelope.seq != seq) {
+        Fail("hash_chain", seq, "",
+             "the log's entry " + std::to_string(seq) + " holds event seq " + std::to_string(envelope.seq));
+        return Status::Ok();
+      }
+      if (envelope.prev_hash != prev_hash) {
+        Fail("hash_chain", seq, "",
+             "prev_hash of event " + std::to_string(seq) + " is not the hash of event " +
+                 std::to_string(seq - 1));
+        return Status::Ok();
+      }
+      prev_hash = envelope.hash;
+      index_from_log_.Add(IndexRecord(envelope.account, seq));
+      ids_from_log_.Add(IdempotencyRecord(envelope.event_id, seq, envelope.content_digest));
+      if (seq % kProgressEvery == 0 && options_.progress) options_.progress(seq, report_.head_seq);
+    }
+    if (!it->status().ok()) return Status::IoError("scan log: " + it->status().ToString());
+    report_.events = expected - 1;
+    if (report_.events != report_.head_seq || prev_hash != report_.head_hash) {
+      Fail("hash_chain", report_.events + 1, "",
+           "the ledger's head says seq " + std::to_string(report_.head_seq) + " hash " +
+               HexOf(report_.head_hash) + ", the log ends at seq " + std::to_string(report_.events) +
+               " hash " + HexOf(prev_hash));
+    }
+    return Status::Ok();
+  }
+
+  Status CheckAccountIndex() {
+    SetDigest stored;
+    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
+      stored.Add(key);
+      return true;
+    }));
+    if (stored == index_from_log_) return Status::Ok();
+    // Find the first entry that is wrong, then the first event without one.
+    bool found = false;
+    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
+      const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+      if (key.size() != 1 + account_size + 8) {
+        Fail("account_index", 0, Printable(key), "a malformed account index key");
+        return !(found = true);
+      }
+      const std::string_view account = key.substr(1, account_size);
+      const uint64_t seq = ReadU64BE(key.substr(1 + account_size));
+      Envelope envelope;
+      const Status read = store_.ReadEvent(seq, &envelope);
+      if (!read.ok() || envelope.account != account) {
+        Fail("account_index", seq, Printable(key),
+             read.ok() ? "files event " + std::to_string(seq) + " under account '" + std::string(account) +
+                             "', but its account is '" + envelope.account + "'"
+                       : "names event " + std::to_string(seq) + ", which the log does not have");
+        return !(found = true);
+      }
+      return true;
+    }));
+    if (found) return Status::Ok();
+    return store_.ScanEvents(1, UINT64_MAX, [&](const Envelope& envelope) {
+      std::string value;
+      bool present = false;
+      const std::string key = IndexRecord(envelope.account, envelope.seq);
+      const Status read = store_.Get(store_.account_index_cf(), key, &value, &present);
+      if (!read.ok() || !present) {
+        Fail("account_index", envelope.seq, Printable(key),
+             "event " + std::to_string(envelope.seq) + " has no account index entry");
+        return false;
+      }
+      return true;
+    });
+  }
+
+  Status CheckIdempotency() {
+    SetDigest stored;
+    bool malformed = false;
+    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.idempotency_cf(), [&](std::string_view key, std::string_view value) {
+      if (value.size() != internal::kIdempotencyValueBytes) {
+        Fail("idempotency", 0, Printable(key), "an idempotency entry of the wrong size");
+        malformed = true;
+        return false;
+      }
+      Sha256 digest;
+      std::copy_n(value.begin() + 8, 32, digest.begin());
+      stored.Add(IdempotencyRecord(key, ReadU64BE(value), digest));
+      return true;
+    }));
+    if (malformed || stored == ids_from_log_) return Status::Ok();
+    bool found = false;
+    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.idempotency_cf(), [&](std::string_view key, std::string_view value) {
+      const uint64_t seq = ReadU64BE(value);
+      Envelope envelope;
+      const Status read = store_.ReadEvent(seq, &envelope);
+      Sha256 digest;
+      std::copy_n(value.begin() + 8, 32, digest.begin());
+      if (!read.ok() || envelope.event_id != key || envelope.content_digest != digest) {
+        Fail("idempotency", seq, Printable(key),
+             "the entry for event id '" + std::string(key) + "' does not match event " + std::to_string(seq));
+        return !(found = true);
+      }
+      return true;
+    }));
+    if (found) return Status::Ok();
+    return store_.ScanEvents(1, UINT64_MAX, [&](const Envelope& envelope) {
+      Result<std::optional<IdempotencyEntry>> entry = store_.FindEventId(envelope.event_id);
+      if (!entry.ok() || !*entry) {
+        Fail("idempotency", envelope.seq, Printable(envelope.event_id),
+             "event " + std::to_string(envelope.seq) + " ('" + envelope.event_id +
+                 "') has no idempotency entry: a re-send would be stored twice");
+        return false;
+      }
+      return true;
+    });
+  }
+
+  Status CheckProjections() {
+    Result<uint64_t> generation = projections::CurrentGeneration(store_);
+    if (!generation.ok()) return generation.status();
+    const uint64_t scratch = *generation + 1;
+    RebuildOptions rebuild_options;
+    rebuild_options.progress = options_.progress;
+    Result<RebuildResult> fresh = BuildGeneration(store_, scratch, report_.head_seq, rebuild_options);
+    if (!fresh.ok()) return fresh.status();
+    Status status;
+    for (const FamilyDigest& expected : fresh->digests) {
+      rocksdb::ColumnFamilyHandle* stored_family =
+          store_.column_family(projections::FamilyName(expected.family, *generation));
+      if (stored_family == nullptr) {
+        Fail("projections", 0, expected.family, "the projection family does not exist");
+        continue;
+      }
+      const projections::RocksKvReader stored(store_.db(), stored_family);
+      Result<FamilyDigest> digest = DigestFamily(stored, expected.family);
+      if (!digest.ok()) {
+        status = digest.status();
+        break;
+      }
+      report_.projection_digests.push_back(*digest);
+      if (digest->digest == expected.digest) continue;
+      status = ReportFirstDifference(expected.family, *generation, scratch);
+      if (!status.ok()) break;
+    }
+    for (const std::string_view base : {projections::kUsageFamily, projections::kInvoicesFamily,
+                                        projections::kSubscriptionsFamily}) {
+      LEDGER_RETURN_IF_ERROR(store_.DropColumnFamily(projections::FamilyName(base, scratch)));
+    }
+    return status;
+  }
+
+  // Walks both families in key order, side by side, to the first key where
+  // they differ. Iterators keep memory flat.
+  Status ReportFirstDifference(const std::string& family, uint64_t stored_generation,
+                               uint64_t fresh_generation) {
+    std::unique_ptr<rocksdb::Iterator> stored(store_.db()->NewIterator(
+        rocksdb::ReadOptions(),
+        store_.column_family(projections::FamilyName(family, stored_generation))));
+    std::unique_ptr<rocksdb::Iterator> fresh(store_.db()->NewIterator(
+        rocksdb::ReadOptions(),
+        store_.column_family(projections::FamilyName(family, fresh_generation))));
+    stored->SeekToFirst();
+    fresh->SeekToFirst();
+    while (stored->Valid() || fresh->Valid()) {
+      const int order = !stored->Valid()  ? 1
+                        : !fresh->Valid() ? -1
+                                          : stored->key().compare(fresh->key());
+      if (order < 0) {
+        Fail("projections", 0, family + " " + Printable(stored->key().ToStringView()),
+             "the stored projection has this key, a replay of the log does not");
+        return Status::Ok();
+      }
+      if (order > 0) {
+        Fail("projections", 0, family + " " + Printable(fresh->key().ToStringView()),
+             "a replay of the log has this key, the stored projection does not");
+        return Status::Ok();
+      }
+      if (stored->value() != fresh->value()) {
+        Fail("projections", 0, family + " " + Printable(stored->key().ToStringView()),
+             "the stored value differs from a replay of the log");
+        return Status::Ok();
+      }
+      stored->Next();
+      fresh->Next();
+    }
+    Fail("projections", 0, family, "the digests differ but no key does (a scan error?)");
+    return Status::Ok();
+  }
+
+  Status CheckDigest() {
+    const LedgerDigest& digest = *options_.digest;
+    if (digest.seq == 0 || digest.seq > report_.events) {
+      Fail("digest", digest.seq, "",
+           "the log has " + std::to_string(report_.events) + " events, fewer than the digest's " +
+               std::to_string(digest.seq));
+      return Status::Ok();
+    }
+    Envelope envelope;
+    LEDGER_RETURN_IF_ERROR(store_.ReadEvent(digest.seq, &envelope));
+    if (envelope.hash != digest.hash) {
+      Fail("digest", digest.seq, "",
+           "event " + std::to_string(digest.seq) + " has hash " + HexOf(envelope.hash) +
+               ", not the digest's " + HexOf(digest.hash) +
+               ": the first events are not the ones the digest was taken over");
+    }
+    return Status::Ok();
+  }
+
+  Status ScanFamily(rocksdb::ColumnFamilyHandle* family,
+                    const std::function<bool(std::string_view, std::string_view)>& visit) {
+    rocksdb::ReadOptions read_options;
+    read_options.total_order_seek = true;  // the idempotency family hashes its memtable
+    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(read_options, family));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
+    }
+    if (!it->status().ok()) return Status::IoError("scan: " + it->status().ToString());
+    return Status::Ok();
+  }
+
+  EventStore& store_;
+  const AuditOptions& options_;
+  AuditReport report_;
+  SetDigest index_from_log_;
+  SetDigest ids_from_log_;
+};
+
+}  // namespace
+
+std::optional<LedgerDigest> ParseLedgerDigest(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || text.size() - colon - 1 != 64) {
+    return std::nullopt;
+  }
+  LedgerDigest digest;
+  for (const char c : text.substr(0, colon)) {
+    if (c < '0' || c > '9' || digest.seq > UINT64_MAX / 10 - 9) return std::nullopt;
+    digest.seq = digest.seq * 10 + static_cast<uint64_t>(c - '0');
+  }
+  const std::string_view hex = text.substr(colon + 1);
+  for (size_t i = 0; i < 32; ++i) {
+    int byte = 0;
+    for (const char c : hex.substr(2 * i, 2)) {
+      const int nibble = c >= '0' && c <= '9'   ? c - '0'
+                         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                : -1;
+      if (nibble < 0) return std::nullopt;
+      byte = byte * 16 + nibble;
+    }
+    digest.hash[i] = static_cast<uint8_t>(byte);
+  }
+  return digest;
+}
+
+Result<AuditReport> Audit(EventStore& store, const AuditOptions& options) {
+  return Auditor(store, options).Run();
+}
+
+}  // namespace ledger::replay

@@ -1,0 +1,141 @@
+#include "replay/rebuild.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "ledger/bytes.h"
+#include "ledger/event_codec.h"
+#include "projections/projection_set.h"
+
+namespace ledger::replay {
+namespace {
+
+// A rebuild keeps fewer cached records than the append path: it streams the
+// whole log once and must stay flat in memory.
+constexpr size_t kRebuildCacheEntriesMax = 200'000;
+
+Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return Status::Ok();
+  return Status::IoError(std::string(what) + ": " + status.ToString());
+}
+
+}  // namespace
+
+Result<FamilyDigest> DigestFamily(const projections::KvReader& reader, std::string family) {
+  FamilyDigest digest;
+  digest.family = std::move(family);
+  Sha256Hasher hasher;
+  std::string sizes;
+  LEDGER_RETURN_IF_ERROR(reader.Scan(std::string(), std::string(1, '\xff'),
+                                     [&](std::string_view key, std::string_view value) {
+                                       sizes.clear();
+                                       AppendU32BE(static_cast<uint32_t>(key.size()), &sizes);
+                                       hasher.Update(sizes);
+                                       hasher.Update(key);
+                                       sizes.clear();
+                                       AppendU32BE(static_cast<uint32_t>(value.size()), &sizes);
+                                       hasher.Update(sizes);
+                                       hasher.Update(value);
+                                       ++digest.entries;
+                                       return true;
+                                     }));
+  digest.digest = hasher.Finish();
+  return digest;
+}
+
+Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, uint64_t to_seq,
+                                      const RebuildOptions& options) {
+  // Leftovers of an interrupted build of this generation go first.
+  for (const std::string_view base : {projections::kUsageFamily, projections::kInvoicesFamily,
+                                      projections::kSubscriptionsFamily}) {
+    LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(projections::FamilyName(base, generation)));
+  }
+  Result<std::vector<rocksdb::ColumnFamilyHandle*>> families =
+      projections::OpenGeneration(store, generation);
+  if (!families.ok()) return families.status();
+  std::vector<std::unique_ptr<projections::Projection>> projections =
+      projections::MakeProjections(BillingZone(store.billing_offset_s()));
+  std::vector<std::unique_ptr<projections::RocksProjectionStore>> stores;
+  for (rocksdb::ColumnFamilyHandle* family : *families) {
+    stores.push_back(std::make_unique<projections::RocksProjectionStore>(store.db(), family,
+                                                                        kRebuildCacheEntriesMax));
+  }
+
+  RebuildResult result;
+  result.generation = generation;
+  result.last_seq = std::min(to_seq, store.head().seq);
+  // Families under construction need no WAL: they are flushed before they
+  // can ever be installed, and dropped if the build dies first.
+  rocksdb::WriteOptions unlogged;
+  unlogged.disableWAL = true;
+  rocksdb::WriteBatch batch;
+  for (auto& projection_store : stores) projection_store->set_batch(&batch);
+  Status status;
+  const auto write_batch = [&]() -> Status {
+    LEDGER_RETURN_IF_ERROR(FromRocks(store.db()->Write(unlogged, &batch), "rebuild write"));
+    batch.Clear();
+    for (auto& projection_store : stores) projection_store->Committed();
+    if (options.progress) options.progress(result.events, result.last_seq);
+    return Status::Ok();
+  };
+  LEDGER_RETURN_IF_ERROR(store.ScanEvents(1, result.last_seq, [&](const Envelope& envelope) {
+    for (size_t i = 0; i < projections.size() && status.ok(); ++i) {
+      status = projections[i]->Apply(envelope, *stores[i]);
+    }
+    ++result.events;
+    if (status.ok() && result.events % options.batch_events_max == 0) status = write_batch();
+    return status.ok();
+  }));
+  LEDGER_RETURN_IF_ERROR(status);
+  for (rocksdb::ColumnFamilyHandle* family : *families) {
+    LEDGER_CHECK(batch.Put(family, std::string(1, '\0'), [&] {
+                          std::string value;
+                          AppendU64BE(result.last_seq, &value);
+                          return value;
+                        }())
+                     .ok());
+  }
+  LEDGER_RETURN_IF_ERROR(write_batch());
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  LEDGER_RETURN_IF_ERROR(FromRocks(store.db()->Flush(flush, *families), "rebuild flush"));
+  for (size_t i = 0; i < families->size(); ++i) {
+    Result<FamilyDigest> digest = DigestFamily(
+        projections::RocksKvReader(store.db(), (*families)[i]), std::string(projections[i]->name()));
+    if (!digest.ok()) return digest.status();
+    result.digests.push_back(std::move(*digest));
+  }
+  return result;
+}
+
+Result<RebuildResult> Rebuild(EventStore& store, const RebuildOptions& options) {
+  Result<uint64_t> current = projections::CurrentGeneration(store);
+  if (!current.ok()) return current.status();
+  const uint64_t head = store.head().seq;
+  if (options.install && options.to_seq < head) {
+    return Status::InvalidArgument("projections behind the log's head cannot be installed");
+  }
+  Result<RebuildResult> built = BuildGeneration(store, *current + 1, options.to_seq, options);
+  if (!built.ok()) return built.status();
+  if (!options.install) {
+    for (const std::string_view base : {projections::kUsageFamily, projections::kInvoicesFamily,
+                                        projections::kSubscriptionsFamily}) {
+      LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(projections::FamilyName(base, *current + 1)));
+    }
+    return built;
+  }
+  // The switch: one synced write. Before it the old generation serves; after
+  // it the new one does.
+  rocksdb::WriteBatch flip;
+  std::string value;
+  AppendU64BE(*current + 1, &value);
+  LEDGER_RETURN_IF_ERROR(
+      FromRocks(flip.Put(store.meta_cf(), projections::kGenerationKey, value), "stage switch"));
+  LEDGER_RETURN_IF_ERROR(store.WriteSynced(&flip));
+  spdlog::info("projections rebuilt from {} events as generation {}", built->events, *current + 1);
+  LEDGER_RETURN_IF_ERROR(projections::DropOtherGenerations(store, *current + 1));
+  return built;
+}
+
+}  // namespace ledger::replay
