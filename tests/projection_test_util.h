@@ -34,23 +34,33 @@ class TestBook {
     std::filesystem::remove_all(path_, ec);
   }
 
-  void Open() {
+  // With projections (as the command line opens a ledger), or without them
+  // (as maintenance does: replay, verify).
+  void Open(bool with_projections = true) {
     LedgerOptions options;
     options.store.path = path_;
-    options.clock_us = [] { return int64_t{1'780'272'000'000'000}; };
-    Result<std::unique_ptr<Ledger>> opened = Ledger::Open(projections::WithProjections(std::move(options)));
+    options.clock_us = [this] { return clock_us_; };
+    if (with_projections) options = projections::WithProjections(std::move(options));
+    Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
     LEDGER_CHECK(opened.ok());
     ledger_ = std::move(*opened);
+    if (!with_projections) return;
     Result<std::unique_ptr<projections::CommittedProjections>> committed =
         projections::CommittedProjections::Open(ledger_->store());
     LEDGER_CHECK(committed.ok());
     committed_ = std::move(*committed);
   }
-  void Reopen() {
+  void Reopen(bool with_projections = true) {
     committed_.reset();
     ledger_.reset();
-    Open();
+    Open(with_projections);
   }
+  void Close() {
+    committed_.reset();
+    ledger_.reset();
+  }
+  // The recorded time of the next batches.
+  void set_clock_us(int64_t clock_us) { clock_us_ = clock_us; }
 
   // Appends `lines` in batches of `batch_events`; returns the outcomes.
   std::vector<AppendResult> Append(const std::vector<std::string>& lines, size_t batch_events = 4096) {
@@ -74,6 +84,7 @@ class TestBook {
 
  private:
   std::string path_;
+  int64_t clock_us_ = 1'780'272'000'000'000;  // 2026-06-01T00:00:00Z
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<projections::CommittedProjections> committed_;
 };

@@ -1,0 +1,258 @@
+// Replay, audit and historical lookups: verify names exactly what was
+// tampered with; rebuilds swap in atomically; a digest proves a prefix.
+
+#include <gtest/gtest.h>
+
+#include "bench/workload.h"
+#include "ledger/bytes.h"
+#include "ledger/keys.h"
+#include "projection_test_util.h"
+#include "replay/audit.h"
+#include "replay/rebuild.h"
+
+namespace ledger {
+namespace {
+
+using projection_test::Dump;
+using projection_test::TestBook;
+using replay::AuditReport;
+
+// A small realistic ledger: generated CCM events, a few hundred.
+std::vector<std::string> Workload(uint64_t events) {
+  bench::WorkloadOptions options;
+  options.events = events;
+  options.accounts = 3;
+  options.certs_per_account = 2;
+  std::vector<std::string> lines;
+  bench::GenerateWorkload(options, [&](const std::string& line) { lines.push_back(line); });
+  return lines;
+}
+
+AuditReport AuditOrDie(TestBook& book, replay::AuditOptions options = {}) {
+  Result<AuditReport> report = replay::Audit(book.ledger().store(), options);
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  return report.ok() ? *report : AuditReport{};
+}
+
+// The only failure of a report (a copy: reports are temporaries here).
+replay::AuditFailure OnlyFailure(const AuditReport& report) {
+  EXPECT_EQ(report.failures.size(), 1u);
+  return report.failures.empty() ? replay::AuditFailure{"none", 0, "", ""} : report.failures[0];
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const AppendResult& result : book_.Append(Workload(400), 64)) {
+      ASSERT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
+    }
+    book_.Reopen(/*with_projections=*/false);
+  }
+
+  EventStore& store() { return book_.ledger().store(); }
+  std::string StoredValue(uint64_t seq) {
+    std::string value;
+    EXPECT_TRUE(store().ReadRawEvent(seq, &value).ok());
+    return value;
+  }
+  void PutRaw(rocksdb::ColumnFamilyHandle* family, const std::string& key, const std::string& value) {
+    ASSERT_TRUE(store().db()->Put(rocksdb::WriteOptions(), family, key, value).ok());
+  }
+
+  TestBook book_;
+};
+
+TEST_F(AuditTest, AnUntouchedLedgerVerifies) {
+  const AuditReport report = AuditOrDie(book_);
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.events, 400u);
+  EXPECT_EQ(report.head_seq, 400u);
+  ASSERT_EQ(report.checks.size(), 4u);
+  for (const replay::AuditCheck& check : report.checks) {
+    EXPECT_TRUE(check.ran && check.ok) << check.name;
+  }
+  EXPECT_EQ(report.projection_digests.size(), 3u);
+}
+
+TEST_F(AuditTest, AFlippedByteNamesItsEvent) {
+  std::string value = StoredValue(137);
+  value[value.size() / 2] ^= 0x01;
+  PutRaw(store().log_cf(), internal::LogKey(137), value);
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "hash_chain");
+  EXPECT_EQ(failure.seq, 137u);
+  EXPECT_NE(failure.problem.find("damaged"), std::string::npos) << failure.problem;
+}
+
+TEST_F(AuditTest, AFlippedByteInTheHashOrPrevHashIsCaughtToo) {
+  std::string value = StoredValue(50);
+  value[value.size() - 40] ^= 0x80;  // inside prev_hash
+  PutRaw(store().log_cf(), internal::LogKey(50), value);
+  EXPECT_EQ(OnlyFailure(AuditOrDie(book_)).seq, 50u);
+}
+
+TEST_F(AuditTest, ADeletedEventIsAGap) {
+  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().log_cf(), internal::LogKey(200)).ok());
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "hash_chain");
+  EXPECT_EQ(failure.seq, 200u);
+  EXPECT_NE(failure.problem.find("missing"), std::string::npos) << failure.problem;
+}
+
+TEST_F(AuditTest, TwoSwappedEventsAreNamed) {
+  const std::string a = StoredValue(300);
+  const std::string b = StoredValue(301);
+  PutRaw(store().log_cf(), internal::LogKey(300), b);
+  PutRaw(store().log_cf(), internal::LogKey(301), a);
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "hash_chain");
+  EXPECT_EQ(failure.seq, 300u);
+  EXPECT_NE(failure.problem.find("holds event seq 301"), std::string::npos) << failure.problem;
+}
+
+TEST_F(AuditTest, AnAlteredProjectionValueNamesItsKey) {
+  rocksdb::ColumnFamilyHandle* invoices = store().column_family("proj_invoices");
+  ASSERT_NE(invoices, nullptr);
+  // Change the amount of the first hourly-usage line.
+  std::string key;
+  std::string value;
+  const projections::RocksKvReader reader(store().db(), invoices);
+  ASSERT_TRUE(reader.Scan("u", "v", [&](std::string_view k, std::string_view v) {
+    key = k;
+    value = v;
+    return false;
+  }).ok());
+  ASSERT_FALSE(key.empty());
+  value[15] ^= 0x01;
+  PutRaw(invoices, key, value);
+  const AuditReport report = AuditOrDie(book_);
+  const replay::AuditFailure failure = OnlyFailure(report);
+  EXPECT_EQ(failure.check, "projections");
+  EXPECT_EQ(failure.key.rfind("proj_invoices u", 0), 0u) << failure.key;
+  EXPECT_NE(failure.problem.find("differs"), std::string::npos) << failure.problem;
+  // The scratch families of the check are gone again.
+  for (const std::string& name : store().ColumnFamilyNames()) {
+    EXPECT_EQ(name.find('#'), std::string::npos) << name;
+  }
+}
+
+TEST_F(AuditTest, ADroppedIdempotencyEntryNamesItsEvent) {
+  Envelope envelope;
+  ASSERT_TRUE(store().ReadEvent(222, &envelope).ok());
+  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().idempotency_cf(),
+                                   envelope.event_id).ok());
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "idempotency");
+  EXPECT_EQ(failure.seq, 222u);
+  EXPECT_NE(failure.problem.find(envelope.event_id), std::string::npos) << failure.problem;
+}
+
+TEST_F(AuditTest, AWrongAccountIndexEntryIsNamed) {
+  Envelope envelope;
+  ASSERT_TRUE(store().ReadEvent(99, &envelope).ok());
+  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().account_index_cf(),
+                                   internal::AccountIndexKey(envelope.account, 99)).ok());
+  PutRaw(store().account_index_cf(), internal::AccountIndexKey("someone-else", 99), "");
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "account_index");
+  EXPECT_EQ(failure.seq, 99u);
+}
+
+TEST_F(AuditTest, ADigestProvesThePrefixAfterMoreAppends) {
+  const Head head = book_.ledger().head();
+  book_.Reopen();
+  std::vector<std::string> more = Workload(450);
+  more.erase(more.begin(), more.begin() + 400);
+  book_.Append(more);
+  book_.Reopen(false);
+  ASSERT_GT(book_.ledger().head().seq, head.seq);
+  replay::AuditOptions options;
+  options.digest = replay::LedgerDigest{head.seq, head.hash};
+  EXPECT_TRUE(AuditOrDie(book_, options).ok());
+  options.digest->hash[0] ^= 1;
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_, options));
+  EXPECT_EQ(failure.check, "digest");
+  EXPECT_EQ(failure.seq, head.seq);
+  options.digest = replay::LedgerDigest{head.seq + 1000, head.hash};
+  EXPECT_EQ(OnlyFailure(AuditOrDie(book_, options)).check, "digest");
+}
+
+TEST_F(AuditTest, ParsesDigestsAsPrinted) {
+  const std::string hex(64, 'a');
+  const std::optional<replay::LedgerDigest> digest = replay::ParseLedgerDigest("42:" + hex);
+  ASSERT_TRUE(digest.has_value());
+  EXPECT_EQ(digest->seq, 42u);
+  EXPECT_EQ(digest->hash[31], 0xaa);
+  EXPECT_FALSE(replay::ParseLedgerDigest("42:" + hex.substr(1)).has_value());
+  EXPECT_FALSE(replay::ParseLedgerDigest(":" + hex).has_value());
+  EXPECT_FALSE(replay::ParseLedgerDigest("4x:" + hex).has_value());
+}
+
+TEST_F(AuditTest, ARebuildInstallsAnIdenticalGenerationAndDropsTheOld) {
+  const auto stored = [&] {
+    std::vector<std::map<std::string, std::string>> dumps;
+    for (const char* family : {"proj_usage", "proj_invoices", "proj_subscriptions"}) {
+      Result<uint64_t> generation = projections::CurrentGeneration(store());
+      dumps.push_back(Dump(projections::RocksKvReader(
+          store().db(), store().column_family(projections::FamilyName(family, *generation)))));
+    }
+    return dumps;
+  };
+  const auto before = stored();
+  replay::RebuildOptions options;
+  options.batch_events_max = 37;  // many small batches
+  Result<replay::RebuildResult> rebuilt = replay::Rebuild(store(), options);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ(rebuilt->events, 400u);
+  EXPECT_EQ(rebuilt->generation, 1u);
+  EXPECT_EQ(*projections::CurrentGeneration(store()), 1u);
+  EXPECT_EQ(stored(), before);
+  EXPECT_EQ(store().column_family("proj_invoices"), nullptr);  // generation 0 dropped
+  // Queries and appends go on against generation 1.
+  book_.Reopen();
+  std::vector<std::string> more = Workload(420);
+  more.erase(more.begin(), more.begin() + 400);
+  for (const AppendResult& result : book_.Append(more)) {
+    EXPECT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
+  }
+  book_.Reopen(false);
+  EXPECT_TRUE(AuditOrDie(book_).ok());
+}
+
+TEST_F(AuditTest, ARebuildToAnEarlierSeqReportsButDoesNotInstall) {
+  replay::RebuildOptions options;
+  options.to_seq = 100;
+  options.install = false;
+  Result<replay::RebuildResult> rebuilt = replay::Rebuild(store(), options);
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(rebuilt->events, 100u);
+  EXPECT_EQ(*projections::CurrentGeneration(store()), 0u);
+  options.install = true;
+  EXPECT_EQ(replay::Rebuild(store(), options).status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(AuditTest, LeftoversOfAnInterruptedRebuildAreDroppedAtOpen) {
+  // As a replay killed midway leaves them: generation 1 half built.
+  ASSERT_TRUE(store().CreateColumnFamily("proj_invoices#1").ok());
+  book_.Reopen();
+  EXPECT_EQ(book_.ledger().store().column_family("proj_invoices#1"), nullptr);
+  EXPECT_NE(book_.ledger().store().column_family("proj_invoices"), nullptr);
+}
+
+TEST(HistoricalTest, LastSeqRecordedByATime) {
+  TestBook book;
+  const std::vector<std::string> lines = Workload(30);
+  for (int batch = 0; batch < 3; ++batch) {
+    book.set_clock_us(1'000'000'000'000'000 + batch * 1'000'000);
+    book.Append(std::vector<std::string>(lines.begin() + batch * 10, lines.begin() + batch * 10 + 10));
+  }
+  const EventStore& store = book.ledger().store();
+  EXPECT_EQ(*store.LastSeqRecordedBy(999'999'999'999'999), 0u);
+  EXPECT_EQ(*store.LastSeqRecordedBy(1'000'000'000'000'000), 10u);
+  EXPECT_EQ(*store.LastSeqRecordedBy(1'000'000'000'999'999), 10u);
+  EXPECT_EQ(*store.LastSeqRecordedBy(1'000'000'001'000'000), 20u);
+  EXPECT_EQ(*store.LastSeqRecordedBy(INT64_MAX), 30u);
+}
+
+}  // namespace
+}  // namespace ledger
