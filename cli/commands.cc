@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -108,7 +109,10 @@ class PendingBatch {
 };
 
 // Appends every line of one input. False when the command must stop.
-bool AppendInput(Ledger& ledger, int fd, const std::string* file, bool* any_rejected) {
+// `name` is the input's name for messages; `file` the name results carry (set
+// only when several files are given).
+bool AppendInput(Ledger& ledger, int fd, const std::string& name, const std::string* file,
+                 bool* any_rejected) {
   LineReader reader(fd);
   PendingBatch batch;
   while (true) {
@@ -118,7 +122,7 @@ bool AppendInput(Ledger& ledger, int fd, const std::string* file, bool* any_reje
     uint64_t line_number = 0;
     Result<bool> more = reader.Next(&line, &line_number);
     if (!more.ok()) {
-      CannotRun((file ? *file : std::string("stdin")) + ": " + more.status().message());
+      CannotRun(name + ": " + more.status().message());
       return false;
     }
     if (!*more) break;
@@ -162,9 +166,14 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
   std::vector<int> fds;
   for (const std::string& file : files) {
     const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    struct stat info {};
+    // A folder opens read-only but cannot be read: refuse it here, before
+    // anything is stored, like any other unreadable input.
+    const int error = fd < 0 ? errno : fstat(fd, &info) != 0 ? errno : S_ISDIR(info.st_mode) ? EISDIR : 0;
+    if (error != 0) {
+      if (fd >= 0) close(fd);
       for (int open_fd : fds) close(open_fd);
-      return CannotRun("cannot read " + file + ": " + std::strerror(errno));
+      return CannotRun("cannot read " + file + ": " + std::strerror(error));
     }
     fds.push_back(fd);
   }
@@ -173,11 +182,12 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
   bool any_rejected = false;
   bool ran = true;
   if (files.empty()) {
-    ran = AppendInput(**ledger, STDIN_FILENO, nullptr, &any_rejected);
+    ran = AppendInput(**ledger, STDIN_FILENO, "stdin", nullptr, &any_rejected);
   }
   for (size_t i = 0; i < files.size() && ran; ++i) {
     // With several files each result names its file; line numbers count per file.
-    ran = AppendInput(**ledger, fds[i], files.size() > 1 ? &files[i] : nullptr, &any_rejected);
+    ran = AppendInput(**ledger, fds[i], files[i], files.size() > 1 ? &files[i] : nullptr,
+                      &any_rejected);
   }
   for (int fd : fds) close(fd);
   if (!ran) return kExitCannotRun;

@@ -81,7 +81,9 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(const std::string& name) {
     options.memtable_prefix_bloom_size_ratio = 0.05;
     options.memtable_whole_key_filtering = true;
   }
-  if (name == kLogCf || name == kAccountIndexCf || name == kIntervalsCf) {
+  if (name != kIdempotencyCf) {
+    // The projections' keys end in a growing number too (an hour start), or
+    // are rewritten in place (an invoice line): the same hint serves them.
     options.memtable_insert_with_hint_prefix_extractor = std::make_shared<AllButLast8Bytes>();
   }
   return options;
@@ -287,6 +289,11 @@ Status EventStore::Commit() {
   if (status.ok()) status = FromRocks(db_->Write(write_options_, &batch_), "commit");
   if (!status.ok()) {
     Abort();
+    // RocksDB stops all writes after a failed WAL write, so that nothing is
+    // acknowledged after a hole. Resume() clears that once the cause is gone
+    // (space freed, a transient I/O error); if it cannot, later appends keep
+    // failing with a Status until the ledger is reopened.
+    IgnoreError(FromRocks(db_->Resume(), "resume after a failed commit"));
     return status;
   }
   head_ = pending_head_;

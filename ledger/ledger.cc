@@ -62,6 +62,7 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
     status = AppendLine(lines[i], recorded_at_us, &(*results)[i]);
   }
   const bool appended_any = store_->pending_head().seq != store_->head().seq;
+  if (status.ok()) state_->Flush();
   if (status.ok() && sink_ && appended_any) {
     status = sink_->Seal(store_->pending_head().seq, &store_->batch());
   }

@@ -56,7 +56,9 @@ class Ledger {
   // Appends `lines` (JSON objects, no line breaks) as one batch: one
   // WriteBatch, one synced write. Fills one result per line, in order. A
   // non-ok Status means the batch was not stored (nothing of it is visible)
-  // and `results` must be ignored; the Ledger stays usable.
+  // and `results` must be ignored. The Ledger stays consistent; whether it
+  // can append again depends on the failure (see EventStore::Commit): after a
+  // failed WAL write it may refuse appends until it is reopened.
   Status AppendBatch(std::span<const std::string_view> lines, std::vector<AppendResult>* results);
 
   BillingZone zone() const { return BillingZone(store_->billing_offset_s()); }

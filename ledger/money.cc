@@ -85,8 +85,12 @@ std::optional<int64_t> ParseDecimal(std::string_view text, int scale_digits, boo
     if (fraction_digits == 0) return std::nullopt;
   }
   if (i != text.size()) return std::nullopt;
-  const int64_t scaled = units * Pow10(scale_digits) + fraction * Pow10(scale_digits - fraction_digits);
-  return negative ? -scaled : scaled;
+  // units_max bounds the whole units only; the scaled value must still fit an
+  // int64 (10^9 units at scale 10^10 would not), so scale in 128 bits.
+  const Int128 scaled = Int128{units} * Pow10(scale_digits) +
+                        Int128{fraction} * Pow10(scale_digits - fraction_digits);
+  if (scaled > INT64_MAX) return std::nullopt;
+  return static_cast<int64_t>(negative ? -scaled : scaled);
 }
 
 std::string FormatAmount_e8(int64_t amount_e8) {

@@ -137,8 +137,15 @@ RuleEngine::Verdict RuleEngine::CheckSslPurchase(const IncomingEvent& event,
   }
   const std::optional<int64_t> price_e10 = state_->PriceAt(sku, currency_, event.occurred_at_s);
   if (!price_e10) return NoPrice(sku, currency_, zone_, event.occurred_at_s);
+  // A price near kUnitPriceUnitsMax times 250 domains or 10,000 packages
+  // leaves an int64: such a charge is refused, as any beyond the amount limit.
   const std::optional<int64_t> amount_e8 = PriceTimes(*price_e10, quantity);
-  LEDGER_CHECK(amount_e8.has_value());  // bounded by kUnitPriceUnitsMax x kExpansionQuantityMax
+  if (!amount_e8 || *amount_e8 > kAmountUnitsMax * kAmountScale) {
+    return Reject(ErrorCode::kInvalidField,
+                  std::to_string(quantity) + " x " + FormatPrice_e10(*price_e10) +
+                      " exceeds the limit of " + std::to_string(kAmountUnitsMax) +
+                      " currency units per charge");
+  }
   rating->unit_price_e10 = *price_e10;
   rating->amount_e8 = *amount_e8;
   return std::optional<RuleError>();

@@ -75,9 +75,9 @@ Result<const T*> StateStore::FindCached(std::unordered_map<std::string, T>* cach
 
 template <typename T>
 void StateStore::PutCached(std::unordered_map<std::string, T>* cache, std::string key, T state) {
-  std::string value;
+  std::string& value = dirty_state_[key];
+  value.clear();
   EncodeCereal(state, &value);
-  IgnoreError(CheckedPut(store_->batch(), store_->state_cf(), key, value));
   (*cache)[std::move(key)] = std::move(state);
 }
 
@@ -129,9 +129,9 @@ Result<const ResourceState*> StateStore::FindResource(std::string_view account,
 void StateStore::PutResource(std::string_view account, std::string_view resource_id,
                              ResourceState state) {
   std::string key = ScopedKey(kTagResource, account, resource_id);
-  std::string value;
+  std::string& value = dirty_state_[key];
+  value.clear();
   EncodeCereal(state, &value);
-  IgnoreError(CheckedPut(store_->batch(), store_->state_cf(), key, value));
   resources_[std::move(key)].state = std::move(state);
 }
 
@@ -232,16 +232,27 @@ Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* en
 }
 
 void StateStore::PutInterval(const std::string& prefix, Interval interval) {
-  std::string key = IntervalKey(prefix, interval.from_s);
-  IgnoreError(CheckedPut(store_->batch(), store_->intervals_cf(), key,
-                         U64Value(static_cast<uint64_t>(interval.to_s))));
-  pending_intervals_[std::move(key)] = interval.to_s;
+  pending_intervals_[IntervalKey(prefix, interval.from_s)] = interval.to_s;
 }
 
 void StateStore::DeleteInterval(const std::string& prefix, int64_t from_s) {
-  std::string key = IntervalKey(prefix, from_s);
-  LEDGER_CHECK(store_->batch().Delete(store_->intervals_cf(), key).ok());
-  pending_intervals_[std::move(key)] = std::nullopt;
+  pending_intervals_[IntervalKey(prefix, from_s)] = std::nullopt;
+}
+
+void StateStore::Flush() {
+  rocksdb::WriteBatch& batch = store_->batch();
+  for (const auto& [key, value] : dirty_state_) {
+    IgnoreError(CheckedPut(batch, store_->state_cf(), key, value));
+  }
+  dirty_state_.clear();
+  for (const auto& [key, to_s] : pending_intervals_) {
+    if (to_s) {
+      IgnoreError(CheckedPut(batch, store_->intervals_cf(), key, U64Value(static_cast<uint64_t>(*to_s))));
+    } else {
+      LEDGER_CHECK(batch.Delete(store_->intervals_cf(), key).ok());
+    }
+  }
+  // pending_intervals_ stays the overlay until the batch commits or aborts.
 }
 
 Result<std::optional<Interval>> StateStore::FindOverlap(std::string_view account,
@@ -310,6 +321,7 @@ void StateStore::OnCommit() {
 
 Status StateStore::OnAbort() {
   pending_intervals_.clear();
+  dirty_state_.clear();
   accounts_.clear();
   resources_.clear();
   orders_.clear();

@@ -67,6 +67,11 @@ class StateStore {
   Status AddInterval(std::string_view account, std::string_view resource_id, int64_t from_s,
                      int64_t to_s);
 
+  // Writes the batch's state changes into the pending WriteBatch: each key
+  // once, with its last value. Until then they live in the cache and the
+  // overlays only, so a record rewritten by many events of one batch (a
+  // resource's latest usage interval) costs one memtable insert, not many.
+  void Flush();
   // Batch boundaries: after a commit the cache may be trimmed; after an
   // abort it is dropped with everything the batch staged.
   void OnCommit();
@@ -104,6 +109,8 @@ class StateStore {
   // Keyed by PriceSeriesPrefix(sku, currency).
   std::map<std::string, PriceSeries, std::less<>> prices_;
   std::map<std::string, int64_t, std::less<>> max_rated_;
+  // State records written in this batch, encoded, by key.
+  std::unordered_map<std::string, std::string> dirty_state_;
   // Interval writes of the pending batch: key -> to_s, nullopt when deleted.
   // The batch itself cannot be read, so this is what makes them visible.
   std::map<std::string, std::optional<int64_t>, std::less<>> pending_intervals_;
