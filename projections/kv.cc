@@ -25,26 +25,44 @@ Status RocksKvReader::Scan(std::string_view begin, std::string_view end,
 }
 
 Status RocksProjectionStore::Get(std::string_view key, std::string* value, bool* found) {
-  if (const auto it = cache_.find(std::string(key)); it != cache_.end()) {
-    *value = it->second;
-    *found = true;
-    return Status::Ok();
+  auto it = cache_.find(std::string(key));
+  if (it == cache_.end()) {
+    // Absent keys are cached too: a new hour or line is looked up once.
+    Entry entry;
+    LEDGER_RETURN_IF_ERROR(reader_.Get(key, &entry.value, &entry.present));
+    it = cache_.emplace(std::string(key), std::move(entry)).first;
   }
-  LEDGER_RETURN_IF_ERROR(reader_.Get(key, value, found));
-  if (*found) cache_.emplace(std::string(key), *value);
+  *found = it->second.present;
+  if (*found) *value = it->second.value;
   return Status::Ok();
 }
 
 void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
-  LEDGER_CHECK(batch_ != nullptr);
-  LEDGER_CHECK(batch_->Put(cf_, rocksdb::Slice(key.data(), key.size()),
-                           rocksdb::Slice(value.data(), value.size()))
-                   .ok());
-  cache_[std::string(key)] = std::string(value);
+  auto [it, inserted] = cache_.try_emplace(std::string(key));
+  it->second.value.assign(value);
+  it->second.present = true;
+  if (!it->second.dirty) {
+    it->second.dirty = true;
+    dirty_.push_back(&*it);
+  }
+}
+
+void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
+  for (auto* entry : dirty_) {
+    LEDGER_CHECK(batch->Put(cf_, entry->first, entry->second.value).ok());
+    entry->second.dirty = false;
+  }
+  dirty_.clear();
 }
 
 void RocksProjectionStore::Committed() {
+  LEDGER_CHECK(dirty_.empty());
   if (cache_.size() > cache_entries_max_) cache_.clear();
+}
+
+void RocksProjectionStore::Aborted() {
+  dirty_.clear();
+  cache_.clear();
 }
 
 Status MemoryKv::Get(std::string_view key, std::string* value, bool* found) {

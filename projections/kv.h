@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "ledger/status.h"
 
@@ -61,19 +62,32 @@ class RocksProjectionStore : public ProjectionStore {
                        size_t cache_entries_max = 1 << 20)
       : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {}
 
-  // The batch the next Puts go into; set by the owner for each append batch.
-  void set_batch(rocksdb::WriteBatch* batch) { batch_ = batch; }
   Status Get(std::string_view key, std::string* value, bool* found) override;
+  // Puts are held back: a key written many times in one batch (an hour, an
+  // invoice line) reaches RocksDB once, with its last value, when the batch
+  // is flushed. That cut the append path's memtable inserts several-fold.
   void Put(std::string_view key, std::string_view value) override;
+  // Writes every key Put since the last flush into `batch`.
+  void Flush(rocksdb::WriteBatch* batch);
+  // The flushed batch was written: the cache stays, trimmed to its bound.
   void Committed();
-  void Aborted() { cache_.clear(); }
+  // The batch was dropped: forget what it wrote (and everything cached).
+  void Aborted();
 
  private:
+  struct Entry {
+    std::string value;
+    bool present = false;  // false: known to be absent
+    bool dirty = false;
+  };
+
   RocksKvReader reader_;
   rocksdb::ColumnFamilyHandle* cf_;
   size_t cache_entries_max_;
-  rocksdb::WriteBatch* batch_ = nullptr;
-  std::unordered_map<std::string, std::string> cache_;
+  std::unordered_map<std::string, Entry> cache_;
+  // Pointers, not iterators: a rehash moves no element but invalidates
+  // iterators.
+  std::vector<std::pair<const std::string, Entry>*> dirty_;
 };
 
 class MemoryKv : public ProjectionStore, public KvReader {

@@ -122,7 +122,6 @@ Status ProjectionSet::CatchUp(Entry& entry, uint64_t checkpoint) {
   const uint64_t head = event_store_->head().seq;
   while (next <= head) {
     rocksdb::WriteBatch batch;
-    entry.store->set_batch(&batch);
     const uint64_t last = std::min(head, next + kCatchUpBatchEventsMax - 1);
     Status applied;
     LEDGER_RETURN_IF_ERROR(event_store_->ScanEvents(next, last, [&](const Envelope& envelope) {
@@ -130,6 +129,7 @@ Status ProjectionSet::CatchUp(Entry& entry, uint64_t checkpoint) {
       return applied.ok();
     }));
     LEDGER_RETURN_IF_ERROR(applied);
+    entry.store->Flush(&batch);
     LEDGER_CHECK(batch.Put(entry.family, internal::kCheckpointKey, CheckpointValue(last)).ok());
     rocksdb::WriteOptions options;
     options.sync = true;
@@ -141,13 +141,12 @@ Status ProjectionSet::CatchUp(Entry& entry, uint64_t checkpoint) {
     entry.store->Committed();
     next = last + 1;
   }
-  entry.store->set_batch(nullptr);
   return Status::Ok();
 }
 
-Status ProjectionSet::Apply(const Envelope& envelope, rocksdb::WriteBatch* batch) {
+Status ProjectionSet::Apply(const Envelope& envelope, rocksdb::WriteBatch* /*batch*/) {
+  // Writes wait in each store until Seal: see RocksProjectionStore::Put.
   for (Entry& entry : entries_) {
-    entry.store->set_batch(batch);
     LEDGER_RETURN_IF_ERROR(entry.projection->Apply(envelope, *entry.store));
   }
   return Status::Ok();
@@ -155,6 +154,7 @@ Status ProjectionSet::Apply(const Envelope& envelope, rocksdb::WriteBatch* batch
 
 Status ProjectionSet::Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) {
   for (Entry& entry : entries_) {
+    entry.store->Flush(batch);
     if (!batch->Put(entry.family, internal::kCheckpointKey, CheckpointValue(last_seq)).ok()) {
       return Status::IoError("cannot stage a projection checkpoint");
     }

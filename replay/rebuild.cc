@@ -70,9 +70,9 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
   rocksdb::WriteOptions unlogged;
   unlogged.disableWAL = true;
   rocksdb::WriteBatch batch;
-  for (auto& projection_store : stores) projection_store->set_batch(&batch);
   Status status;
   const auto write_batch = [&]() -> Status {
+    for (auto& projection_store : stores) projection_store->Flush(&batch);
     LEDGER_RETURN_IF_ERROR(FromRocks(store.db()->Write(unlogged, &batch), "rebuild write"));
     batch.Clear();
     for (auto& projection_store : stores) projection_store->Committed();
@@ -89,12 +89,8 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
   }));
   LEDGER_RETURN_IF_ERROR(status);
   for (rocksdb::ColumnFamilyHandle* family : *families) {
-    LEDGER_CHECK(batch.Put(family, std::string(1, '\0'), [&] {
-                          std::string value;
-                          AppendU64BE(result.last_seq, &value);
-                          return value;
-                        }())
-                     .ok());
+    LEDGER_CHECK(
+        batch.Put(family, std::string(1, '\0'), projections::CheckpointValue(result.last_seq)).ok());
   }
   LEDGER_RETURN_IF_ERROR(write_batch());
   rocksdb::FlushOptions flush;
