@@ -34,10 +34,10 @@ void WriteInvoiceLineJson(const InvoiceLine& line, const BillingZone& zone, Json
     w->Field("charged_at", zone.Format(line.charged_at_s));
     w->Field("description", line.description);
   }
-  w->Field("amount", FormatAmount_e8(line.amount_e8));
+  w->Field("amount", FormatRoundedAmount(line.amount_e8, 8));
   if (line.list_amount_e8 != 0) {
     w->Field("list_amount", FormatAmount_e8(line.list_amount_e8));
-    w->Field("discount", FormatAmount_e8(line.list_amount_e8 - line.amount_e8));
+    w->Field("discount", FormatRoundedAmount(line.list_amount_e8 - line.amount_e8, 8));
   }
   if (line.late_from) w->Field("late_from", FormatPeriod(*line.late_from));
   if (line.kind == LineKind::kAdjustment) w->Field("reason", line.reason);
@@ -78,12 +78,12 @@ std::string InvoiceText(const Invoice& invoice, const BillingZone& zone) {
                                   : line.description;
     if (line.list_amount_e8 != 0) {
       description += " (list " + FormatAmount_e8(line.list_amount_e8) + ", discount " +
-                     FormatAmount_e8(line.list_amount_e8 - line.amount_e8) + ")";
+                     FormatRoundedAmount(line.list_amount_e8 - line.amount_e8, 8) + ")";
     }
     if (line.late_from) description += " [late from " + FormatPeriod(*line.late_from) + "]";
     table.AddRow({std::string(projections::LineKindName(line.kind)),
                   line.kind == LineKind::kHourlyUsage ? "" : zone.Format(line.charged_at_s),
-                  Reference(line), description, FormatAmount_e8(line.amount_e8)});
+                  Reference(line), description, FormatRoundedAmount(line.amount_e8, 8)});
   }
   table.AddRow({"", "", "", "total (precise)", FormatRoundedAmount(invoice.total_e8, 8)});
   table.AddRow({"", "", "", "total " + invoice.currency,
@@ -102,9 +102,9 @@ std::string InvoiceCsv(const Invoice& invoice, const BillingZone& zone) {
                    std::string(projections::LineKindName(line.kind)), line.event_id,
                    line.resource_id, line.order_id, usage ? "" : zone.Format(line.charged_at_s),
                    line.description, usage ? std::to_string(line.seconds) : "",
-                   FormatAmount_e8(line.amount_e8),
+                   FormatRoundedAmount(line.amount_e8, 8),
                    line.list_amount_e8 ? FormatAmount_e8(line.list_amount_e8) : "",
-                   line.list_amount_e8 ? FormatAmount_e8(line.list_amount_e8 - line.amount_e8) : "",
+                   line.list_amount_e8 ? FormatRoundedAmount(line.list_amount_e8 - line.amount_e8, 8) : "",
                    line.late_from ? FormatPeriod(*line.late_from) : "", line.reason});
   }
   return out;

@@ -19,10 +19,12 @@ inline constexpr int64_t kAmountScale = 100'000'000;         // 10^8
 inline constexpr int64_t kPriceScale = 10'000'000'000;       // 10^10
 inline constexpr int64_t kPriceToAmountDivisor = kPriceScale / kAmountScale;
 
-// Bounds on money inputs. Products of a price and a quantity, and sums of
-// many lines, are formed in 128 bits (money.h) and checked on the way back to
-// 64, so these bounds only have to keep a single stored value in an int64:
-// 10^9 units at scale 10^10 and 10^10 units at scale 10^8 are both < 2^63.
+// Bounds on money. A unit price must fit an int64 at scale 10^10 (just under
+// 922,337,204 units; ParseDecimal checks) and below kUnitPriceUnitsMax. One
+// charge (a purchase, a renewal, an adjustment) is at most kAmountUnitsMax
+// units: a larger product of price and quantity is rejected (invalid_field).
+// Sums of many charges (invoice lines of hourly usage, totals) are kept in
+// 128 bits, so no sum can wrap.
 inline constexpr int64_t kUnitPriceUnitsMax = 1'000'000'000;
 inline constexpr int64_t kAmountUnitsMax = 10'000'000'000;
 

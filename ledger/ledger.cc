@@ -40,6 +40,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
     ledger->sink_ = std::move(*sink);
   }
   ledger->options_ = std::move(options);
+  ledger->committed_head_ = ledger->store_->head();
   return ledger;
 }
 
@@ -47,19 +48,52 @@ Ledger::~Ledger() = default;
 
 Head Ledger::head() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return store_->head();
+  return committed_head_;
 }
 
 Status Ledger::AppendBatch(std::span<const std::string_view> lines,
                            std::vector<AppendResult>* results) {
   LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
-  std::lock_guard<std::mutex> lock(mu_);
-  results->resize(lines.size());
+  Writer writer;
+  writer.lines = lines;
+  writer.results = results;
+  std::unique_lock<std::mutex> lock(mu_);
+  writers_.push_back(&writer);
+  while (!writer.done && &writer != writers_.front()) writer.cv.wait(lock);
+  if (writer.done) return writer.status;
+
+  // The leader: take the writers queued behind, up to a batch's worth.
+  std::vector<Writer*> group;
+  size_t events = 0;
+  for (Writer* queued : writers_) {
+    if (!group.empty() && events + queued->lines.size() > kAppendBatchEventsMax) break;
+    group.push_back(queued);
+    events += queued->lines.size();
+  }
+  lock.unlock();
+  const Status status = CommitGroup(group);
+  lock.lock();
+  committed_head_ = store_->head();
+  for (Writer* member : group) {
+    LEDGER_CHECK(writers_.front() == member);
+    writers_.pop_front();
+    member->status = status;
+    member->done = true;
+    if (member != &writer) member->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return status;
+}
+
+Status Ledger::CommitGroup(std::span<Writer* const> group) {
   // One recorded time per batch, never earlier than the previous batch's.
   const int64_t recorded_at_us = std::max(options_.clock_us(), store_->head().recorded_at_us);
   Status status;
-  for (size_t i = 0; i < lines.size() && status.ok(); ++i) {
-    status = AppendLine(lines[i], recorded_at_us, &(*results)[i]);
+  for (Writer* writer : group) {
+    writer->results->resize(writer->lines.size());
+    for (size_t i = 0; i < writer->lines.size() && status.ok(); ++i) {
+      status = AppendLine(writer->lines[i], recorded_at_us, &(*writer->results)[i]);
+    }
   }
   const bool appended_any = store_->pending_head().seq != store_->head().seq;
   if (status.ok()) state_->Flush();

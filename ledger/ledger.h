@@ -2,13 +2,20 @@
 // billing rules, rates the accepted ones and stores them in one RocksDB
 // WriteBatch per call, synced before any result says `appended`.
 //
-// Thread-safe: appends are serialized by an internal mutex, and one writer
-// assigns gapless sequence numbers. Reads go to store().
+// Thread-safe. Concurrent AppendBatch calls are committed in groups: the
+// first waiting caller becomes the leader, takes the calls queued behind it
+// (up to kAppendBatchEventsMax events), judges them all in order and writes
+// them as one WriteBatch with one WAL sync, then wakes the others with their
+// results (LevelDB's writer queue). Many writers share one sync, and one
+// leader at a time assigns gapless sequence numbers. store() is for the
+// thread that owns the Ledger when no append is running (queries, audits).
 
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -66,11 +73,26 @@ class Ledger {
   EventStore& store() { return *store_; }
 
  private:
+  struct Writer {
+    std::span<const std::string_view> lines;
+    std::vector<AppendResult>* results;
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
   Ledger() = default;
+  // Judges the lines of a group of writers and commits them as one batch.
+  // Called by the leader only, without mu_ held.
+  Status CommitGroup(std::span<Writer* const> group);
   // Judges one line; stages it when accepted. Status errors abort the batch.
   Status AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result);
 
+  // Guards writers_ and committed_head_. The leader works without it, so
+  // others can queue meanwhile; everything below it is the leader's alone.
   mutable std::mutex mu_;
+  std::deque<Writer*> writers_;
+  Head committed_head_;
   LedgerOptions options_;
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<internal::StateStore> state_;

@@ -85,10 +85,10 @@ std::optional<int64_t> ParseDecimal(std::string_view text, int scale_digits, boo
     if (fraction_digits == 0) return std::nullopt;
   }
   if (i != text.size()) return std::nullopt;
-  // units_max bounds the whole units only; the scaled value must still fit an
-  // int64 (10^9 units at scale 10^10 would not), so scale in 128 bits.
-  const Int128 scaled = Int128{units} * Pow10(scale_digits) +
-                        Int128{fraction} * Pow10(scale_digits - fraction_digits);
+  // In 128 bits: units_max at the scale may pass 2^63, which is rejected
+  // here rather than wrapped.
+  const Int128 scaled =
+      Int128{units} * Pow10(scale_digits) + Int128{fraction} * Pow10(scale_digits - fraction_digits);
   if (scaled > INT64_MAX) return std::nullopt;
   return static_cast<int64_t>(negative ? -scaled : scaled);
 }
@@ -111,7 +111,8 @@ std::string FormatPrice_e10(int64_t price_e10) {
 
 std::optional<int64_t> PriceTimes(int64_t price_e10, int64_t quantity) {
   const Int128 amount_e8 = DivRoundHalfUp(Int128{price_e10} * quantity, kPriceToAmountDivisor);
-  if (amount_e8 > INT64_MAX || amount_e8 < INT64_MIN) return std::nullopt;
+  const Int128 limit_e8 = Int128{kAmountUnitsMax} * kAmountScale;
+  if (amount_e8 > limit_e8 || amount_e8 < -limit_e8) return std::nullopt;
   return static_cast<int64_t>(amount_e8);
 }
 

@@ -35,7 +35,8 @@ std::string FormatRoundedAmount(Int128 amount_e8, int minor_digits);
 std::string FormatPrice_e10(int64_t price_e10);
 
 // round_half_up(price * quantity, 8) for a unit price and an integer quantity.
-// Returns nullopt when the result does not fit an int64.
+// Returns nullopt beyond +-kAmountUnitsMax currency units, the most one
+// charge may be.
 std::optional<int64_t> PriceTimes(int64_t price_e10, int64_t quantity);
 // round_half_up(price * seconds / 3600, 8): one hour's pay-per-use charge.
 int64_t HourlyCharge_e8(int64_t price_per_hour_e10, int64_t seconds);

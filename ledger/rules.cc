@@ -28,6 +28,13 @@ std::optional<RuleError> NoPrice(std::string_view sku, std::string_view currency
                                          zone.Format(time_s));
 }
 
+std::optional<RuleError> ChargeTooLarge(int64_t price_e10, int64_t quantity) {
+  return Reject(ErrorCode::kInvalidField,
+                FormatPrice_e10(price_e10) + " x " + std::to_string(quantity) +
+                    " exceeds the largest charge the ledger stores (" +
+                    std::to_string(kAmountUnitsMax) + " currency units)");
+}
+
 std::string HourlySku(const ResourceState& resource) {
   return resource.resource_type == ResourceType::kPrivateCert
              ? std::string(kPrivateCertHourSku)
@@ -178,13 +185,19 @@ std::optional<RuleError> RuleEngine::RateOrder(CaType ca_type, std::string_view 
   const std::string sku = PrivateCaSku(ca_type, PeriodUnitName(unit));
   const std::optional<int64_t> price_e10 = state_->PriceAt(sku, currency, time_s);
   if (!price_e10) return NoPrice(sku, currency, zone_, time_s);
+  const std::optional<int64_t> amount_e8 = PriceTimes(*price_e10, periods);
+  if (!amount_e8) return ChargeTooLarge(*price_e10, periods);
   rating->unit_price_e10 = *price_e10;
-  rating->amount_e8 = *PriceTimes(*price_e10, periods);
+  rating->amount_e8 = *amount_e8;
   if (unit == PeriodUnit::kYear) {
     // The discount is shown, not computed (billing-rules.md section 4).
     const std::optional<int64_t> monthly_e10 =
         state_->PriceAt(PrivateCaSku(ca_type, "month"), currency, time_s);
-    if (monthly_e10) rating->list_amount_e8 = *PriceTimes(*monthly_e10, 12 * periods);
+    if (monthly_e10) {
+      const std::optional<int64_t> list_e8 = PriceTimes(*monthly_e10, 12 * periods);
+      if (!list_e8) return ChargeTooLarge(*monthly_e10, 12 * periods);
+      rating->list_amount_e8 = *list_e8;
+    }
   }
   return std::nullopt;
 }

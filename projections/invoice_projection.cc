@@ -106,12 +106,13 @@ Status InvoiceProjection::AddUsage(ProjectionStore& store, const Envelope& envel
     const std::string line_key =
         internal::UsageLineKey(envelope.account, *landing, usage.resource_id, late_from);
     LEDGER_RETURN_IF_ERROR(store.Get(line_key, &value, &found));
-    if (found && value.size() != 16) return Status::Corruption("usage line has a bad size");
+    if (found && value.size() != internal::kUsageLineValueBytes) {
+      return Status::Corruption("usage line has a bad size");
+    }
     const uint64_t line_seconds = (found ? ReadU64BE(value) : 0) + static_cast<uint64_t>(slice.seconds);
-    const int64_t line_amount_e8 =
-        (found ? static_cast<int64_t>(ReadU64BE(std::string_view(value).substr(8))) : 0) +
-        (charge_e8 - charged_e8);
-    store.Put(line_key, internal::PairValue(line_seconds, static_cast<uint64_t>(line_amount_e8)));
+    const Int128 line_amount_e8 =
+        (found ? internal::UsageLineAmount(value) : 0) + (charge_e8 - charged_e8);
+    store.Put(line_key, internal::UsageLineValue(line_seconds, line_amount_e8));
   }
   return Status::Ok();
 }

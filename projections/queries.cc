@@ -57,7 +57,7 @@ Status ReadUsageLines(const KvReader& reader, const std::string& prefix,
   LEDGER_RETURN_IF_ERROR(reader.Scan(prefix, internal::PrefixEnd(prefix),
                                      [&](std::string_view key, std::string_view value) {
     // prefix | resource \0 | late_from u32
-    if (value.size() != 16 || key.size() < prefix.size() + 1 + 4) {
+    if (value.size() != internal::kUsageLineValueBytes || key.size() < prefix.size() + 1 + 4) {
       decoded = Status::Corruption("usage line has a bad size");
       return false;
     }
@@ -66,7 +66,7 @@ Status ReadUsageLines(const KvReader& reader, const std::string& prefix,
     line.resource_id = std::string(key.substr(prefix.size(), key.size() - prefix.size() - 5));
     line.late_from = LateFrom(ReadU32BE(key.substr(key.size() - 4)));
     line.seconds = static_cast<int64_t>(ReadU64BE(value));
-    line.amount_e8 = static_cast<int64_t>(ReadU64BE(value.substr(8)));
+    line.amount_e8 = internal::UsageLineAmount(value);
     return true;
   }));
   return decoded;

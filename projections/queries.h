@@ -30,7 +30,7 @@ struct InvoiceLine {
   std::string order_id;     // one-time purchases and SSL refunds
   int64_t charged_at_s = 0; // charge lines
   std::string description;  // charge lines
-  int64_t amount_e8 = 0;
+  Int128 amount_e8 = 0;  // 128 bits: an hourly_usage line sums a month of hours
   int64_t list_amount_e8 = 0;  // 0: none
   std::optional<Period> late_from;
   std::string reason;       // adjustments

@@ -16,6 +16,7 @@
 #include "ledger/billing_time.h"
 #include "ledger/bytes.h"
 #include "ledger/event.h"
+#include "ledger/money.h"
 #include "projections/line_kind.h"
 
 namespace ledger::projections::internal {
@@ -148,6 +149,24 @@ inline std::string PairValue(uint64_t first, uint64_t second) {
   AppendU64BE(first, &value);
   AppendU64BE(second, &value);
   return value;
+}
+
+// An hourly_usage line: seconds u64 | amount i128 as two u64 (high, low).
+// A month of hours at the highest price passes 2^63 units of 10^-8, so the
+// sum is kept in 128 bits, like invoice totals.
+inline std::string UsageLineValue(uint64_t seconds, Int128 amount_e8) {
+  std::string value;
+  AppendU64BE(seconds, &value);
+  const auto bits = static_cast<unsigned __int128>(amount_e8);
+  AppendU64BE(static_cast<uint64_t>(bits >> 64), &value);
+  AppendU64BE(static_cast<uint64_t>(bits), &value);
+  return value;
+}
+inline constexpr size_t kUsageLineValueBytes = 24;
+inline Int128 UsageLineAmount(std::string_view value) {
+  const unsigned __int128 bits =
+      (static_cast<unsigned __int128>(ReadU64BE(value.substr(8))) << 64) | ReadU64BE(value.substr(16));
+  return static_cast<Int128>(bits);
 }
 
 }  // namespace ledger::projections::internal
