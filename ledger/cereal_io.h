@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cereal/archives/portable_binary.hpp>
+#include <cstdint>
 #include <istream>
 #include <ostream>
 #include <streambuf>
@@ -12,6 +13,35 @@
 #include <string_view>
 
 #include "ledger/status.h"
+
+namespace ledger {
+
+namespace internal {
+// The size of the input DecodeCereal is decoding on this thread (SIZE_MAX
+// outside it): the bound the size tag loader below holds sizes to.
+inline thread_local size_t cereal_input_bytes = SIZE_MAX;
+}  // namespace internal
+
+}  // namespace ledger
+
+namespace cereal {
+
+// Cereal reads a string's or a vector's size and allocates that much before
+// reading the elements: a corrupt size would ask for up to 2^64 elements (an
+// abort under ASan, an out-of-memory kill or a bad_alloc otherwise). Every
+// element takes at least one byte of input, so a size above the input's
+// length is corrupt: refuse it before anything is allocated. This overload is
+// an exact match, so it wins over Cereal's generic SizeTag serializer.
+inline void CEREAL_SERIALIZE_FUNCTION_NAME(PortableBinaryInputArchive& ar,
+                                           SizeTag<size_type&>& tag) {
+  ar(tag.size);
+  if (tag.size > ledger::internal::cereal_input_bytes) {
+    throw Exception("size " + std::to_string(tag.size) + " exceeds the record's " +
+                    std::to_string(ledger::internal::cereal_input_bytes) + " bytes");
+  }
+}
+
+}  // namespace cereal
 
 namespace ledger {
 
@@ -55,8 +85,17 @@ void EncodeCereal(const T& value, std::string* out) {
 // Decodes `bytes`, which must hold exactly one encoded value.
 template <typename T>
 Status DecodeCereal(std::string_view bytes, T* value) {
+  // FORMAT.md: every Cereal encoding is little-endian and says so in its
+  // first byte; Cereal would byte-swap anything else without a word.
+  if (bytes.empty() || bytes[0] != 1) return Status::Corruption("not a little-endian record");
   MemorySourceBuf buf(bytes);
   std::istream stream(&buf);
+  const size_t outer_input_bytes = internal::cereal_input_bytes;
+  internal::cereal_input_bytes = bytes.size();
+  struct Restore {
+    size_t bytes;
+    ~Restore() { internal::cereal_input_bytes = bytes; }
+  } restore{outer_input_bytes};
   try {
     cereal::PortableBinaryInputArchive archive(stream);
     archive(*value);

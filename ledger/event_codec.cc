@@ -15,73 +15,103 @@
 // logs keep loading (FORMAT.md, "Versioning").
 namespace ledger {
 
+// Every struct below is at class version 1. A stored value naming another
+// version was not written by this code: Corruption, never a guess at its
+// layout (a newer writer's fields would be misread).
+inline void CheckVersion(std::uint32_t version) {
+  if (version != 1) throw cereal::Exception("unknown class version " + std::to_string(version));
+}
+
 template <class Archive>
-void serialize(Archive& ar, Period& p, std::uint32_t /*version*/) {
+void serialize(Archive& ar, Period& p, std::uint32_t version) {
+  CheckVersion(version);
   ar(p.year, p.month);
 }
 template <class Archive>
-void serialize(Archive& ar, PriceSet& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, PriceSet& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.sku, e.currency, e.unit_price_e10);
 }
 template <class Archive>
-void serialize(Archive& ar, AccountOpened& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, AccountOpened& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.currency);
 }
 template <class Archive>
-void serialize(Archive& ar, SslCertificatePurchased& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, SslCertificatePurchased& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.order_id, e.ca, e.cert_type, e.domain_type, e.domains, e.years);
 }
 template <class Archive>
-void serialize(Archive& ar, SslCertificateRefunded& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, SslCertificateRefunded& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.order_id);
 }
 template <class Archive>
-void serialize(Archive& ar, SslExpansionPurchased& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, SslExpansionPurchased& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.order_id, e.quantity);
 }
 template <class Archive>
-void serialize(Archive& ar, ResourceCreated& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, ResourceCreated& e, std::uint32_t version) {
+  CheckVersion(version);
+  // A bool travels as one byte, 0 or 1. Loaded straight into a bool, any
+  // other byte would make a bool that is neither (undefined behaviour when
+  // read): read it as a byte and refuse the rest.
+  uint8_t auto_renew = e.auto_renew ? 1 : 0;
   ar(e.resource_id, e.resource_type, e.ca_type, e.billing_mode, e.period_unit, e.periods,
-     e.auto_renew);
+     auto_renew);
+  if (auto_renew > 1) throw cereal::Exception("auto_renew byte " + std::to_string(auto_renew));
+  e.auto_renew = auto_renew == 1;
 }
 template <class Archive>
-void serialize(Archive& ar, UsageRecorded& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, UsageRecorded& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.resource_id, e.from_s, e.to_s);
 }
 template <class Archive>
-void serialize(Archive& ar, SubscriptionRenewed& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, SubscriptionRenewed& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.resource_id, e.period_unit, e.periods);
 }
 template <class Archive>
-void serialize(Archive& ar, SubscriptionUnsubscribed& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, SubscriptionUnsubscribed& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.resource_id);
 }
 template <class Archive>
-void serialize(Archive& ar, ResourceDeleted& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, ResourceDeleted& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.resource_id);
 }
 template <class Archive>
-void serialize(Archive& ar, BillingModeChangeRequested& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, BillingModeChangeRequested& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.resource_id, e.billing_mode);
 }
 template <class Archive>
-void serialize(Archive& ar, AdjustmentPosted& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, AdjustmentPosted& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.amount_e8, e.reason);
 }
 template <class Archive>
-void serialize(Archive& ar, InvoiceFinalized& e, std::uint32_t /*version*/) {
+void serialize(Archive& ar, InvoiceFinalized& e, std::uint32_t version) {
+  CheckVersion(version);
   ar(e.period);
 }
 template <class Archive>
-void serialize(Archive& ar, HourSlice& s, std::uint32_t /*version*/) {
+void serialize(Archive& ar, HourSlice& s, std::uint32_t version) {
+  CheckVersion(version);
   ar(s.hour_start_s, s.seconds, s.price_per_hour_e10);
 }
 template <class Archive>
-void serialize(Archive& ar, OrderRefund& r, std::uint32_t /*version*/) {
+void serialize(Archive& ar, OrderRefund& r, std::uint32_t version) {
+  CheckVersion(version);
   ar(r.order_event_id, r.paid_e8, r.unused_e8, r.fee_e8);
 }
 template <class Archive>
-void serialize(Archive& ar, Rating& r, std::uint32_t /*version*/) {
+void serialize(Archive& ar, Rating& r, std::uint32_t version) {
+  CheckVersion(version);
   ar(r.amount_e8, r.unit_price_e10, r.list_amount_e8, r.order_start_s, r.order_end_s, r.hours,
      r.refunds, r.invoice_number);
 }
@@ -123,7 +153,8 @@ void LoadPayload(Archive& ar, EventType type, Payload* payload) {
 }
 
 template <class Archive>
-void save(Archive& ar, const EnvelopeBody& body, std::uint32_t /*version*/) {
+void save(Archive& ar, const EnvelopeBody& body, std::uint32_t version) {
+  CheckVersion(version);
   const Envelope& e = *body.envelope;
   ar(e.seq, e.event_id, e.account, static_cast<uint8_t>(e.type()), e.occurred_at_s,
      e.recorded_at_us, e.content_digest);
@@ -132,7 +163,8 @@ void save(Archive& ar, const EnvelopeBody& body, std::uint32_t /*version*/) {
 }
 
 template <class Archive>
-void load(Archive& ar, EnvelopeBody& body, std::uint32_t /*version*/) {
+void load(Archive& ar, EnvelopeBody& body, std::uint32_t version) {
+  CheckVersion(version);
   Envelope& e = *body.envelope;
   uint8_t type = 0;
   ar(e.seq, e.event_id, e.account, type, e.occurred_at_s, e.recorded_at_us, e.content_digest);

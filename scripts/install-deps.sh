@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake g++
   librocksdb-dev libcereal-dev libspdlog-dev libfmt-dev libsimdjson-dev libcli11-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev postgresql-15 libpq-dev
 )
 
 missing=()

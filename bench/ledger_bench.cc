@@ -1,0 +1,1511 @@
+// ledger_bench: the ledger's numbers next to their limits and a peer, on one
+// generated CCM event stream (bench/workload.h).
+//
+//   ledger_bench [--events 1000000] [--accounts 100] [--seed 1] [--quick]
+//                [--dir /tmp] [--skip-postgres] [--json FILE] [--keep]
+//
+// Stages, each one row of the report:
+//   ledger append          the real `ledger append FILE` program into a fresh ledger
+//   Ledger::AppendBatch    the library in-process, same JSON lines, 4096 per batch
+//   raw RocksDB write      the stored values (already encoded) into a bare RocksDB,
+//                          1,000 per synced WriteBatch: the limit of the store
+//   raw RocksDB scan       that DB read back, every value through DecodeEnvelope
+//   PostgreSQL COPY        the peer: the same events COPYed, 1,000 rows a commit
+//   PostgreSQL invoice SQL one account's month total by SQL
+//   ledger replay          `ledger replay` (replay::Rebuild) on the first ledger
+//   ledger verify          `ledger verify` (replay::Audit) on it
+//   invoice query          ReadInvoice over CommittedProjections, random accounts
+//   invoice --as-of-seq    HistoricalProjections::Build + ReadInvoice, one heavy account
+//   concurrent appenders   8 threads, one event per AppendBatch
+//
+// Numbers only: there are no thresholds. A stage whose counts do not add up
+// is FAILED and the program exits 1; the smoke test relies on that.
+//
+// Everything the program creates lives in one fresh folder under --dir, removed
+// at the end (--keep leaves it). The PostgreSQL server it starts is stopped on
+// every way out it controls, including SIGINT and SIGTERM.
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <rocksdb/db.h>
+#include <spdlog/spdlog.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#if LEDGER_BENCH_HAVE_LIBPQ
+#include <libpq-fe.h>
+#endif
+
+#include "bench/workload.h"
+#include "ledger/billing_time.h"
+#include "ledger/event.h"
+#include "ledger/event_codec.h"
+#include "ledger/ledger.h"
+#include "ledger/money.h"
+#include "projections/projection_set.h"
+#include "projections/queries.h"
+
+#ifndef LEDGER_BINARY
+#define LEDGER_BINARY "ledger"
+#endif
+
+extern char** environ;
+
+namespace ledger::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// ---------------------------------------------------------------------------
+// The report.
+
+struct Row {
+  explicit Row(std::string name) : stage(std::move(name)) {}
+
+  std::string stage;
+  std::string status = "not run";  // "ok", "skipped", "FAILED", "not run"
+  uint64_t count = 0;
+  std::string unit = "events";
+  double seconds = 0;
+  double rate_per_s = 0;             // count / seconds, 0 when not meaningful
+  std::optional<double> p50_ms;
+  std::optional<double> p99_ms;
+  std::string notes;
+
+  void Ok(uint64_t n, double s) {
+    status = "ok";
+    count = n;
+    seconds = s;
+    rate_per_s = s > 0 ? static_cast<double>(n) / s : 0;
+  }
+  void Fail(std::string why) {
+    status = "FAILED";
+    notes = notes.empty() ? std::move(why) : notes + "; " + why;
+  }
+  void Skip(std::string why) {
+    status = "skipped";
+    notes = std::move(why);
+  }
+  bool ok() const { return status == "ok"; }
+};
+
+struct Report {
+  Row cli_append{"ledger append (CLI, JSON, durable)"};
+  Row api_append{"Ledger::AppendBatch (in-process, JSON)"};
+  Row raw_write{"raw RocksDB write (encoded, sync/1000)"};
+  Row raw_scan{"raw RocksDB scan + DecodeEnvelope"};
+  Row pg_copy{"PostgreSQL COPY (1000-row commits)"};
+  Row pg_query{"PostgreSQL invoice total (SQL)"};
+  Row replay{"ledger replay (Rebuild)"};
+  Row verify{"ledger verify (Audit)"};
+  Row invoice{"invoice query (committed)"};
+  Row as_of{"invoice --as-of-seq (historical)"};
+  Row concurrent{"concurrent appenders (8 threads)"};
+
+  std::vector<Row*> rows() {
+    return {&cli_append, &api_append, &raw_write, &raw_scan, &pg_copy, &pg_query,
+            &replay,     &verify,     &invoice,   &as_of,    &concurrent};
+  }
+};
+
+std::string Fixed(double value, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", digits, value);
+  return text;
+}
+
+std::string Grouped(double value) {
+  const auto n = static_cast<uint64_t>(value + 0.5);
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonNumber(std::optional<double> value) {
+  if (!value) return "null";
+  char text[64];
+  std::snprintf(text, sizeof text, "%.6g", *value);
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// Latencies.
+
+struct Percentiles {
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
+// Nearest-rank percentiles of `samples_ns` (sorted in place).
+Percentiles PercentilesOf(std::vector<int64_t>* samples_ns) {
+  Percentiles p;
+  if (samples_ns->empty()) return p;
+  std::sort(samples_ns->begin(), samples_ns->end());
+  const auto at = [&](double q) {
+    const size_t rank = static_cast<size_t>(q * static_cast<double>(samples_ns->size()) + 0.999999);
+    const size_t index = std::min(samples_ns->size() - 1, rank == 0 ? 0 : rank - 1);
+    return static_cast<double>((*samples_ns)[index]) / 1e6;
+  };
+  p.p50_ms = at(0.50);
+  p.p99_ms = at(0.99);
+  return p;
+}
+
+int64_t NanosSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+}
+
+// ---------------------------------------------------------------------------
+// Child processes.
+
+struct ProcessResult {
+  bool started = false;
+  std::string error;     // why it did not start
+  int exit_code = -1;    // -1 when killed by a signal
+  int signal = 0;
+  double seconds = 0;
+  long max_rss_kb = 0;   // the child's own peak RSS (wait4's rusage)
+  std::string err;       // its stderr, the first 64 KiB
+};
+
+struct SpawnOptions {
+  std::string cwd;  // empty: ours
+  // Called with each chunk of stdout; nullptr: stdout goes to /dev/null.
+  std::function<void(std::string_view)> on_stdout;
+};
+
+// Runs `argv` (argv[0] searched in PATH), stdin from /dev/null, and waits.
+// posix_spawn, not fork: this process has RocksDB's threads running.
+ProcessResult RunProcess(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  ProcessResult result;
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+    result.error = std::string("pipe: ") + std::strerror(errno);
+    return result;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (options.on_stdout) {
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
+
+  const Clock::time_point start = Clock::now();
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (spawned != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    result.error = "cannot run " + argv[0] + ": " + std::strerror(spawned);
+    return result;
+  }
+  result.started = true;
+
+  // Drain both pipes until both close; stdout can be large (one result line
+  // per appended event), stderr is kept for messages.
+  std::vector<char> buffer(1 << 16);
+  bool out_open = true;
+  bool err_open = true;
+  while (out_open || err_open) {
+    fd_set fds;
+    FD_ZERO(&fds);
+    if (out_open) FD_SET(out_pipe[0], &fds);
+    if (err_open) FD_SET(err_pipe[0], &fds);
+    const int ready = select(std::max(out_pipe[0], err_pipe[0]) + 1, &fds, nullptr, nullptr, nullptr);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (out_open && FD_ISSET(out_pipe[0], &fds)) {
+      const ssize_t n = read(out_pipe[0], buffer.data(), buffer.size());
+      if (n <= 0) {
+        out_open = false;
+      } else if (options.on_stdout) {
+        options.on_stdout(std::string_view(buffer.data(), static_cast<size_t>(n)));
+      }
+    }
+    if (err_open && FD_ISSET(err_pipe[0], &fds)) {
+      const ssize_t n = read(err_pipe[0], buffer.data(), buffer.size());
+      if (n <= 0) {
+        err_open = false;
+      } else if (result.err.size() < (64 << 10)) {
+        result.err.append(buffer.data(), static_cast<size_t>(n));
+      }
+    }
+  }
+  close(out_pipe[0]);
+  close(err_pipe[0]);
+
+  int status = 0;
+  struct rusage usage {};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  result.seconds = SecondsSince(start);
+  result.max_rss_kb = usage.ru_maxrss;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+std::string Describe(const ProcessResult& result) {
+  if (!result.started) return result.error;
+  std::string text = result.signal != 0 ? "killed by signal " + std::to_string(result.signal)
+                                        : "exit " + std::to_string(result.exit_code);
+  std::string err = result.err.substr(0, 400);
+  std::replace(err.begin(), err.end(), '\n', ' ');
+  if (!err.empty()) text += ": " + err;
+  return text;
+}
+
+// Calls `on_line` for every complete line of a stream given in chunks.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::function<void(std::string_view)> on_line) : on_line_(std::move(on_line)) {}
+  void Feed(std::string_view chunk) {
+    while (!chunk.empty()) {
+      const size_t end = chunk.find('\n');
+      if (end == std::string_view::npos) {
+        partial_.append(chunk);
+        return;
+      }
+      if (partial_.empty()) {
+        on_line_(chunk.substr(0, end));
+      } else {
+        partial_.append(chunk.substr(0, end));
+        on_line_(partial_);
+        partial_.clear();
+      }
+      chunk.remove_prefix(end + 1);
+    }
+  }
+  void Finish() {
+    if (!partial_.empty()) on_line_(partial_);
+    partial_.clear();
+  }
+
+ private:
+  std::function<void(std::string_view)> on_line_;
+  std::string partial_;
+};
+
+// The unsigned number after `"key":` in a JSON line; nullopt when absent.
+std::optional<uint64_t> JsonUint(std::string_view line, std::string_view key) {
+  const std::string needle = "\"" + std::string(key) + "\":";
+  const size_t at = line.find(needle);
+  if (at == std::string_view::npos) return std::nullopt;
+  size_t i = at + needle.size();
+  if (i >= line.size() || line[i] < '0' || line[i] > '9') return std::nullopt;
+  uint64_t value = 0;
+  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) value = value * 10 + static_cast<uint64_t>(line[i] - '0');
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+// The event stream, kept in memory as one arena.
+
+struct Stream {
+  std::string arena;
+  std::vector<std::pair<size_t, size_t>> spans;  // offset, size
+  std::string_view line(size_t index) const {
+    return std::string_view(arena).substr(spans[index].first, spans[index].second);
+  }
+  size_t size() const { return spans.size(); }
+};
+
+Stream Generate(const WorkloadOptions& options) {
+  Stream stream;
+  GenerateWorkload(options, [&](const std::string& line) {
+    stream.spans.emplace_back(stream.arena.size(), line.size());
+    stream.arena += line;
+  });
+  return stream;
+}
+
+bool WriteFile(const std::string& path, const Stream& stream) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return false;
+  bool ok = true;
+  for (size_t i = 0; i < stream.size() && ok; ++i) {
+    const std::string_view line = stream.line(i);
+    ok = std::fwrite(line.data(), 1, line.size(), file) == line.size() && std::fputc('\n', file) != EOF;
+  }
+  return std::fclose(file) == 0 && ok;
+}
+
+struct Outcomes {
+  uint64_t appended = 0;
+  uint64_t duplicate = 0;
+  uint64_t rejected = 0;
+  uint64_t total() const { return appended + duplicate + rejected; }
+  std::string Text() const {
+    return "appended " + std::to_string(appended) + ", duplicate " + std::to_string(duplicate) +
+           ", rejected " + std::to_string(rejected);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Machine.
+
+struct Machine {
+  unsigned cores = 0;
+  int fsync_runs = 0;
+  double fdatasync_mean_ms = 0;
+  Percentiles fdatasync;
+  std::string fsync_error;
+};
+
+Machine MeasureMachine(const std::string& dir, int runs) {
+  Machine machine;
+  machine.cores = std::thread::hardware_concurrency();
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  if (online > 0) machine.cores = static_cast<unsigned>(online);
+  const std::string path = dir + "/fdatasync.probe";
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    machine.fsync_error = std::strerror(errno);
+    return machine;
+  }
+  std::vector<char> block(4096, 'x');
+  std::vector<int64_t> samples;
+  int64_t total_ns = 0;
+  for (int i = 0; i < runs; ++i) {
+    const Clock::time_point start = Clock::now();
+    // Appends, as a write-ahead log does: the file grows with every write.
+    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) || fdatasync(fd) != 0) {
+      machine.fsync_error = std::strerror(errno);
+      break;
+    }
+    samples.push_back(NanosSince(start));
+    total_ns += samples.back();
+  }
+  close(fd);
+  unlink(path.c_str());
+  machine.fsync_runs = static_cast<int>(samples.size());
+  if (!samples.empty()) machine.fdatasync_mean_ms = static_cast<double>(total_ns) / 1e6 / static_cast<double>(samples.size());
+  machine.fdatasync = PercentilesOf(&samples);
+  return machine;
+}
+
+// ---------------------------------------------------------------------------
+// Stage 1: `ledger append` on the JSON Lines file.
+
+struct CliAppend {
+  Outcomes outcomes;
+  std::vector<uint64_t> line_of_seq;  // line_of_seq[seq] = the input line (1-based); 0 unused
+};
+
+CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
+                       const std::string& events_file, uint64_t lines, Row* row) {
+  CliAppend out;
+  out.line_of_seq.assign(lines + 1, 0);
+  LineSplitter splitter([&](std::string_view line) {
+    if (line.find("\"status\":\"appended\"") != std::string_view::npos) {
+      ++out.outcomes.appended;
+      const std::optional<uint64_t> seq = JsonUint(line, "seq");
+      const std::optional<uint64_t> number = JsonUint(line, "line");
+      if (seq && number && *seq <= lines) out.line_of_seq[*seq] = *number;
+    } else if (line.find("\"status\":\"duplicate\"") != std::string_view::npos) {
+      ++out.outcomes.duplicate;
+    } else if (line.find("\"status\":\"rejected\"") != std::string_view::npos) {
+      ++out.outcomes.rejected;
+    }
+  });
+  SpawnOptions options;
+  options.on_stdout = [&](std::string_view chunk) { splitter.Feed(chunk); };
+  const ProcessResult result = RunProcess({ledger_binary, "--db", db, "append", events_file}, options);
+  splitter.Finish();
+  // Exit 1 only means some event was rejected; the count check below decides.
+  if (!result.started || result.signal != 0 || (result.exit_code != 0 && result.exit_code != 1)) {
+    row->Fail(Describe(result));
+    return out;
+  }
+  row->Ok(out.outcomes.appended + out.outcomes.duplicate, result.seconds);
+  row->notes = out.outcomes.Text() + ", exit " + std::to_string(result.exit_code) + ", peak RSS " +
+               std::to_string(result.max_rss_kb / 1024) + " MiB";
+  if (out.outcomes.total() != lines) {
+    row->Fail(std::to_string(out.outcomes.total()) + " results for " + std::to_string(lines) + " lines");
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Stage 2: Ledger::AppendBatch in-process.
+
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool projections) {
+  LedgerOptions options;
+  options.store.path = path;
+  options.store.create_if_missing = true;
+  return Ledger::Open(projections ? projections::WithProjections(std::move(options)) : std::move(options));
+}
+
+// Appends every line of `stream` in batches of `batch_events`; counts outcomes.
+Status AppendStream(Ledger& ledger, const Stream& stream, size_t batch_events, Outcomes* outcomes) {
+  std::vector<std::string_view> batch;
+  std::vector<AppendResult> results;
+  for (size_t start = 0; start < stream.size(); start += batch_events) {
+    batch.clear();
+    for (size_t i = start; i < std::min(stream.size(), start + batch_events); ++i) batch.push_back(stream.line(i));
+    LEDGER_RETURN_IF_ERROR(ledger.AppendBatch(batch, &results));
+    for (const AppendResult& result : results) {
+      outcomes->appended += result.outcome == AppendResult::Outcome::kAppended;
+      outcomes->duplicate += result.outcome == AppendResult::Outcome::kDuplicate;
+      outcomes->rejected += result.outcome == AppendResult::Outcome::kRejected;
+    }
+  }
+  return Status::Ok();
+}
+
+void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& cli, Row* row) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
+  if (!ledger.ok()) return row->Fail(ledger.status().ToString());
+  Outcomes outcomes;
+  const Clock::time_point start = Clock::now();
+  const Status status = AppendStream(**ledger, stream, 4096, &outcomes);
+  const double seconds = SecondsSince(start);
+  if (!status.ok()) return row->Fail(status.ToString());
+  row->Ok(outcomes.appended + outcomes.duplicate, seconds);
+  row->notes = outcomes.Text() + "; JSON parsing included (the API takes JSON lines), projections on";
+  if (outcomes.total() != stream.size()) row->Fail("results do not match lines");
+  if (outcomes.appended != cli.appended && cli.total() != 0) row->Fail("outcomes differ from `ledger append`");
+}
+
+// ---------------------------------------------------------------------------
+// Stored events, read once from the ledger of stage 1.
+
+struct StoredEvents {
+  std::vector<std::string> values;    // the stored bytes, seq 1..n
+  std::vector<std::string> pg_rows;   // the same events as COPY text rows
+  std::string account;                // the account of the SQL invoice query
+  Period period;                      // and its month
+  int64_t account_month_total_e8 = 0;  // what the events' ratings add up to there
+};
+
+// The amount one event charged, for the peer's `amount` column. Usage is
+// rated per hour; a tick's share of an hour is rounded here to 10^-8, so an
+// SQL total can differ from the ledger's invoice (settled per hour) in the
+// last digits. That does not matter for timing.
+int64_t ChargedAmount_e8(const Envelope& envelope) {
+  if (envelope.type() != EventType::kUsageRecorded) return envelope.rating.amount_e8;
+  int64_t amount_e8 = 0;
+  for (const HourSlice& slice : envelope.rating.hours) {
+    amount_e8 += HourlyCharge_e8(slice.price_per_hour_e10, slice.seconds);
+  }
+  return amount_e8;
+}
+
+// "2026-01-01 08:00:00.123456+00", for timestamptz.
+std::string PgTimestamp(int64_t time_us) {
+  const int64_t time_s = time_us >= 0 ? time_us / 1'000'000 : (time_us - 999'999) / 1'000'000;
+  const auto micros = static_cast<int>(time_us - time_s * 1'000'000);
+  const time_t t = static_cast<time_t>(time_s);
+  struct tm utc {};
+  gmtime_r(&t, &utc);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, micros);
+  return text;
+}
+
+// COPY's text format: backslash, tab, newline and carriage return escaped.
+void AppendCopyText(std::string_view text, std::string* out) {
+  for (const char c : text) {
+    switch (c) {
+      case '\\': *out += "\\\\"; break;
+      case '\t': *out += "\\t"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      default: out->push_back(c);
+    }
+  }
+}
+
+Status ReadStoredEvents(const std::string& db, const Stream& stream, const std::vector<uint64_t>& line_of_seq,
+                        StoredEvents* out) {
+  // Without projections, as `ledger replay` opens it: only the log is read.
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/false);
+  if (!ledger.ok()) return ledger.status();
+  const EventStore& store = (*ledger)->store();
+  const uint64_t head = store.head().seq;
+  out->values.reserve(head);
+  out->pg_rows.reserve(head);
+  Status read;
+  std::string value;
+  const Status scanned = store.ScanEvents(1, head, [&](const Envelope& envelope) {
+    read = store.ReadRawEvent(envelope.seq, &value);
+    if (!read.ok()) return false;
+    out->values.push_back(value);
+    std::string row = std::to_string(envelope.seq) + "\t";
+    AppendCopyText(envelope.account, &row);
+    row += "\t";
+    row += EventTypeName(envelope.type());
+    row += "\t" + PgTimestamp(envelope.occurred_at_s * 1'000'000) + "\t" + PgTimestamp(envelope.recorded_at_us) +
+           "\t" + FormatAmount_e8(ChargedAmount_e8(envelope)) + "\t";
+    const uint64_t line = envelope.seq < line_of_seq.size() ? line_of_seq[envelope.seq] : 0;
+    if (line >= 1 && line <= stream.size()) {
+      AppendCopyText(stream.line(line - 1), &row);
+    } else {
+      row += "\\N";
+    }
+    row += "\n";
+    out->pg_rows.push_back(std::move(row));
+    return true;
+  });
+  LEDGER_RETURN_IF_ERROR(scanned);
+  LEDGER_RETURN_IF_ERROR(read);
+  if (out->values.size() != head) return Status::Corruption("scan returned fewer events than the head");
+
+  // The SQL query's account and month: the first account, in the month of
+  // its first usage tick; its total as the ratings say, to print beside SQL's.
+  const BillingZone zone = (*ledger)->zone();
+  bool chosen = false;
+  LEDGER_RETURN_IF_ERROR(store.ScanEvents(1, head, [&](const Envelope& envelope) {
+    if (!chosen && envelope.type() == EventType::kUsageRecorded) {
+      out->account = envelope.account;
+      out->period = zone.PeriodOf(envelope.occurred_at_s);
+      chosen = true;
+    }
+    return !chosen;
+  }));
+  if (!chosen) return Status::Ok();
+  return store.ScanAccountEvents(out->account, 1, head, [&](const Envelope& envelope) {
+    if (zone.PeriodOf(envelope.occurred_at_s) == out->period) out->account_month_total_e8 += ChargedAmount_e8(envelope);
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Stage 3: the store's limit, a bare RocksDB.
+
+std::string SeqKey(uint64_t seq) {
+  std::string key(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    key[static_cast<size_t>(i)] = static_cast<char>(seq & 0xff);
+    seq >>= 8;
+  }
+  return key;
+}
+
+void RunRawRocksDb(const std::string& path, const std::vector<std::string>& values, Row* write_row,
+                   Row* scan_row) {
+  rocksdb::Options options;  // defaults, as a caller of RocksDB starts
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) {
+    write_row->Fail(s.ToString());
+    scan_row->Fail("no raw DB");
+    return;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;  // as the ledger's commits
+  uint64_t bytes = 0;
+  const Clock::time_point start = Clock::now();
+  for (size_t first = 0; first < values.size() && s.ok(); first += 1000) {
+    rocksdb::WriteBatch batch;
+    for (size_t i = first; i < std::min(values.size(), first + 1000); ++i) {
+      batch.Put(SeqKey(i + 1), values[i]);
+      bytes += values[i].size();
+    }
+    s = db->Write(synced, &batch);
+  }
+  const double write_s = SecondsSince(start);
+  if (!s.ok()) {
+    write_row->Fail(s.ToString());
+    scan_row->Fail("raw write failed");
+    return;
+  }
+  write_row->Ok(values.size(), write_s);
+  write_row->notes = "pre-encoded stored values, default options, " + Fixed(static_cast<double>(bytes) / values.size(), 0) +
+                     " B/event; no parsing, rules, hashing or indexes";
+
+  // The scan reads SST files, not the memtable, like a replay of a ledger
+  // that was written earlier.
+  s = db->Flush(rocksdb::FlushOptions());
+  if (!s.ok()) return scan_row->Fail(s.ToString());
+  uint64_t decoded = 0;
+  Envelope envelope;
+  Status status;
+  const Clock::time_point scan_start = Clock::now();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    status = DecodeEnvelope(std::string_view(it->value().data(), it->value().size()), &envelope);
+    if (!status.ok()) break;
+    ++decoded;
+  }
+  const double scan_s = SecondsSince(scan_start);
+  if (!it->status().ok()) return scan_row->Fail(it->status().ToString());
+  if (!status.ok()) return scan_row->Fail(status.ToString());
+  scan_row->Ok(decoded, scan_s);
+  scan_row->notes = "iterator + Cereal decode + SHA-256 check of each value";
+  if (decoded != values.size()) scan_row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(values.size()));
+}
+
+// ---------------------------------------------------------------------------
+// Stage 4: the peer, PostgreSQL 15.
+
+// The command a signal handler runs to stop the server and remove the folder;
+// set while a server runs. Built before the server starts: nothing in the
+// handler allocates.
+std::vector<std::string> g_cleanup_argv_storage;
+std::vector<char*> g_cleanup_argv;
+volatile sig_atomic_t g_cleanup_armed = 0;
+std::string g_run_dir;  // removed by the signal handler too
+std::vector<std::string> g_rm_argv_storage;
+std::vector<char*> g_rm_argv;
+
+void RunFromHandler(char** argv) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  if (pid > 0) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void OnSignal(int signal_number) {
+  if (g_cleanup_armed != 0) RunFromHandler(g_cleanup_argv.data());
+  if (!g_rm_argv.empty()) RunFromHandler(g_rm_argv.data());
+  _exit(128 + signal_number);
+}
+
+void SetArgv(std::vector<std::string> args, std::vector<std::string>* storage, std::vector<char*>* argv) {
+  *storage = std::move(args);
+  argv->clear();
+  for (std::string& arg : *storage) argv->push_back(arg.data());
+  argv->push_back(nullptr);
+}
+
+// initdb refuses root: as root, the server runs as the package's `postgres`
+// user. The command prefix that does so; empty when we are not root.
+std::vector<std::string> AsPostgresUser() {
+  if (geteuid() != 0) return {};
+  return {"runuser", "-u", "postgres", "--"};
+}
+
+// Makes `dir` the server's: owned by the `postgres` user when we are root.
+// Fails when that user cannot write there (a parent folder it cannot enter).
+bool PreparePgDir(const std::string& dir, std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "cannot create " + dir + ": " + ec.message();
+    return false;
+  }
+  if (geteuid() != 0) return true;
+  const struct passwd* pw = getpwnam("postgres");
+  if (pw == nullptr) {
+    *error = "running as root and there is no `postgres` user to run the server as";
+    return false;
+  }
+  if (chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    *error = "chown " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  std::vector<std::string> probe = AsPostgresUser();
+  probe.insert(probe.end(), {"test", "-w", dir});
+  SpawnOptions options;
+  options.cwd = "/";
+  const ProcessResult result = RunProcess(probe, options);
+  if (result.exit_code != 0) {
+    *error = "the postgres user cannot write to " + dir + " (" + Describe(result) + ")";
+    return false;
+  }
+  return true;
+}
+
+#if LEDGER_BENCH_HAVE_LIBPQ
+
+struct PgQueryOutcome {
+  bool ok = false;
+  std::string error;
+  std::string value;
+};
+
+PgQueryOutcome PgExec(PGconn* conn, const std::string& sql) {
+  PgQueryOutcome outcome;
+  PGresult* result = PQexec(conn, sql.c_str());
+  const ExecStatusType status = PQresultStatus(result);
+  outcome.ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  if (!outcome.ok) outcome.error = PQerrorMessage(conn);
+  if (status == PGRES_TUPLES_OK && PQntuples(result) > 0 && PQnfields(result) > 0) {
+    outcome.value = PQgetisnull(result, 0, 0) ? "NULL" : PQgetvalue(result, 0, 0);
+  }
+  PQclear(result);
+  return outcome;
+}
+
+// A PostgreSQL server of its own, in `dir`, for as long as the object lives.
+class PgServer {
+ public:
+  PgServer(std::string bin, std::string dir) : bin_(std::move(bin)), dir_(std::move(dir)) {}
+  ~PgServer() { Stop(); }
+
+  // initdb, then pg_ctl start on a unix socket in `dir` and a loopback port.
+  bool Start(std::string* error) {
+    const std::string data = dir_ + "/data";
+    as_user_ = AsPostgresUser();
+    port_ = PickPort();
+    if (port_ == 0) {
+      *error = "no free loopback port";
+      return false;
+    }
+    if (dir_.size() > 90) {
+      *error = "socket folder path too long for a unix socket: " + dir_;
+      return false;
+    }
+    // --no-sync: the cluster's initial files need not survive a crash (the
+    // folder is thrown away); what is measured is COPY, whose commits sync.
+    ProcessResult init = Run({bin_ + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                              "--locale=C", "--no-instructions", "--no-sync"});
+    if (init.exit_code != 0) {
+      *error = "initdb: " + Describe(init);
+      return false;
+    }
+    // Armed before the start: a signal from here on stops the server.
+    SetArgv(As({bin_ + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"}), &g_cleanup_argv_storage,
+            &g_cleanup_argv);
+    g_cleanup_armed = 1;
+    started_ = true;
+    const std::string options = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_ +
+                                " -c fsync=on -c synchronous_commit=on -c full_page_writes=on";
+    ProcessResult start = Run({bin_ + "/pg_ctl", "-D", data, "-l", dir_ + "/server.log", "-w", "-t", "60",
+                               "-o", options, "start"});
+    if (start.exit_code != 0) {
+      *error = "pg_ctl start: " + Describe(start) + " " + LogTail();
+      return false;
+    }
+    return true;
+  }
+
+  void Stop() {
+    if (!started_) return;
+    started_ = false;
+    IgnoreResult(Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"}));
+    g_cleanup_armed = 0;
+  }
+
+  std::string ConnectionString() const {
+    return "host=" + dir_ + " port=" + std::to_string(port_) + " dbname=postgres user=postgres";
+  }
+  int port() const { return port_; }
+
+  std::string LogTail() const {
+    std::ifstream log(dir_ + "/server.log");
+    std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    if (text.size() > 600) text = text.substr(text.size() - 600);
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return text.empty() ? "" : "(server log: " + text + ")";
+  }
+
+ private:
+  static void IgnoreResult(const ProcessResult&) {}
+
+  static int PickPort() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t size = sizeof address;
+    int port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+      port = ntohs(address.sin_port);
+    }
+    close(fd);
+    return port;
+  }
+
+  std::vector<std::string> As(std::vector<std::string> argv) const {
+    std::vector<std::string> all = as_user_;
+    all.insert(all.end(), argv.begin(), argv.end());
+    return all;
+  }
+
+  ProcessResult Run(std::vector<std::string> argv) const {
+    SpawnOptions options;
+    options.cwd = dir_;  // the postgres user may not enter ours
+    return RunProcess(As(std::move(argv)), options);
+  }
+
+  std::string bin_;
+  std::string dir_;
+  std::vector<std::string> as_user_;
+  int port_ = 0;
+  bool started_ = false;
+};
+
+// `dir` was made ready by PreparePgDir.
+void RunPostgres(const std::string& bin, const std::string& dir, const StoredEvents& events, Row* copy_row,
+                 Row* query_row) {
+  PgServer server(bin, dir);
+  std::string error;
+  if (!server.Start(&error)) {
+    copy_row->Fail(error);
+    query_row->Fail("no server");
+    return;
+  }
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(server.ConnectionString().c_str()), PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    copy_row->Fail(std::string("connect: ") + PQerrorMessage(conn.get()));
+    query_row->Fail("no connection");
+    return;
+  }
+  PgQueryOutcome created = PgExec(conn.get(),
+                                  "CREATE TABLE events (seq bigint PRIMARY KEY, account text, type text, "
+                                  "occurred_at timestamptz, recorded_at timestamptz, amount numeric(30,8), "
+                                  "payload jsonb);"
+                                  "CREATE INDEX events_account_occurred ON events (account, occurred_at);");
+  if (!created.ok) {
+    copy_row->Fail("create table: " + created.error);
+    query_row->Fail("no table");
+    return;
+  }
+
+  // One COPY per 1,000 rows; each COPY is its own transaction, committed
+  // with synchronous_commit=on (a WAL flush per commit).
+  const Clock::time_point start = Clock::now();
+  std::string chunk;
+  for (size_t first = 0; first < events.pg_rows.size(); first += 1000) {
+    PGresult* begun = PQexec(conn.get(), "COPY events FROM STDIN");
+    const bool in_copy = PQresultStatus(begun) == PGRES_COPY_IN;
+    PQclear(begun);
+    if (!in_copy) return copy_row->Fail(std::string("COPY: ") + PQerrorMessage(conn.get()));
+    chunk.clear();
+    for (size_t i = first; i < std::min(events.pg_rows.size(), first + 1000); ++i) chunk += events.pg_rows[i];
+    if (PQputCopyData(conn.get(), chunk.data(), static_cast<int>(chunk.size())) != 1 ||
+        PQputCopyEnd(conn.get(), nullptr) != 1) {
+      return copy_row->Fail(std::string("COPY data: ") + PQerrorMessage(conn.get()));
+    }
+    bool copied = true;
+    std::string copy_error;
+    while (PGresult* result = PQgetResult(conn.get())) {
+      if (PQresultStatus(result) != PGRES_COMMAND_OK) {
+        copied = false;
+        copy_error = PQresultErrorMessage(result);
+      }
+      PQclear(result);
+    }
+    if (!copied) return copy_row->Fail("COPY: " + copy_error);
+  }
+  const double copy_s = SecondsSince(start);
+  const PgQueryOutcome count = PgExec(conn.get(), "SELECT count(*) FROM events");
+  if (!count.ok) return copy_row->Fail("count: " + count.error);
+  const uint64_t rows = std::strtoull(count.value.c_str(), nullptr, 10);
+  copy_row->Ok(rows, copy_s);
+  copy_row->notes = "payload jsonb, primary key + (account, occurred_at) index, synchronous_commit=on, fsync=on";
+  if (rows != events.pg_rows.size()) {
+    copy_row->Fail("table holds " + count.value + " rows, " + std::to_string(events.pg_rows.size()) + " sent");
+  }
+
+  if (events.account.empty()) return query_row->Skip("the stream has no usage to total");
+  const BillingZone zone(8 * 3600);
+  const std::string from = PgTimestamp(zone.PeriodStart(events.period) * 1'000'000);
+  const std::string to = PgTimestamp(zone.PeriodStart(events.period.Next()) * 1'000'000);
+  const std::string sql = "SELECT sum(amount) FROM events WHERE account = '" + events.account +
+                          "' AND occurred_at >= '" + from + "' AND occurred_at < '" + to + "'";
+  PgExec(conn.get(), "ANALYZE events");
+  std::vector<int64_t> samples;
+  std::string total;
+  const int runs = 5;
+  const Clock::time_point query_start = Clock::now();
+  for (int i = 0; i < runs; ++i) {
+    const Clock::time_point one = Clock::now();
+    const PgQueryOutcome outcome = PgExec(conn.get(), sql);
+    samples.push_back(NanosSince(one));
+    if (!outcome.ok) return query_row->Fail("query: " + outcome.error);
+    total = outcome.value;
+  }
+  const double query_s = SecondsSince(query_start);
+  query_row->Ok(runs, query_s);
+  query_row->unit = "queries";
+  const Percentiles p = PercentilesOf(&samples);
+  query_row->p50_ms = p.p50_ms;
+  query_row->p99_ms = p.p99_ms;
+  query_row->notes = events.account + " " + FormatPeriod(events.period) + ": SQL sum " + total +
+                     ", ratings sum " + FormatAmount_e8(events.account_month_total_e8) + " (" +
+                     std::to_string(runs) + " runs)";
+}
+
+#endif  // LEDGER_BENCH_HAVE_LIBPQ
+
+// ---------------------------------------------------------------------------
+// Stage 5: replay and verify, as the real program runs them.
+
+void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db, uint64_t events, Row* replay_row,
+                        Row* verify_row) {
+  std::string replay_out;
+  SpawnOptions capture;
+  capture.on_stdout = [&](std::string_view chunk) { replay_out.append(chunk); };
+  const ProcessResult replay = RunProcess({ledger_binary, "--db", db, "replay", "--format", "json"}, capture);
+  if (!replay.started || replay.exit_code != 0) {
+    replay_row->Fail(Describe(replay));
+  } else {
+    const uint64_t replayed = JsonUint(replay_out, "events").value_or(0);
+    replay_row->Ok(replayed, replay.seconds);
+    replay_row->notes = "`ledger replay`, separate process: peak RSS " + std::to_string(replay.max_rss_kb / 1024) +
+                        " MiB; time includes opening the ledger";
+    if (replayed != events) replay_row->Fail("replayed " + std::to_string(replayed) + " of " + std::to_string(events));
+  }
+
+  std::string verify_out;
+  capture.on_stdout = [&](std::string_view chunk) { verify_out.append(chunk); };
+  const ProcessResult verify = RunProcess({ledger_binary, "--db", db, "verify", "--format", "json"}, capture);
+  if (!verify.started || verify.exit_code != 0) {
+    verify_row->Fail(Describe(verify) + " " + verify_out.substr(0, 300));
+    return;
+  }
+  const uint64_t verified = JsonUint(verify_out, "events").value_or(0);
+  verify_row->Ok(verified, verify.seconds);
+  verify_row->notes = "`ledger verify`: hash chain, indexes, projections = fresh replay; peak RSS " +
+                      std::to_string(verify.max_rss_kb / 1024) + " MiB";
+  if (verify_out.find("\"ok\":true") == std::string::npos) verify_row->Fail("verify did not report ok");
+  if (verified != events) verify_row->Fail("verified " + std::to_string(verified) + " of " + std::to_string(events));
+}
+
+// ---------------------------------------------------------------------------
+// Stage 6: query latency.
+
+void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, uint64_t seed, Row* row) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
+  if (!ledger.ok()) return row->Fail(ledger.status().ToString());
+  const EventStore& store = (*ledger)->store();
+  Result<std::unique_ptr<projections::CommittedProjections>> committed =
+      projections::CommittedProjections::Open(store);
+  if (!committed.ok()) return row->Fail(committed.status().ToString());
+  const projections::ProjectionReaders readers = (*committed)->readers();
+
+  // The months the stream covers: from its start to its last event's.
+  Envelope last;
+  const Status read = store.ReadEvent(store.head().seq, &last);
+  if (!read.ok()) return row->Fail(read.ToString());
+  const BillingZone zone = (*ledger)->zone();
+  std::vector<Period> periods;
+  for (Period p = zone.PeriodOf(WorkloadOptions().start_s); p <= zone.PeriodOf(last.occurred_at_s); p = p.Next()) {
+    periods.push_back(p);
+  }
+
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> samples;
+  samples.reserve(static_cast<size_t>(queries));
+  uint64_t found = 0;
+  uint64_t lines = 0;
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < queries; ++i) {
+    char account[32];
+    std::snprintf(account, sizeof account, "acct-%05u", static_cast<unsigned>(rng() % accounts));
+    const Period period = periods[rng() % periods.size()];
+    const Clock::time_point one = Clock::now();
+    Result<std::optional<projections::Invoice>> invoice = projections::ReadInvoice(readers, account, period);
+    samples.push_back(NanosSince(one));
+    if (!invoice.ok()) return row->Fail(invoice.status().ToString());
+    if (invoice->has_value()) {
+      ++found;
+      lines += (*invoice)->lines.size();
+    }
+  }
+  const double seconds = SecondsSince(start);
+  row->Ok(static_cast<uint64_t>(queries), seconds);
+  row->unit = "queries";
+  const Percentiles p = PercentilesOf(&samples);
+  row->p50_ms = p.p50_ms;
+  row->p99_ms = p.p99_ms;
+  row->notes = std::to_string(accounts) + " accounts x " + std::to_string(periods.size()) + " months, " +
+               Fixed(found > 0 ? static_cast<double>(lines) / static_cast<double>(found) : 0, 1) +
+               " lines/invoice, single thread";
+  if (found != static_cast<uint64_t>(queries)) row->Fail(std::to_string(queries - found) + " accounts not found");
+}
+
+void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t seed, int runs, Row* row) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
+  if (!ledger.ok()) return row->Fail(ledger.status().ToString());
+  // One account with all the events: a second, small generation.
+  WorkloadOptions options;
+  options.seed = seed;
+  options.events = heavy_events;
+  options.accounts = 1;
+  const Stream stream = Generate(options);
+  Outcomes outcomes;
+  const Status appended = AppendStream(**ledger, stream, 4096, &outcomes);
+  if (!appended.ok()) return row->Fail(appended.ToString());
+  if (outcomes.appended != stream.size()) return row->Fail("heavy stream: " + outcomes.Text());
+
+  const EventStore& store = (*ledger)->store();
+  const std::string account = "acct-00000";
+  uint64_t account_events = 0;
+  const Status counted = store.ScanAccountEvents(account, 1, store.head().seq, [&](const Envelope&) {
+    ++account_events;
+    return true;
+  });
+  if (!counted.ok()) return row->Fail(counted.ToString());
+  const uint64_t as_of_seq = store.head().seq;
+  const Period period = BillingZone(store.billing_offset_s()).PeriodOf(options.start_s);
+
+  std::vector<int64_t> samples;
+  const Clock::time_point start = Clock::now();
+  for (int i = 0; i < runs; ++i) {
+    const Clock::time_point one = Clock::now();
+    Result<std::unique_ptr<projections::HistoricalProjections>> historical =
+        projections::HistoricalProjections::Build(store, account, as_of_seq);
+    if (!historical.ok()) return row->Fail(historical.status().ToString());
+    Result<std::optional<projections::Invoice>> invoice =
+        projections::ReadInvoice((*historical)->readers(), account, period);
+    samples.push_back(NanosSince(one));
+    if (!invoice.ok()) return row->Fail(invoice.status().ToString());
+    if (!invoice->has_value()) return row->Fail("no invoice for " + account);
+  }
+  const double seconds = SecondsSince(start);
+  row->Ok(static_cast<uint64_t>(runs), seconds);
+  row->unit = "queries";
+  const Percentiles p = PercentilesOf(&samples);
+  row->p50_ms = p.p50_ms;
+  row->p99_ms = p.p99_ms;
+  row->notes = "one account with " + std::to_string(account_events) + " events, --as-of-seq " +
+               std::to_string(as_of_seq) + " (its head), " + FormatPeriod(period) + "; " + std::to_string(runs) +
+               " runs";
+}
+
+// ---------------------------------------------------------------------------
+// Stage 7: concurrent appenders.
+
+void RunConcurrentAppenders(const std::string& db, int threads, double duration_s, Row* row) {
+  Result<std::unique_ptr<Ledger>> opened = OpenLedger(db, /*projections=*/true);
+  if (!opened.ok()) return row->Fail(opened.status().ToString());
+  Ledger& ledger = **opened;
+  const BillingZone zone(8 * 3600);
+  const int64_t t0 = WorkloadOptions().start_s;
+
+  // Each thread bills usage of its own certificate in its own account.
+  std::vector<std::string> setup = {
+      "{\"type\":\"price_set\",\"event_id\":\"price-USD-private_cert/hour\",\"occurred_at\":\"" +
+      zone.Format(t0 - 86400) +
+      "\",\"sku\":\"private_cert/hour\",\"currency\":\"USD\",\"unit_price\":\"0.0245\"}"};
+  for (int k = 0; k < threads; ++k) {
+    const std::string account = "conc-" + std::to_string(k);
+    setup.push_back("{\"type\":\"account_opened\",\"event_id\":\"" + account + "-open\",\"account\":\"" + account +
+                    "\",\"occurred_at\":\"" + zone.Format(t0 - 3600) + "\",\"currency\":\"USD\"}");
+    setup.push_back("{\"type\":\"resource_created\",\"event_id\":\"" + account + "-pc-create\",\"account\":\"" +
+                    account + "\",\"occurred_at\":\"" + zone.Format(t0) + "\",\"resource_id\":\"" + account +
+                    "-pc\",\"resource_type\":\"private_cert\",\"billing_mode\":\"pay_per_use\"}");
+  }
+  std::vector<std::string_view> setup_views(setup.begin(), setup.end());
+  std::vector<AppendResult> setup_results;
+  const Status set_up = ledger.AppendBatch(setup_views, &setup_results);
+  if (!set_up.ok()) return row->Fail(set_up.ToString());
+  for (const AppendResult& result : setup_results) {
+    if (result.outcome != AppendResult::Outcome::kAppended) return row->Fail("setup: " + result.error.message);
+  }
+
+  struct PerThread {
+    std::vector<int64_t> samples;
+    uint64_t appended = 0;
+    std::string error;
+  };
+  std::vector<PerThread> per_thread(static_cast<size_t>(threads));
+  std::atomic<bool> go{false};
+  const auto deadline_ns = static_cast<int64_t>(duration_s * 1e9);
+  std::vector<std::thread> workers;
+  Clock::time_point start;
+  for (int k = 0; k < threads; ++k) {
+    workers.emplace_back([&, k] {
+      PerThread& mine = per_thread[static_cast<size_t>(k)];
+      const std::string account = "conc-" + std::to_string(k);
+      std::vector<AppendResult> results;
+      while (!go.load()) std::this_thread::yield();
+      // Bounded by the clock; a minute of ticks per event.
+      for (int64_t i = 0; NanosSince(start) < deadline_ns; ++i) {
+        const int64_t from = t0 + i * 60;
+        const std::string line = "{\"type\":\"usage_recorded\",\"event_id\":\"" + account + "-tick-" +
+                                 std::to_string(i) + "\",\"account\":\"" + account + "\",\"occurred_at\":\"" +
+                                 zone.Format(from + 65) + "\",\"resource_id\":\"" + account + "-pc\",\"from\":\"" +
+                                 zone.Format(from) + "\",\"to\":\"" + zone.Format(from + 60) + "\"}";
+        const std::string_view view = line;
+        const Clock::time_point one = Clock::now();
+        const Status status = ledger.AppendBatch(std::span<const std::string_view>(&view, 1), &results);
+        mine.samples.push_back(NanosSince(one));
+        if (!status.ok()) {
+          mine.error = status.ToString();
+          return;
+        }
+        if (results.size() != 1 || results[0].outcome != AppendResult::Outcome::kAppended) {
+          mine.error = "not appended: " + (results.empty() ? std::string("no result") : results[0].error.message);
+          return;
+        }
+        ++mine.appended;
+      }
+    });
+  }
+  start = Clock::now();
+  go.store(true);
+  for (std::thread& worker : workers) worker.join();
+  const double seconds = SecondsSince(start);
+
+  std::vector<int64_t> samples;
+  uint64_t appended = 0;
+  for (const PerThread& mine : per_thread) {
+    if (!mine.error.empty()) return row->Fail(mine.error);
+    appended += mine.appended;
+    samples.insert(samples.end(), mine.samples.begin(), mine.samples.end());
+  }
+  row->Ok(appended, seconds);
+  const Percentiles p = PercentilesOf(&samples);
+  row->p50_ms = p.p50_ms;
+  row->p99_ms = p.p99_ms;
+  row->notes = std::to_string(threads) + " threads, one usage tick per AppendBatch (one synced write each)";
+  if (ledger.head().seq != setup.size() + appended) row->Fail("head does not match the appends");
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+struct Ratio {
+  std::string name;
+  std::optional<double> value;
+};
+
+std::vector<Ratio> Ratios(Report& report) {
+  const auto ratio = [](const Row& a, const Row& b) -> std::optional<double> {
+    if (!a.ok() || !b.ok() || b.rate_per_s <= 0) return std::nullopt;
+    return a.rate_per_s / b.rate_per_s;
+  };
+  return {{"ledger append / raw RocksDB write", ratio(report.cli_append, report.raw_write)},
+          {"ledger append / PostgreSQL COPY", ratio(report.cli_append, report.pg_copy)},
+          {"Ledger::AppendBatch / raw RocksDB write", ratio(report.api_append, report.raw_write)},
+          {"replay / raw scan", ratio(report.replay, report.raw_scan)}};
+}
+
+std::string Cell(std::optional<double> ms) { return ms ? Fixed(*ms, 3) : "-"; }
+
+void PrintReport(Report& report, const Machine& machine, const std::string& header) {
+  std::printf("%s", header.c_str());
+  std::printf("machine: %u cores; fdatasync of a 4 KiB append: mean %.3f ms, p50 %.3f ms, p99 %.3f ms (%d runs)%s\n\n",
+              machine.cores, machine.fdatasync_mean_ms, machine.fdatasync.p50_ms, machine.fdatasync.p99_ms,
+              machine.fsync_runs, machine.fsync_error.empty() ? "" : (" error: " + machine.fsync_error).c_str());
+  std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", "stage", "status", "count", "unit", "seconds",
+              "per second", "p50 ms", "p99 ms", "notes");
+  for (const Row* row : report.rows()) {
+    const bool measured = row->ok();
+    std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", row->stage.c_str(), row->status.c_str(),
+                measured ? Grouped(static_cast<double>(row->count)).c_str() : "-", row->unit.c_str(),
+                measured ? Fixed(row->seconds, 3).c_str() : "-", measured ? Grouped(row->rate_per_s).c_str() : "-",
+                Cell(row->p50_ms).c_str(), Cell(row->p99_ms).c_str(), row->notes.c_str());
+  }
+  std::printf("\nratios (events/s over events/s):\n");
+  for (const Ratio& ratio : Ratios(report)) {
+    std::printf("  %-42s %s\n", ratio.name.c_str(), ratio.value ? Fixed(*ratio.value, 3).c_str() : "-");
+  }
+  std::fflush(stdout);
+}
+
+std::string ReportJson(Report& report, const Machine& machine, const WorkloadOptions& workload, bool quick) {
+  std::string out = "{\n  \"events\": " + std::to_string(workload.events) +
+                    ",\n  \"accounts\": " + std::to_string(workload.accounts) +
+                    ",\n  \"seed\": " + std::to_string(workload.seed) + ",\n  \"quick\": " + (quick ? "true" : "false") +
+                    ",\n  \"machine\": {\"cores\": " + std::to_string(machine.cores) +
+                    ", \"fdatasync_4k_mean_ms\": " + JsonNumber(machine.fdatasync_mean_ms) +
+                    ", \"fdatasync_4k_p50_ms\": " + JsonNumber(machine.fdatasync.p50_ms) +
+                    ", \"fdatasync_4k_p99_ms\": " + JsonNumber(machine.fdatasync.p99_ms) + "},\n  \"stages\": [\n";
+  const std::vector<Row*> rows = report.rows();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = *rows[i];
+    out += "    {\"stage\": " + JsonString(row.stage) + ", \"status\": " + JsonString(row.status) +
+           ", \"count\": " + std::to_string(row.count) + ", \"unit\": " + JsonString(row.unit) +
+           ", \"seconds\": " + JsonNumber(row.seconds) + ", \"per_second\": " + JsonNumber(row.rate_per_s) +
+           ", \"p50_ms\": " + JsonNumber(row.p50_ms) + ", \"p99_ms\": " + JsonNumber(row.p99_ms) +
+           ", \"notes\": " + JsonString(row.notes) + "}" + (i + 1 < rows.size() ? ",\n" : "\n");
+  }
+  out += "  ],\n  \"ratios\": {";
+  const std::vector<Ratio> ratios = Ratios(report);
+  for (size_t i = 0; i < ratios.size(); ++i) {
+    out += (i > 0 ? ", " : "") + JsonString(ratios[i].name) + ": " + JsonNumber(ratios[i].value);
+  }
+  return out + "}\n}\n";
+}
+
+// ---------------------------------------------------------------------------
+
+struct Flags {
+  WorkloadOptions workload;
+  bool quick = false;
+  std::string dir = "/tmp";
+  bool skip_postgres = false;
+  std::string json_path;
+  bool keep = false;
+  std::string ledger_binary = LEDGER_BINARY;
+  std::string pg_bin = "/usr/lib/postgresql/15/bin";
+  int threads = 8;
+};
+
+int Run(const Flags& flags) {
+  const bool quick = flags.quick;
+  const WorkloadOptions& workload = flags.workload;
+  const int query_count = quick ? 1'000 : 10'000;
+  const uint64_t heavy_events = quick ? 5'000 : 100'000;
+  const int heavy_runs = quick ? 3 : 5;
+  const double concurrent_s = quick ? 1.0 : 5.0;
+
+  std::error_code ec;
+  std::filesystem::create_directories(flags.dir, ec);
+  std::string pattern = flags.dir + "/ledger_bench.XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    std::fprintf(stderr, "ledger_bench: cannot create a folder in %s: %s\n", flags.dir.c_str(), std::strerror(errno));
+    return 2;
+  }
+  const std::string run_dir = pattern;
+  // The postgres user must be able to enter it to reach its own folder.
+  chmod(run_dir.c_str(), 0755);
+  g_run_dir = run_dir;
+  if (!flags.keep) SetArgv({"rm", "-rf", run_dir}, &g_rm_argv_storage, &g_rm_argv);
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
+  // Removes the folder on every return from here on.
+  struct Cleanup {
+    std::string dir;
+    bool keep;
+    ~Cleanup() {
+      if (keep) return;
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } cleanup{run_dir, flags.keep};
+
+  const Machine machine = MeasureMachine(run_dir, quick ? 50 : 200);
+  Report report;
+
+  std::fprintf(stderr, "ledger_bench: generating %" PRIu64 " events in %s\n", workload.events, run_dir.c_str());
+  const Stream stream = Generate(workload);
+  const std::string events_file = run_dir + "/events.jsonl";
+  if (!WriteFile(events_file, stream)) {
+    std::fprintf(stderr, "ledger_bench: cannot write %s\n", events_file.c_str());
+    return 2;
+  }
+  uint64_t bytes = 0;
+  for (const auto& span : stream.spans) bytes += span.second + 1;
+  char header[512];
+  std::snprintf(header, sizeof header,
+                "ledger_bench: %zu events (%.1f MiB of JSON Lines), %u accounts, seed %" PRIu64 "%s\nscratch: %s%s\n",
+                stream.size(), static_cast<double>(bytes) / (1 << 20), workload.accounts, workload.seed,
+                quick ? ", --quick" : "", run_dir.c_str(), flags.keep ? " (kept)" : " (removed at the end)");
+
+  std::fprintf(stderr, "ledger_bench: ledger append\n");
+  const std::string cli_db = run_dir + "/ledger-cli";
+  const CliAppend cli = RunCliAppend(flags.ledger_binary, cli_db, events_file, stream.size(), &report.cli_append);
+
+  std::fprintf(stderr, "ledger_bench: Ledger::AppendBatch\n");
+  RunApiAppend(run_dir + "/ledger-api", stream, cli.outcomes, &report.api_append);
+  std::filesystem::remove_all(run_dir + "/ledger-api", ec);
+
+  StoredEvents stored;
+  if (report.cli_append.ok()) {
+    const Status read = ReadStoredEvents(cli_db, stream, cli.line_of_seq, &stored);
+    if (!read.ok()) {
+      report.raw_write.Fail("reading stored events: " + read.ToString());
+      stored.values.clear();
+    }
+  } else {
+    report.raw_write.Fail("needs the ledger of `ledger append`");
+  }
+
+  if (!stored.values.empty()) {
+    std::fprintf(stderr, "ledger_bench: raw RocksDB\n");
+    RunRawRocksDb(run_dir + "/raw-rocksdb", stored.values, &report.raw_write, &report.raw_scan);
+    std::filesystem::remove_all(run_dir + "/raw-rocksdb", ec);
+  } else {
+    report.raw_scan.Fail("no raw DB");
+  }
+
+  if (flags.skip_postgres) {
+    report.pg_copy.Skip("--skip-postgres");
+    report.pg_query.Skip("--skip-postgres");
+  } else if (!std::filesystem::exists(flags.pg_bin + "/initdb") || !std::filesystem::exists(flags.pg_bin + "/pg_ctl")) {
+    report.pg_copy.Skip("no PostgreSQL binaries in " + flags.pg_bin + " (Debian package postgresql-15)");
+    report.pg_query.Skip(report.pg_copy.notes);
+  } else {
+#if LEDGER_BENCH_HAVE_LIBPQ
+    if (stored.pg_rows.empty()) {
+      report.pg_copy.Fail("needs the events of `ledger append`");
+      report.pg_query.Fail("no events");
+    } else {
+      std::fprintf(stderr, "ledger_bench: PostgreSQL\n");
+      // In the scratch folder, beside the ledgers (same disk), unless the
+      // postgres user cannot reach it: then in a folder of its own in /tmp.
+      std::string pg_dir = run_dir + "/pg";
+      std::string error;
+      std::string moved;
+      if (!PreparePgDir(pg_dir, &error)) {
+        std::filesystem::remove_all(pg_dir, ec);
+        moved = error;
+        pg_dir = "/tmp/ledger_bench_pg.XXXXXX";
+        if (mkdtemp(pg_dir.data()) == nullptr) {
+          error = "mkdtemp in /tmp: " + std::string(std::strerror(errno));
+          pg_dir.clear();
+        } else {
+          if (!flags.keep) SetArgv({"rm", "-rf", run_dir, pg_dir}, &g_rm_argv_storage, &g_rm_argv);
+          if (!PreparePgDir(pg_dir, &error)) {
+            std::filesystem::remove_all(pg_dir, ec);
+            pg_dir.clear();
+          }
+        }
+      }
+      if (pg_dir.empty()) {
+        report.pg_copy.Fail(error);
+        report.pg_query.Fail("no server");
+      } else {
+        RunPostgres(flags.pg_bin, pg_dir, stored, &report.pg_copy, &report.pg_query);
+        if (!flags.keep) std::filesystem::remove_all(pg_dir, ec);
+        if (!moved.empty()) report.pg_copy.notes += "; data in " + pg_dir + " because " + moved;
+      }
+    }
+#else
+    report.pg_copy.Skip("built without libpq (Debian package libpq-dev)");
+    report.pg_query.Skip(report.pg_copy.notes);
+#endif
+  }
+  const uint64_t stored_count = stored.values.size();
+  stored = StoredEvents();
+
+  if (report.cli_append.ok()) {
+    std::fprintf(stderr, "ledger_bench: replay and verify\n");
+    RunReplayAndVerify(flags.ledger_binary, cli_db, stored_count, &report.replay, &report.verify);
+    std::fprintf(stderr, "ledger_bench: queries\n");
+    RunInvoiceQueries(cli_db, workload.accounts, query_count, workload.seed, &report.invoice);
+  } else {
+    for (Row* row : {&report.replay, &report.verify, &report.invoice}) row->Fail("needs the ledger of `ledger append`");
+  }
+  RunHistoricalQueries(run_dir + "/ledger-heavy", heavy_events, workload.seed, heavy_runs, &report.as_of);
+  std::filesystem::remove_all(run_dir + "/ledger-heavy", ec);
+
+  std::fprintf(stderr, "ledger_bench: concurrent appenders\n");
+  report.concurrent.stage = "concurrent appenders (" + std::to_string(flags.threads) + " threads)";
+  RunConcurrentAppenders(run_dir + "/ledger-concurrent", flags.threads, concurrent_s, &report.concurrent);
+
+  PrintReport(report, machine, header);
+  if (!flags.json_path.empty()) {
+    const std::string json = ReportJson(report, machine, workload, quick);
+    if (flags.json_path == "-") {
+      std::fwrite(json.data(), 1, json.size(), stdout);
+    } else {
+      std::ofstream file(flags.json_path);
+      file << json;
+      if (!file) std::fprintf(stderr, "ledger_bench: cannot write %s\n", flags.json_path.c_str());
+    }
+  }
+  bool all_ok = true;
+  for (const Row* row : report.rows()) all_ok = all_ok && (row->ok() || row->status == "skipped");
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace ledger::bench
+
+int main(int argc, char** argv) {
+  ledger::bench::Flags flags;
+  flags.workload.events = 1'000'000;
+  flags.workload.accounts = 100;
+  CLI::App app{"ledger_bench: the ledger's ingest, replay and query numbers beside raw RocksDB and PostgreSQL"};
+  app.add_option("--events", flags.workload.events, "events in the generated stream")->capture_default_str();
+  app.add_option("--accounts", flags.workload.accounts, "accounts in the stream")->capture_default_str()->check(
+      CLI::Range(1u, 100'000u));
+  app.add_option("--seed", flags.workload.seed, "random seed of the stream")->capture_default_str();
+  app.add_flag("--quick", flags.quick, "a seconds-long smoke run (20,000 events, 20 accounts unless given)");
+  app.add_option("--dir", flags.dir, "scratch folder; a fresh subfolder is made and removed")->capture_default_str();
+  app.add_flag("--skip-postgres", flags.skip_postgres, "do not start PostgreSQL");
+  app.add_option("--json", flags.json_path, "also write the report as JSON to FILE (- for stdout)");
+  app.add_flag("--keep", flags.keep, "keep the scratch subfolder");
+  app.add_option("--ledger", flags.ledger_binary, "the `ledger` program")->capture_default_str();
+  app.add_option("--pg-bin", flags.pg_bin, "PostgreSQL's binaries")->capture_default_str();
+  app.add_option("--threads", flags.threads, "concurrent appenders")->capture_default_str()->check(CLI::Range(1, 64));
+  CLI11_PARSE(app, argc, argv);
+  // The library's info lines ("created ledger at ...") would break up the report.
+  spdlog::set_level(spdlog::level::warn);
+  if (flags.quick) {
+    if (app.count("--events") == 0) flags.workload.events = 20'000;
+    if (app.count("--accounts") == 0) flags.workload.accounts = 20;
+  }
+  if (flags.workload.events == 0) {
+    std::fprintf(stderr, "ledger_bench: --events must be at least 1\n");
+    return 2;
+  }
+  try {
+    return ledger::bench::Run(flags);
+  } catch (const std::exception& e) {
+    // Destructors have stopped the server and removed the folder by now.
+    std::fprintf(stderr, "ledger_bench: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,89 @@
+// Concurrent appenders share commits: every event is stored once, sequence
+// numbers stay gapless, each caller gets its own results, and the log still
+// verifies.
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "projection_test_util.h"
+#include "replay/audit.h"
+
+namespace ledger {
+namespace {
+
+std::string Adjustment(int writer, int i) {
+  return R"({"type":"adjustment_posted","event_id":"w)" + std::to_string(writer) + "-" +
+         std::to_string(i) +
+         R"(","account":"acme","occurred_at":"2026-03-01T00:00:00+08:00","amount":"-)" +
+         std::to_string(i + 1) + R"(.00","reason":"credit"})";
+}
+
+TEST(GroupCommitTest, EightWritersOfSingleEventsAllLandOnceInOrder) {
+  projection_test::TestBook book;
+  book.Append({R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})"});
+  constexpr int kWriters = 8;
+  constexpr int kEventsPerWriter = 150;
+  std::vector<std::vector<uint64_t>> seqs(kWriters);
+  std::vector<std::thread> threads;
+  for (int writer = 0; writer < kWriters; ++writer) {
+    threads.emplace_back([&, writer] {
+      for (int i = 0; i < kEventsPerWriter; ++i) {
+        const std::string line = Adjustment(writer, i);
+        const std::string_view view = line;
+        std::vector<AppendResult> results;
+        const Status status = book.ledger().AppendBatch({&view, 1}, &results);
+        ASSERT_TRUE(status.ok()) << status.ToString();
+        ASSERT_EQ(results.size(), 1u);
+        ASSERT_EQ(results[0].outcome, AppendResult::Outcome::kAppended) << results[0].error.message;
+        ASSERT_EQ(results[0].event_id, "w" + std::to_string(writer) + "-" + std::to_string(i));
+        seqs[writer].push_back(results[0].seq);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  std::set<uint64_t> all;
+  for (const std::vector<uint64_t>& writer_seqs : seqs) {
+    // One writer's events are stored in the order it sent them.
+    EXPECT_TRUE(std::is_sorted(writer_seqs.begin(), writer_seqs.end()));
+    all.insert(writer_seqs.begin(), writer_seqs.end());
+  }
+  ASSERT_EQ(all.size(), static_cast<size_t>(kWriters * kEventsPerWriter));
+  EXPECT_EQ(*all.begin(), 2u);
+  EXPECT_EQ(*all.rbegin(), 1u + kWriters * kEventsPerWriter);  // gapless after the account
+  EXPECT_EQ(book.ledger().head().seq, 1u + kWriters * kEventsPerWriter);
+
+  // Re-sending every event concurrently answers duplicate with its seq.
+  threads.clear();
+  for (int writer = 0; writer < kWriters; ++writer) {
+    threads.emplace_back([&, writer] {
+      for (int i = 0; i < kEventsPerWriter; i += 10) {
+        const std::string line = Adjustment(writer, i);
+        const std::string_view view = line;
+        std::vector<AppendResult> results;
+        ASSERT_TRUE(book.ledger().AppendBatch({&view, 1}, &results).ok());
+        EXPECT_EQ(results[0].outcome, AppendResult::Outcome::kDuplicate);
+        EXPECT_EQ(results[0].seq, seqs[writer][i]);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  // The invoice holds every adjustment exactly once.
+  Result<std::optional<projections::Invoice>> invoice =
+      projections::ReadInvoice(book.readers(), "acme", Period{2026, 3});
+  ASSERT_TRUE(invoice.ok() && invoice->has_value());
+  EXPECT_EQ((*invoice)->lines.size(), static_cast<size_t>(kWriters * kEventsPerWriter));
+  // Each writer posted -(1 + 2 + ... + 150) = -11325.
+  EXPECT_EQ((*invoice)->total_e8, Int128{-11325} * kWriters * 100'000'000);
+
+  book.Reopen(/*with_projections=*/false);
+  Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+}
+
+}  // namespace
+}  // namespace ledger
