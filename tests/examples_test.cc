@@ -11,6 +11,7 @@
 #include <optional>
 #include <ostream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -327,6 +328,50 @@ TEST_P(ExampleStoryTest, AppendPrintsTheRecordedResults) {
                          "result[" + std::to_string(i) + "]", &diff))
         << diff;
   }
+}
+
+// Every command line of the story's .md ("ledger --db DIR ... # -> FILE"),
+// run in order on one ledger: each output must equal its recorded file as a
+// JSON value (a JSON Lines output is compared as the array of its lines).
+TEST_P(ExampleStoryTest, EveryCommandOfTheStoryGivesItsRecordedOutput) {
+  const std::string examples = ExamplesDir();
+  if (!std::filesystem::is_directory(examples)) {
+    GTEST_SKIP() << "the shared examples are not at " << examples;
+  }
+  const Story story = GetParam();
+  TempDir dir;
+  int commands = 0;
+  for (const std::string& line : SplitLines(ReadFile(examples + "/" + story.name + ".md"))) {
+    const size_t arrow = line.find("# -> ");
+    if (line.rfind("ledger ", 0) != 0 || arrow == std::string::npos) continue;
+    const std::string expected_file = examples + "/" + line.substr(arrow + 5);
+    std::vector<std::string> args;
+    std::istringstream words(line.substr(7, arrow - 7));
+    for (std::string word; words >> word;) {
+      if (word == "DIR") word = dir.Sub("db");
+      if (word.ends_with(".jsonl")) word = examples + "/" + word;
+      args.push_back(word);
+    }
+    ++commands;
+    const ProcessResult r = RunLedger(dir, args);
+    ASSERT_TRUE(r.exit_code == 0 || (args[2] == "append" && r.exit_code == story.exit_code))
+        << line << "\n" << Describe(r);
+    std::string actual = r.out;
+    if (args[2] == "append") {  // JSON Lines: compare as one array
+      actual = "[";
+      for (const std::string& result : SplitLines(r.out)) actual += (actual.size() > 1 ? "," : "") + result;
+      actual += "]";
+    }
+    dom::parser expected_parser;
+    dom::parser actual_parser;
+    dom::element expected;
+    dom::element got;
+    ASSERT_FALSE(expected_parser.parse(ReadFile(expected_file)).get(expected)) << expected_file;
+    ASSERT_FALSE(actual_parser.parse(actual).get(got)) << line << " printed no JSON: " << actual;
+    std::string diff;
+    EXPECT_TRUE(SameJson(expected, got, line, &diff)) << diff;
+  }
+  EXPECT_GE(commands, 3) << "the story lists its commands";
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ExampleStoryTest,
