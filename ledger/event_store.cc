@@ -125,6 +125,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
   db_options.IncreaseParallelism(2);
+  if (options.env != nullptr) db_options.env = options.env;
   // One writer thread inserts each batch; the hash memtable of event ids
   // (ColumnFamilyOptionsFor) does not support concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
@@ -138,7 +139,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   std::vector<std::string> existing;
   if (!fresh) {
     LEDGER_RETURN_IF_ERROR(FromRocks(
-        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.path, &existing),
+        rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing),
         "list column families of " + options.path));
   }
   for (const std::string& name : existing) {

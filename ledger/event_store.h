@@ -32,6 +32,9 @@ struct StoreOptions {
   bool sync = true;
   // Extra column families the caller's projections keep in the same database.
   std::vector<std::string> extra_column_families;
+  // The RocksDB environment; null for the default. Tests pass one that
+  // injects faults (tests/fault_injection_fs.h). Must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 // The last stored event: where the next one chains on.
