@@ -122,6 +122,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  // A damaged record in the middle of a WAL refuses the open, instead of
+  // recovering to the point before it and silently dropping the acknowledged
+  // events after it (kPointInTimeRecovery); an incomplete last record, a
+  // write the crash interrupted and so never acknowledged, is tolerated.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // Closed WALs' sizes go in the MANIFEST and are checked at open.
+  db_options.track_and_verify_wals_in_manifest = true;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
   db_options.IncreaseParallelism(2);

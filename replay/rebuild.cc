@@ -88,7 +88,10 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
     return status.ok();
   }));
   LEDGER_RETURN_IF_ERROR(status);
+  // Like the append path, which seals a checkpoint only with events: an
+  // empty log leaves no checkpoint (ReadCheckpoint reads it as 0).
   for (rocksdb::ColumnFamilyHandle* family : *families) {
+    if (result.last_seq == 0) break;
     LEDGER_CHECK(
         batch.Put(family, std::string(1, '\0'), projections::CheckpointValue(result.last_seq)).ok());
   }

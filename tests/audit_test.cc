@@ -256,3 +256,20 @@ TEST(HistoricalTest, LastSeqRecordedByATime) {
 
 }  // namespace
 }  // namespace ledger
+
+namespace ledger {
+namespace {
+
+// Regression: an empty ledger's projections (no checkpoint yet) were reported
+// as differing from a replay, which wrote a checkpoint of 0.
+TEST(AuditEmptyTest, AnEmptyLedgerVerifies) {
+  projection_test::TestBook book;
+  book.Reopen(/*with_projections=*/false);
+  Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << (report->failures.empty() ? "" : report->failures[0].problem);
+  EXPECT_EQ(report->events, 0u);
+}
+
+}  // namespace
+}  // namespace ledger
