@@ -58,15 +58,28 @@ class WholeKey : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice&) const override { return true; }
 };
 
+// Memory is bounded for the whole database, not per family: one block cache
+// shared by every family, and a cap on all memtables together
+// (DBOptions::db_write_buffer_size), so a ledger's RSS stays flat however
+// many families (projection generations) it has.
+constexpr size_t kBlockCacheBytes = 128 << 20;
+constexpr size_t kMemtableBytesMax = 256 << 20;
+constexpr size_t kWriteBufferBytes = 32 << 20;
+
+const std::shared_ptr<rocksdb::Cache>& SharedBlockCache() {
+  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  return cache;
+}
+
 rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(const std::string& name) {
   rocksdb::BlockBasedTableOptions table;
   // Point lookups (event ids, accounts, resources) mostly miss on a growing
   // ledger: a Bloom filter answers those without reading a block.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
-  table.block_cache = rocksdb::NewLRUCache(name == kIdempotencyCf ? 64 << 20 : 16 << 20);
+  table.block_cache = SharedBlockCache();
   rocksdb::ColumnFamilyOptions options;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.write_buffer_size = 64 << 20;
+  options.write_buffer_size = kWriteBufferBytes;
   if (name == kIdempotencyCf) {
     // Event ids arrive in no order and are only looked up whole: a hash
     // memtable inserts and finds them without a skip-list search, where a
@@ -132,6 +145,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
   db_options.IncreaseParallelism(2);
+  db_options.db_write_buffer_size = kMemtableBytesMax;
   if (options.env != nullptr) db_options.env = options.env;
   // One writer thread inserts each batch; the hash memtable of event ids
   // (ColumnFamilyOptionsFor) does not support concurrent inserts.
