@@ -25,22 +25,22 @@
 // at the end (--keep leaves it). The PostgreSQL server it starts is stopped on
 // every way out it controls, including SIGINT and SIGTERM.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
 #include <signal.h>
 #include <spawn.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
-
-#include <rocksdb/db.h>
-#include <spdlog/spdlog.h>
-#include <rocksdb/options.h>
-#include <rocksdb/write_batch.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -100,7 +100,7 @@ struct Row {
   uint64_t count = 0;
   std::string unit = "events";
   double seconds = 0;
-  double rate_per_s = 0;             // count / seconds, 0 when not meaningful
+  double rate_per_s = 0;  // count / seconds, 0 when not meaningful
   std::optional<double> p50_ms;
   std::optional<double> p99_ms;
   std::string notes;
@@ -135,8 +135,12 @@ struct Report {
   Row as_of{"invoice --as-of-seq (historical)"};
   Row concurrent{"concurrent appenders (8 threads)"};
 
+  Report() {
+    for (Row* row : {&pg_query, &invoice, &as_of}) row->unit = "queries";
+  }
+
   std::vector<Row*> rows() {
-    return {&cli_append, &api_append, &raw_write, &raw_scan, &pg_copy, &pg_query,
+    return {&cli_append, &api_append, &raw_write, &raw_scan, &pg_copy,   &pg_query,
             &replay,     &verify,     &invoice,   &as_of,    &concurrent};
   }
 };
@@ -214,12 +218,12 @@ int64_t NanosSince(Clock::time_point start) {
 
 struct ProcessResult {
   bool started = false;
-  std::string error;     // why it did not start
-  int exit_code = -1;    // -1 when killed by a signal
+  std::string error;   // why it did not start
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   double seconds = 0;
-  long max_rss_kb = 0;   // the child's own peak RSS (wait4's rusage)
-  std::string err;       // its stderr, the first 64 KiB
+  long max_rss_kb = 0;  // the child's own peak RSS (wait4's rusage)
+  std::string err;      // its stderr, the first 64 KiB
 };
 
 struct SpawnOptions {
@@ -273,16 +277,13 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const SpawnOption
   bool out_open = true;
   bool err_open = true;
   while (out_open || err_open) {
-    fd_set fds;
-    FD_ZERO(&fds);
-    if (out_open) FD_SET(out_pipe[0], &fds);
-    if (err_open) FD_SET(err_pipe[0], &fds);
-    const int ready = select(std::max(out_pipe[0], err_pipe[0]) + 1, &fds, nullptr, nullptr, nullptr);
-    if (ready < 0) {
+    pollfd fds[2] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
+                     {err_open ? err_pipe[0] : -1, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (out_open && FD_ISSET(out_pipe[0], &fds)) {
+    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       const ssize_t n = read(out_pipe[0], buffer.data(), buffer.size());
       if (n <= 0) {
         out_open = false;
@@ -290,7 +291,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const SpawnOption
         options.on_stdout(std::string_view(buffer.data(), static_cast<size_t>(n)));
       }
     }
-    if (err_open && FD_ISSET(err_pipe[0], &fds)) {
+    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       const ssize_t n = read(err_pipe[0], buffer.data(), buffer.size());
       if (n <= 0) {
         err_open = false;
@@ -326,7 +327,8 @@ std::string Describe(const ProcessResult& result) {
 // Calls `on_line` for every complete line of a stream given in chunks.
 class LineSplitter {
  public:
-  explicit LineSplitter(std::function<void(std::string_view)> on_line) : on_line_(std::move(on_line)) {}
+  explicit LineSplitter(std::function<void(std::string_view)> on_line)
+      : on_line_(std::move(on_line)) {}
   void Feed(std::string_view chunk) {
     while (!chunk.empty()) {
       const size_t end = chunk.find('\n');
@@ -362,7 +364,8 @@ std::optional<uint64_t> JsonUint(std::string_view line, std::string_view key) {
   size_t i = at + needle.size();
   if (i >= line.size() || line[i] < '0' || line[i] > '9') return std::nullopt;
   uint64_t value = 0;
-  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) value = value * 10 + static_cast<uint64_t>(line[i] - '0');
+  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i)
+    value = value * 10 + static_cast<uint64_t>(line[i] - '0');
   return value;
 }
 
@@ -393,7 +396,8 @@ bool WriteFile(const std::string& path, const Stream& stream) {
   bool ok = true;
   for (size_t i = 0; i < stream.size() && ok; ++i) {
     const std::string_view line = stream.line(i);
-    ok = std::fwrite(line.data(), 1, line.size(), file) == line.size() && std::fputc('\n', file) != EOF;
+    ok = std::fwrite(line.data(), 1, line.size(), file) == line.size() &&
+         std::fputc('\n', file) != EOF;
   }
   return std::fclose(file) == 0 && ok;
 }
@@ -416,7 +420,8 @@ struct Machine {
   unsigned cores = 0;
   int fsync_runs = 0;
   double fdatasync_mean_ms = 0;
-  Percentiles fdatasync;
+  Percentiles fdatasync;               // appends: the file grows
+  Percentiles fdatasync_preallocated;  // overwrites of synced blocks
   std::string fsync_error;
 };
 
@@ -437,18 +442,39 @@ Machine MeasureMachine(const std::string& dir, int runs) {
   for (int i = 0; i < runs; ++i) {
     const Clock::time_point start = Clock::now();
     // Appends, as a write-ahead log does: the file grows with every write.
-    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) || fdatasync(fd) != 0) {
+    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+        fdatasync(fd) != 0) {
       machine.fsync_error = std::strerror(errno);
       break;
     }
     samples.push_back(NanosSince(start));
     total_ns += samples.back();
   }
+  machine.fsync_runs = static_cast<int>(samples.size());
+  if (!samples.empty())
+    machine.fdatasync_mean_ms =
+        static_cast<double>(total_ns) / 1e6 / static_cast<double>(samples.size());
+  machine.fdatasync = PercentilesOf(&samples);
+
+  // The same over blocks written and synced before: fdatasync then has no
+  // file size or extent state to write back, only the data, which is the
+  // cheapest durable write the disk offers. The two bound what one durable
+  // commit costs here.
+  std::vector<int64_t> overwrite;
+  if (machine.fsync_error.empty() && fsync(fd) == 0) {
+    for (int i = 0; i < runs; ++i) {
+      const Clock::time_point start = Clock::now();
+      if (pwrite(fd, block.data(), block.size(), static_cast<off_t>(i) * 4096) !=
+              static_cast<ssize_t>(block.size()) ||
+          fdatasync(fd) != 0) {
+        break;
+      }
+      overwrite.push_back(NanosSince(start));
+    }
+  }
+  machine.fdatasync_preallocated = PercentilesOf(&overwrite);
   close(fd);
   unlink(path.c_str());
-  machine.fsync_runs = static_cast<int>(samples.size());
-  if (!samples.empty()) machine.fdatasync_mean_ms = static_cast<double>(total_ns) / 1e6 / static_cast<double>(samples.size());
-  machine.fdatasync = PercentilesOf(&samples);
   return machine;
 }
 
@@ -478,7 +504,8 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
   });
   SpawnOptions options;
   options.on_stdout = [&](std::string_view chunk) { splitter.Feed(chunk); };
-  const ProcessResult result = RunProcess({ledger_binary, "--db", db, "append", events_file}, options);
+  const ProcessResult result =
+      RunProcess({ledger_binary, "--db", db, "append", events_file}, options);
   splitter.Finish();
   // Exit 1 only means some event was rejected; the count check below decides.
   if (!result.started || result.signal != 0 || (result.exit_code != 0 && result.exit_code != 1)) {
@@ -489,7 +516,8 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
   row->notes = out.outcomes.Text() + ", exit " + std::to_string(result.exit_code) + ", peak RSS " +
                std::to_string(result.max_rss_kb / 1024) + " MiB";
   if (out.outcomes.total() != lines) {
-    row->Fail(std::to_string(out.outcomes.total()) + " results for " + std::to_string(lines) + " lines");
+    row->Fail(std::to_string(out.outcomes.total()) + " results for " + std::to_string(lines) +
+              " lines");
   }
   return out;
 }
@@ -501,7 +529,8 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool project
   LedgerOptions options;
   options.store.path = path;
   options.store.create_if_missing = true;
-  return Ledger::Open(projections ? projections::WithProjections(std::move(options)) : std::move(options));
+  return Ledger::Open(projections ? projections::WithProjections(std::move(options))
+                                  : std::move(options));
 }
 
 // Appends every line of `stream` in batches of `batch_events`; counts outcomes.
@@ -510,7 +539,8 @@ Status AppendStream(Ledger& ledger, const Stream& stream, size_t batch_events, O
   std::vector<AppendResult> results;
   for (size_t start = 0; start < stream.size(); start += batch_events) {
     batch.clear();
-    for (size_t i = start; i < std::min(stream.size(), start + batch_events); ++i) batch.push_back(stream.line(i));
+    for (size_t i = start; i < std::min(stream.size(), start + batch_events); ++i)
+      batch.push_back(stream.line(i));
     LEDGER_RETURN_IF_ERROR(ledger.AppendBatch(batch, &results));
     for (const AppendResult& result : results) {
       outcomes->appended += result.outcome == AppendResult::Outcome::kAppended;
@@ -530,19 +560,21 @@ void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& c
   const double seconds = SecondsSince(start);
   if (!status.ok()) return row->Fail(status.ToString());
   row->Ok(outcomes.appended + outcomes.duplicate, seconds);
-  row->notes = outcomes.Text() + "; JSON parsing included (the API takes JSON lines), projections on";
+  row->notes =
+      outcomes.Text() + "; JSON parsing included (the API takes JSON lines), projections on";
   if (outcomes.total() != stream.size()) row->Fail("results do not match lines");
-  if (outcomes.appended != cli.appended && cli.total() != 0) row->Fail("outcomes differ from `ledger append`");
+  if (outcomes.appended != cli.appended && cli.total() != 0)
+    row->Fail("outcomes differ from `ledger append`");
 }
 
 // ---------------------------------------------------------------------------
 // Stored events, read once from the ledger of stage 1.
 
 struct StoredEvents {
-  std::vector<std::string> values;    // the stored bytes, seq 1..n
-  std::vector<std::string> pg_rows;   // the same events as COPY text rows
-  std::string account;                // the account of the SQL invoice query
-  Period period;                      // and its month
+  std::vector<std::string> values;     // the stored bytes, seq 1..n
+  std::vector<std::string> pg_rows;    // the same events as COPY text rows
+  std::string account;                 // the account of the SQL invoice query
+  Period period;                       // and its month
   int64_t account_month_total_e8 = 0;  // what the events' ratings add up to there
 };
 
@@ -576,17 +608,26 @@ std::string PgTimestamp(int64_t time_us) {
 void AppendCopyText(std::string_view text, std::string* out) {
   for (const char c : text) {
     switch (c) {
-      case '\\': *out += "\\\\"; break;
-      case '\t': *out += "\\t"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      default: out->push_back(c);
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      default:
+        out->push_back(c);
     }
   }
 }
 
-Status ReadStoredEvents(const std::string& db, const Stream& stream, const std::vector<uint64_t>& line_of_seq,
-                        StoredEvents* out) {
+Status ReadStoredEvents(const std::string& db, const Stream& stream,
+                        const std::vector<uint64_t>& line_of_seq, StoredEvents* out) {
   // Without projections, as `ledger replay` opens it: only the log is read.
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/false);
   if (!ledger.ok()) return ledger.status();
@@ -604,8 +645,9 @@ Status ReadStoredEvents(const std::string& db, const Stream& stream, const std::
     AppendCopyText(envelope.account, &row);
     row += "\t";
     row += EventTypeName(envelope.type());
-    row += "\t" + PgTimestamp(envelope.occurred_at_s * 1'000'000) + "\t" + PgTimestamp(envelope.recorded_at_us) +
-           "\t" + FormatAmount_e8(ChargedAmount_e8(envelope)) + "\t";
+    row += "\t" + PgTimestamp(envelope.occurred_at_s * 1'000'000) + "\t" +
+           PgTimestamp(envelope.recorded_at_us) + "\t" +
+           FormatAmount_e8(ChargedAmount_e8(envelope)) + "\t";
     const uint64_t line = envelope.seq < line_of_seq.size() ? line_of_seq[envelope.seq] : 0;
     if (line >= 1 && line <= stream.size()) {
       AppendCopyText(stream.line(line - 1), &row);
@@ -618,7 +660,8 @@ Status ReadStoredEvents(const std::string& db, const Stream& stream, const std::
   });
   LEDGER_RETURN_IF_ERROR(scanned);
   LEDGER_RETURN_IF_ERROR(read);
-  if (out->values.size() != head) return Status::Corruption("scan returned fewer events than the head");
+  if (out->values.size() != head)
+    return Status::Corruption("scan returned fewer events than the head");
 
   // The SQL query's account and month: the first account, in the month of
   // its first usage tick; its total as the ratings say, to print beside SQL's.
@@ -634,7 +677,8 @@ Status ReadStoredEvents(const std::string& db, const Stream& stream, const std::
   }));
   if (!chosen) return Status::Ok();
   return store.ScanAccountEvents(out->account, 1, head, [&](const Envelope& envelope) {
-    if (zone.PeriodOf(envelope.occurred_at_s) == out->period) out->account_month_total_e8 += ChargedAmount_e8(envelope);
+    if (zone.PeriodOf(envelope.occurred_at_s) == out->period)
+      out->account_month_total_e8 += ChargedAmount_e8(envelope);
     return true;
   });
 }
@@ -682,7 +726,8 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
     return;
   }
   write_row->Ok(values.size(), write_s);
-  write_row->notes = "pre-encoded stored values, default options, " + Fixed(static_cast<double>(bytes) / values.size(), 0) +
+  write_row->notes = "pre-encoded stored values, default options, " +
+                     Fixed(static_cast<double>(bytes) / values.size(), 0) +
                      " B/event; no parsing, rules, hashing or indexes";
 
   // The scan reads SST files, not the memtable, like a replay of a ledger
@@ -704,7 +749,8 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
   if (!status.ok()) return scan_row->Fail(status.ToString());
   scan_row->Ok(decoded, scan_s);
   scan_row->notes = "iterator + Cereal decode + SHA-256 check of each value";
-  if (decoded != values.size()) scan_row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(values.size()));
+  if (decoded != values.size())
+    scan_row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(values.size()));
 }
 
 // ---------------------------------------------------------------------------
@@ -739,7 +785,8 @@ void OnSignal(int signal_number) {
   _exit(128 + signal_number);
 }
 
-void SetArgv(std::vector<std::string> args, std::vector<std::string>* storage, std::vector<char*>* argv) {
+void SetArgv(std::vector<std::string> args, std::vector<std::string>* storage,
+             std::vector<char*>* argv) {
   *storage = std::move(args);
   argv->clear();
   for (std::string& arg : *storage) argv->push_back(arg.data());
@@ -826,8 +873,8 @@ class PgServer {
     }
     // --no-sync: the cluster's initial files need not survive a crash (the
     // folder is thrown away); what is measured is COPY, whose commits sync.
-    ProcessResult init = Run({bin_ + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                              "--locale=C", "--no-instructions", "--no-sync"});
+    ProcessResult init = Run({bin_ + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E",
+                              "UTF8", "--locale=C", "--no-instructions", "--no-sync"});
     if (init.exit_code != 0) {
       *error = "initdb: " + Describe(init);
       return false;
@@ -837,10 +884,11 @@ class PgServer {
             &g_cleanup_argv);
     g_cleanup_armed = 1;
     started_ = true;
-    const std::string options = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_ +
+    const std::string options = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) +
+                                " -k " + dir_ +
                                 " -c fsync=on -c synchronous_commit=on -c full_page_writes=on";
-    ProcessResult start = Run({bin_ + "/pg_ctl", "-D", data, "-l", dir_ + "/server.log", "-w", "-t", "60",
-                               "-o", options, "start"});
+    ProcessResult start = Run({bin_ + "/pg_ctl", "-D", data, "-l", dir_ + "/server.log", "-w", "-t",
+                               "60", "-o", options, "start"});
     if (start.exit_code != 0) {
       *error = "pg_ctl start: " + Describe(start) + " " + LogTail();
       return false;
@@ -908,8 +956,8 @@ class PgServer {
 };
 
 // `dir` was made ready by PreparePgDir.
-void RunPostgres(const std::string& bin, const std::string& dir, const StoredEvents& events, Row* copy_row,
-                 Row* query_row) {
+void RunPostgres(const std::string& bin, const std::string& dir, const StoredEvents& events,
+                 Row* copy_row, Row* query_row) {
   PgServer server(bin, dir);
   std::string error;
   if (!server.Start(&error)) {
@@ -917,17 +965,19 @@ void RunPostgres(const std::string& bin, const std::string& dir, const StoredEve
     query_row->Fail("no server");
     return;
   }
-  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(server.ConnectionString().c_str()), PQfinish);
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(server.ConnectionString().c_str()),
+                                                  PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     copy_row->Fail(std::string("connect: ") + PQerrorMessage(conn.get()));
     query_row->Fail("no connection");
     return;
   }
-  PgQueryOutcome created = PgExec(conn.get(),
-                                  "CREATE TABLE events (seq bigint PRIMARY KEY, account text, type text, "
-                                  "occurred_at timestamptz, recorded_at timestamptz, amount numeric(30,8), "
-                                  "payload jsonb);"
-                                  "CREATE INDEX events_account_occurred ON events (account, occurred_at);");
+  PgQueryOutcome created =
+      PgExec(conn.get(),
+             "CREATE TABLE events (seq bigint PRIMARY KEY, account text, type text, "
+             "occurred_at timestamptz, recorded_at timestamptz, amount numeric(30,8), "
+             "payload jsonb);"
+             "CREATE INDEX events_account_occurred ON events (account, occurred_at);");
   if (!created.ok) {
     copy_row->Fail("create table: " + created.error);
     query_row->Fail("no table");
@@ -944,7 +994,8 @@ void RunPostgres(const std::string& bin, const std::string& dir, const StoredEve
     PQclear(begun);
     if (!in_copy) return copy_row->Fail(std::string("COPY: ") + PQerrorMessage(conn.get()));
     chunk.clear();
-    for (size_t i = first; i < std::min(events.pg_rows.size(), first + 1000); ++i) chunk += events.pg_rows[i];
+    for (size_t i = first; i < std::min(events.pg_rows.size(), first + 1000); ++i)
+      chunk += events.pg_rows[i];
     if (PQputCopyData(conn.get(), chunk.data(), static_cast<int>(chunk.size())) != 1 ||
         PQputCopyEnd(conn.get(), nullptr) != 1) {
       return copy_row->Fail(std::string("COPY data: ") + PQerrorMessage(conn.get()));
@@ -965,9 +1016,11 @@ void RunPostgres(const std::string& bin, const std::string& dir, const StoredEve
   if (!count.ok) return copy_row->Fail("count: " + count.error);
   const uint64_t rows = std::strtoull(count.value.c_str(), nullptr, 10);
   copy_row->Ok(rows, copy_s);
-  copy_row->notes = "payload jsonb, primary key + (account, occurred_at) index, synchronous_commit=on, fsync=on";
+  copy_row->notes =
+      "payload jsonb, primary key + (account, occurred_at) index, synchronous_commit=on, fsync=on";
   if (rows != events.pg_rows.size()) {
-    copy_row->Fail("table holds " + count.value + " rows, " + std::to_string(events.pg_rows.size()) + " sent");
+    copy_row->Fail("table holds " + count.value + " rows, " +
+                   std::to_string(events.pg_rows.size()) + " sent");
   }
 
   if (events.account.empty()) return query_row->Skip("the stream has no usage to total");
@@ -1004,41 +1057,49 @@ void RunPostgres(const std::string& bin, const std::string& dir, const StoredEve
 // ---------------------------------------------------------------------------
 // Stage 5: replay and verify, as the real program runs them.
 
-void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db, uint64_t events, Row* replay_row,
-                        Row* verify_row) {
+void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db, uint64_t events,
+                        Row* replay_row, Row* verify_row) {
   std::string replay_out;
   SpawnOptions capture;
   capture.on_stdout = [&](std::string_view chunk) { replay_out.append(chunk); };
-  const ProcessResult replay = RunProcess({ledger_binary, "--db", db, "replay", "--format", "json"}, capture);
+  const ProcessResult replay =
+      RunProcess({ledger_binary, "--db", db, "replay", "--format", "json"}, capture);
   if (!replay.started || replay.exit_code != 0) {
     replay_row->Fail(Describe(replay));
   } else {
     const uint64_t replayed = JsonUint(replay_out, "events").value_or(0);
     replay_row->Ok(replayed, replay.seconds);
-    replay_row->notes = "`ledger replay`, separate process: peak RSS " + std::to_string(replay.max_rss_kb / 1024) +
+    replay_row->notes = "`ledger replay`, separate process: peak RSS " +
+                        std::to_string(replay.max_rss_kb / 1024) +
                         " MiB; time includes opening the ledger";
-    if (replayed != events) replay_row->Fail("replayed " + std::to_string(replayed) + " of " + std::to_string(events));
+    if (replayed != events)
+      replay_row->Fail("replayed " + std::to_string(replayed) + " of " + std::to_string(events));
   }
 
   std::string verify_out;
   capture.on_stdout = [&](std::string_view chunk) { verify_out.append(chunk); };
-  const ProcessResult verify = RunProcess({ledger_binary, "--db", db, "verify", "--format", "json"}, capture);
+  const ProcessResult verify =
+      RunProcess({ledger_binary, "--db", db, "verify", "--format", "json"}, capture);
   if (!verify.started || verify.exit_code != 0) {
     verify_row->Fail(Describe(verify) + " " + verify_out.substr(0, 300));
     return;
   }
   const uint64_t verified = JsonUint(verify_out, "events").value_or(0);
   verify_row->Ok(verified, verify.seconds);
-  verify_row->notes = "`ledger verify`: hash chain, indexes, projections = fresh replay; peak RSS " +
-                      std::to_string(verify.max_rss_kb / 1024) + " MiB";
-  if (verify_out.find("\"ok\":true") == std::string::npos) verify_row->Fail("verify did not report ok");
-  if (verified != events) verify_row->Fail("verified " + std::to_string(verified) + " of " + std::to_string(events));
+  verify_row->notes =
+      "`ledger verify`: hash chain, indexes, projections = fresh replay; peak RSS " +
+      std::to_string(verify.max_rss_kb / 1024) + " MiB";
+  if (verify_out.find("\"ok\":true") == std::string::npos)
+    verify_row->Fail("verify did not report ok");
+  if (verified != events)
+    verify_row->Fail("verified " + std::to_string(verified) + " of " + std::to_string(events));
 }
 
 // ---------------------------------------------------------------------------
 // Stage 6: query latency.
 
-void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, uint64_t seed, Row* row) {
+void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, uint64_t seed,
+                       Row* row) {
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
   if (!ledger.ok()) return row->Fail(ledger.status().ToString());
   const EventStore& store = (*ledger)->store();
@@ -1053,7 +1114,8 @@ void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, ui
   if (!read.ok()) return row->Fail(read.ToString());
   const BillingZone zone = (*ledger)->zone();
   std::vector<Period> periods;
-  for (Period p = zone.PeriodOf(WorkloadOptions().start_s); p <= zone.PeriodOf(last.occurred_at_s); p = p.Next()) {
+  for (Period p = zone.PeriodOf(WorkloadOptions().start_s); p <= zone.PeriodOf(last.occurred_at_s);
+       p = p.Next()) {
     periods.push_back(p);
   }
 
@@ -1068,7 +1130,8 @@ void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, ui
     std::snprintf(account, sizeof account, "acct-%05u", static_cast<unsigned>(rng() % accounts));
     const Period period = periods[rng() % periods.size()];
     const Clock::time_point one = Clock::now();
-    Result<std::optional<projections::Invoice>> invoice = projections::ReadInvoice(readers, account, period);
+    Result<std::optional<projections::Invoice>> invoice =
+        projections::ReadInvoice(readers, account, period);
     samples.push_back(NanosSince(one));
     if (!invoice.ok()) return row->Fail(invoice.status().ToString());
     if (invoice->has_value()) {
@@ -1082,13 +1145,16 @@ void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, ui
   const Percentiles p = PercentilesOf(&samples);
   row->p50_ms = p.p50_ms;
   row->p99_ms = p.p99_ms;
-  row->notes = std::to_string(accounts) + " accounts x " + std::to_string(periods.size()) + " months, " +
+  row->notes = std::to_string(accounts) + " accounts x " + std::to_string(periods.size()) +
+               " months, " +
                Fixed(found > 0 ? static_cast<double>(lines) / static_cast<double>(found) : 0, 1) +
                " lines/invoice, single thread";
-  if (found != static_cast<uint64_t>(queries)) row->Fail(std::to_string(queries - found) + " accounts not found");
+  if (found != static_cast<uint64_t>(queries))
+    row->Fail(std::to_string(queries - found) + " accounts not found");
 }
 
-void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t seed, int runs, Row* row) {
+void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t seed, int runs,
+                          Row* row) {
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
   if (!ledger.ok()) return row->Fail(ledger.status().ToString());
   // One account with all the events: a second, small generation.
@@ -1105,10 +1171,11 @@ void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t
   const EventStore& store = (*ledger)->store();
   const std::string account = "acct-00000";
   uint64_t account_events = 0;
-  const Status counted = store.ScanAccountEvents(account, 1, store.head().seq, [&](const Envelope&) {
-    ++account_events;
-    return true;
-  });
+  const Status counted =
+      store.ScanAccountEvents(account, 1, store.head().seq, [&](const Envelope&) {
+        ++account_events;
+        return true;
+      });
   if (!counted.ok()) return row->Fail(counted.ToString());
   const uint64_t as_of_seq = store.head().seq;
   const Period period = BillingZone(store.billing_offset_s()).PeriodOf(options.start_s);
@@ -1133,8 +1200,8 @@ void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t
   row->p50_ms = p.p50_ms;
   row->p99_ms = p.p99_ms;
   row->notes = "one account with " + std::to_string(account_events) + " events, --as-of-seq " +
-               std::to_string(as_of_seq) + " (its head), " + FormatPeriod(period) + "; " + std::to_string(runs) +
-               " runs";
+               std::to_string(as_of_seq) + " (its head), " + FormatPeriod(period) + "; " +
+               std::to_string(runs) + " runs";
 }
 
 // ---------------------------------------------------------------------------
@@ -1154,10 +1221,12 @@ void RunConcurrentAppenders(const std::string& db, int threads, double duration_
       "\",\"sku\":\"private_cert/hour\",\"currency\":\"USD\",\"unit_price\":\"0.0245\"}"};
   for (int k = 0; k < threads; ++k) {
     const std::string account = "conc-" + std::to_string(k);
-    setup.push_back("{\"type\":\"account_opened\",\"event_id\":\"" + account + "-open\",\"account\":\"" + account +
-                    "\",\"occurred_at\":\"" + zone.Format(t0 - 3600) + "\",\"currency\":\"USD\"}");
-    setup.push_back("{\"type\":\"resource_created\",\"event_id\":\"" + account + "-pc-create\",\"account\":\"" +
-                    account + "\",\"occurred_at\":\"" + zone.Format(t0) + "\",\"resource_id\":\"" + account +
+    setup.push_back("{\"type\":\"account_opened\",\"event_id\":\"" + account +
+                    "-open\",\"account\":\"" + account + "\",\"occurred_at\":\"" +
+                    zone.Format(t0 - 3600) + "\",\"currency\":\"USD\"}");
+    setup.push_back("{\"type\":\"resource_created\",\"event_id\":\"" + account +
+                    "-pc-create\",\"account\":\"" + account + "\",\"occurred_at\":\"" +
+                    zone.Format(t0) + "\",\"resource_id\":\"" + account +
                     "-pc\",\"resource_type\":\"private_cert\",\"billing_mode\":\"pay_per_use\"}");
   }
   std::vector<std::string_view> setup_views(setup.begin(), setup.end());
@@ -1165,7 +1234,8 @@ void RunConcurrentAppenders(const std::string& db, int threads, double duration_
   const Status set_up = ledger.AppendBatch(setup_views, &setup_results);
   if (!set_up.ok()) return row->Fail(set_up.ToString());
   for (const AppendResult& result : setup_results) {
-    if (result.outcome != AppendResult::Outcome::kAppended) return row->Fail("setup: " + result.error.message);
+    if (result.outcome != AppendResult::Outcome::kAppended)
+      return row->Fail("setup: " + result.error.message);
   }
 
   struct PerThread {
@@ -1187,20 +1257,23 @@ void RunConcurrentAppenders(const std::string& db, int threads, double duration_
       // Bounded by the clock; a minute of ticks per event.
       for (int64_t i = 0; NanosSince(start) < deadline_ns; ++i) {
         const int64_t from = t0 + i * 60;
-        const std::string line = "{\"type\":\"usage_recorded\",\"event_id\":\"" + account + "-tick-" +
-                                 std::to_string(i) + "\",\"account\":\"" + account + "\",\"occurred_at\":\"" +
-                                 zone.Format(from + 65) + "\",\"resource_id\":\"" + account + "-pc\",\"from\":\"" +
-                                 zone.Format(from) + "\",\"to\":\"" + zone.Format(from + 60) + "\"}";
+        const std::string line =
+            "{\"type\":\"usage_recorded\",\"event_id\":\"" + account + "-tick-" +
+            std::to_string(i) + "\",\"account\":\"" + account + "\",\"occurred_at\":\"" +
+            zone.Format(from + 65) + "\",\"resource_id\":\"" + account + "-pc\",\"from\":\"" +
+            zone.Format(from) + "\",\"to\":\"" + zone.Format(from + 60) + "\"}";
         const std::string_view view = line;
         const Clock::time_point one = Clock::now();
-        const Status status = ledger.AppendBatch(std::span<const std::string_view>(&view, 1), &results);
+        const Status status =
+            ledger.AppendBatch(std::span<const std::string_view>(&view, 1), &results);
         mine.samples.push_back(NanosSince(one));
         if (!status.ok()) {
           mine.error = status.ToString();
           return;
         }
         if (results.size() != 1 || results[0].outcome != AppendResult::Outcome::kAppended) {
-          mine.error = "not appended: " + (results.empty() ? std::string("no result") : results[0].error.message);
+          mine.error = "not appended: " +
+                       (results.empty() ? std::string("no result") : results[0].error.message);
           return;
         }
         ++mine.appended;
@@ -1223,7 +1296,9 @@ void RunConcurrentAppenders(const std::string& db, int threads, double duration_
   const Percentiles p = PercentilesOf(&samples);
   row->p50_ms = p.p50_ms;
   row->p99_ms = p.p99_ms;
-  row->notes = std::to_string(threads) + " threads, one usage tick per AppendBatch (one synced write each)";
+  row->notes = std::to_string(threads) +
+               " threads, one usage tick per AppendBatch call, durable on return (the ledger "
+               "commits concurrent calls in groups)";
   if (ledger.head().seq != setup.size() + appended) row->Fail("head does not match the appends");
 }
 
@@ -1250,39 +1325,54 @@ std::string Cell(std::optional<double> ms) { return ms ? Fixed(*ms, 3) : "-"; }
 
 void PrintReport(Report& report, const Machine& machine, const std::string& header) {
   std::printf("%s", header.c_str());
-  std::printf("machine: %u cores; fdatasync of a 4 KiB append: mean %.3f ms, p50 %.3f ms, p99 %.3f ms (%d runs)%s\n\n",
-              machine.cores, machine.fdatasync_mean_ms, machine.fdatasync.p50_ms, machine.fdatasync.p99_ms,
-              machine.fsync_runs, machine.fsync_error.empty() ? "" : (" error: " + machine.fsync_error).c_str());
-  std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", "stage", "status", "count", "unit", "seconds",
-              "per second", "p50 ms", "p99 ms", "notes");
+  std::printf(
+      "machine: %u cores; write 4 KiB + fdatasync, %d runs: appending mean %.3f ms, p50 %.3f ms, "
+      "p99 %.3f ms; "
+      "overwriting synced blocks p50 %.3f ms, p99 %.3f ms%s\n\n",
+      machine.cores, machine.fsync_runs, machine.fdatasync_mean_ms, machine.fdatasync.p50_ms,
+      machine.fdatasync.p99_ms, machine.fdatasync_preallocated.p50_ms,
+      machine.fdatasync_preallocated.p99_ms,
+      machine.fsync_error.empty() ? "" : (" error: " + machine.fsync_error).c_str());
+  std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", "stage", "status", "count", "unit",
+              "seconds", "per second", "p50 ms", "p99 ms", "notes");
   for (const Row* row : report.rows()) {
     const bool measured = row->ok();
-    std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", row->stage.c_str(), row->status.c_str(),
-                measured ? Grouped(static_cast<double>(row->count)).c_str() : "-", row->unit.c_str(),
-                measured ? Fixed(row->seconds, 3).c_str() : "-", measured ? Grouped(row->rate_per_s).c_str() : "-",
-                Cell(row->p50_ms).c_str(), Cell(row->p99_ms).c_str(), row->notes.c_str());
+    std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", row->stage.c_str(),
+                row->status.c_str(),
+                measured ? Grouped(static_cast<double>(row->count)).c_str() : "-",
+                row->unit.c_str(), measured ? Fixed(row->seconds, 3).c_str() : "-",
+                measured ? Grouped(row->rate_per_s).c_str() : "-", Cell(row->p50_ms).c_str(),
+                Cell(row->p99_ms).c_str(), row->notes.c_str());
   }
   std::printf("\nratios (events/s over events/s):\n");
   for (const Ratio& ratio : Ratios(report)) {
-    std::printf("  %-42s %s\n", ratio.name.c_str(), ratio.value ? Fixed(*ratio.value, 3).c_str() : "-");
+    std::printf("  %-42s %s\n", ratio.name.c_str(),
+                ratio.value ? Fixed(*ratio.value, 3).c_str() : "-");
   }
   std::fflush(stdout);
 }
 
-std::string ReportJson(Report& report, const Machine& machine, const WorkloadOptions& workload, bool quick) {
-  std::string out = "{\n  \"events\": " + std::to_string(workload.events) +
-                    ",\n  \"accounts\": " + std::to_string(workload.accounts) +
-                    ",\n  \"seed\": " + std::to_string(workload.seed) + ",\n  \"quick\": " + (quick ? "true" : "false") +
-                    ",\n  \"machine\": {\"cores\": " + std::to_string(machine.cores) +
-                    ", \"fdatasync_4k_mean_ms\": " + JsonNumber(machine.fdatasync_mean_ms) +
-                    ", \"fdatasync_4k_p50_ms\": " + JsonNumber(machine.fdatasync.p50_ms) +
-                    ", \"fdatasync_4k_p99_ms\": " + JsonNumber(machine.fdatasync.p99_ms) + "},\n  \"stages\": [\n";
+std::string ReportJson(Report& report, const Machine& machine, const WorkloadOptions& workload,
+                       bool quick) {
+  std::string out =
+      "{\n  \"events\": " + std::to_string(workload.events) +
+      ",\n  \"accounts\": " + std::to_string(workload.accounts) +
+      ",\n  \"seed\": " + std::to_string(workload.seed) +
+      ",\n  \"quick\": " + (quick ? "true" : "false") +
+      ",\n  \"machine\": {\"cores\": " + std::to_string(machine.cores) +
+      ", \"fdatasync_4k_mean_ms\": " + JsonNumber(machine.fdatasync_mean_ms) +
+      ", \"fdatasync_4k_p50_ms\": " + JsonNumber(machine.fdatasync.p50_ms) +
+      ", \"fdatasync_4k_p99_ms\": " + JsonNumber(machine.fdatasync.p99_ms) +
+      ", \"fdatasync_4k_overwrite_p50_ms\": " + JsonNumber(machine.fdatasync_preallocated.p50_ms) +
+      ", \"fdatasync_4k_overwrite_p99_ms\": " + JsonNumber(machine.fdatasync_preallocated.p99_ms) +
+      "},\n  \"stages\": [\n";
   const std::vector<Row*> rows = report.rows();
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& row = *rows[i];
     out += "    {\"stage\": " + JsonString(row.stage) + ", \"status\": " + JsonString(row.status) +
            ", \"count\": " + std::to_string(row.count) + ", \"unit\": " + JsonString(row.unit) +
-           ", \"seconds\": " + JsonNumber(row.seconds) + ", \"per_second\": " + JsonNumber(row.rate_per_s) +
+           ", \"seconds\": " + JsonNumber(row.seconds) +
+           ", \"per_second\": " + JsonNumber(row.rate_per_s) +
            ", \"p50_ms\": " + JsonNumber(row.p50_ms) + ", \"p99_ms\": " + JsonNumber(row.p99_ms) +
            ", \"notes\": " + JsonString(row.notes) + "}" + (i + 1 < rows.size() ? ",\n" : "\n");
   }
@@ -1320,7 +1410,8 @@ int Run(const Flags& flags) {
   std::filesystem::create_directories(flags.dir, ec);
   std::string pattern = flags.dir + "/ledger_bench.XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
-    std::fprintf(stderr, "ledger_bench: cannot create a folder in %s: %s\n", flags.dir.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "ledger_bench: cannot create a folder in %s: %s\n", flags.dir.c_str(),
+                 std::strerror(errno));
     return 2;
   }
   const std::string run_dir = pattern;
@@ -1347,7 +1438,8 @@ int Run(const Flags& flags) {
   const Machine machine = MeasureMachine(run_dir, quick ? 50 : 200);
   Report report;
 
-  std::fprintf(stderr, "ledger_bench: generating %" PRIu64 " events in %s\n", workload.events, run_dir.c_str());
+  std::fprintf(stderr, "ledger_bench: generating %" PRIu64 " events in %s\n", workload.events,
+               run_dir.c_str());
   const Stream stream = Generate(workload);
   const std::string events_file = run_dir + "/events.jsonl";
   if (!WriteFile(events_file, stream)) {
@@ -1358,13 +1450,16 @@ int Run(const Flags& flags) {
   for (const auto& span : stream.spans) bytes += span.second + 1;
   char header[512];
   std::snprintf(header, sizeof header,
-                "ledger_bench: %zu events (%.1f MiB of JSON Lines), %u accounts, seed %" PRIu64 "%s\nscratch: %s%s\n",
-                stream.size(), static_cast<double>(bytes) / (1 << 20), workload.accounts, workload.seed,
-                quick ? ", --quick" : "", run_dir.c_str(), flags.keep ? " (kept)" : " (removed at the end)");
+                "ledger_bench: %zu events (%.1f MiB of JSON Lines), %u accounts, seed %" PRIu64
+                "%s\nscratch: %s%s\n",
+                stream.size(), static_cast<double>(bytes) / (1 << 20), workload.accounts,
+                workload.seed, quick ? ", --quick" : "", run_dir.c_str(),
+                flags.keep ? " (kept)" : " (removed at the end)");
 
   std::fprintf(stderr, "ledger_bench: ledger append\n");
   const std::string cli_db = run_dir + "/ledger-cli";
-  const CliAppend cli = RunCliAppend(flags.ledger_binary, cli_db, events_file, stream.size(), &report.cli_append);
+  const CliAppend cli =
+      RunCliAppend(flags.ledger_binary, cli_db, events_file, stream.size(), &report.cli_append);
 
   std::fprintf(stderr, "ledger_bench: Ledger::AppendBatch\n");
   RunApiAppend(run_dir + "/ledger-api", stream, cli.outcomes, &report.api_append);
@@ -1392,8 +1487,10 @@ int Run(const Flags& flags) {
   if (flags.skip_postgres) {
     report.pg_copy.Skip("--skip-postgres");
     report.pg_query.Skip("--skip-postgres");
-  } else if (!std::filesystem::exists(flags.pg_bin + "/initdb") || !std::filesystem::exists(flags.pg_bin + "/pg_ctl")) {
-    report.pg_copy.Skip("no PostgreSQL binaries in " + flags.pg_bin + " (Debian package postgresql-15)");
+  } else if (!std::filesystem::exists(flags.pg_bin + "/initdb") ||
+             !std::filesystem::exists(flags.pg_bin + "/pg_ctl")) {
+    report.pg_copy.Skip("no PostgreSQL binaries in " + flags.pg_bin +
+                        " (Debian package postgresql-15)");
     report.pg_query.Skip(report.pg_copy.notes);
   } else {
 #if LEDGER_BENCH_HAVE_LIBPQ
@@ -1445,14 +1542,17 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "ledger_bench: queries\n");
     RunInvoiceQueries(cli_db, workload.accounts, query_count, workload.seed, &report.invoice);
   } else {
-    for (Row* row : {&report.replay, &report.verify, &report.invoice}) row->Fail("needs the ledger of `ledger append`");
+    for (Row* row : {&report.replay, &report.verify, &report.invoice})
+      row->Fail("needs the ledger of `ledger append`");
   }
-  RunHistoricalQueries(run_dir + "/ledger-heavy", heavy_events, workload.seed, heavy_runs, &report.as_of);
+  RunHistoricalQueries(run_dir + "/ledger-heavy", heavy_events, workload.seed, heavy_runs,
+                       &report.as_of);
   std::filesystem::remove_all(run_dir + "/ledger-heavy", ec);
 
   std::fprintf(stderr, "ledger_bench: concurrent appenders\n");
   report.concurrent.stage = "concurrent appenders (" + std::to_string(flags.threads) + " threads)";
-  RunConcurrentAppenders(run_dir + "/ledger-concurrent", flags.threads, concurrent_s, &report.concurrent);
+  RunConcurrentAppenders(run_dir + "/ledger-concurrent", flags.threads, concurrent_s,
+                         &report.concurrent);
 
   PrintReport(report, machine, header);
   if (!flags.json_path.empty()) {
@@ -1477,19 +1577,27 @@ int main(int argc, char** argv) {
   ledger::bench::Flags flags;
   flags.workload.events = 1'000'000;
   flags.workload.accounts = 100;
-  CLI::App app{"ledger_bench: the ledger's ingest, replay and query numbers beside raw RocksDB and PostgreSQL"};
-  app.add_option("--events", flags.workload.events, "events in the generated stream")->capture_default_str();
-  app.add_option("--accounts", flags.workload.accounts, "accounts in the stream")->capture_default_str()->check(
-      CLI::Range(1u, 100'000u));
+  CLI::App app{
+      "ledger_bench: the ledger's ingest, replay and query numbers beside raw RocksDB and "
+      "PostgreSQL"};
+  app.add_option("--events", flags.workload.events, "events in the generated stream")
+      ->capture_default_str();
+  app.add_option("--accounts", flags.workload.accounts, "accounts in the stream")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100'000u));
   app.add_option("--seed", flags.workload.seed, "random seed of the stream")->capture_default_str();
-  app.add_flag("--quick", flags.quick, "a seconds-long smoke run (20,000 events, 20 accounts unless given)");
-  app.add_option("--dir", flags.dir, "scratch folder; a fresh subfolder is made and removed")->capture_default_str();
+  app.add_flag("--quick", flags.quick,
+               "a seconds-long smoke run (20,000 events, 20 accounts unless given)");
+  app.add_option("--dir", flags.dir, "scratch folder; a fresh subfolder is made and removed")
+      ->capture_default_str();
   app.add_flag("--skip-postgres", flags.skip_postgres, "do not start PostgreSQL");
   app.add_option("--json", flags.json_path, "also write the report as JSON to FILE (- for stdout)");
   app.add_flag("--keep", flags.keep, "keep the scratch subfolder");
   app.add_option("--ledger", flags.ledger_binary, "the `ledger` program")->capture_default_str();
   app.add_option("--pg-bin", flags.pg_bin, "PostgreSQL's binaries")->capture_default_str();
-  app.add_option("--threads", flags.threads, "concurrent appenders")->capture_default_str()->check(CLI::Range(1, 64));
+  app.add_option("--threads", flags.threads, "concurrent appenders")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
   // The library's info lines ("created ledger at ...") would break up the report.
   spdlog::set_level(spdlog::level::warn);

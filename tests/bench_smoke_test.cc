@@ -66,8 +66,9 @@ class BenchSmokeTest : public ::testing::Test {
     dir_ = pattern;
     // As root the benchmark runs PostgreSQL as the `postgres` user, which
     // must be able to enter the scratch folder.
-    std::filesystem::permissions(dir_, std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
-                                 std::filesystem::perm_options::add);
+    std::filesystem::permissions(
+        dir_, std::filesystem::perms::others_exec | std::filesystem::perms::group_exec,
+        std::filesystem::perm_options::add);
   }
   void TearDown() override {
     std::error_code ignored;
@@ -79,15 +80,17 @@ class BenchSmokeTest : public ::testing::Test {
 TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   const bool have_postgres = std::filesystem::exists(std::string(kPgBin) + "/initdb");
   const std::string json = dir_ + "/report.json";
-  const CommandRun run = RunCommand(std::string(LEDGER_BENCH_BINARY) + " --quick --dir " + dir_ + " --json " + json +
-                             " 2>&1");
+  const CommandRun run = RunCommand(std::string(LEDGER_BENCH_BINARY) + " --quick --dir " + dir_ +
+                                    " --json " + json + " 2>&1");
   ASSERT_EQ(run.exit_code, 0) << run.out;
 
   const std::map<std::string, ReportRow> rows = ParseRows(run.out);
-  const std::vector<std::string> whole_stream = {
-      "ledger append (CLI, JSON, durable)", "Ledger::AppendBatch (in-process, JSON)",
-      "raw RocksDB write (encoded, sync/1000)", "raw RocksDB scan + DecodeEnvelope",
-      "ledger replay (Rebuild)", "ledger verify (Audit)"};
+  const std::vector<std::string> whole_stream = {"ledger append (CLI, JSON, durable)",
+                                                 "Ledger::AppendBatch (in-process, JSON)",
+                                                 "raw RocksDB write (encoded, sync/1000)",
+                                                 "raw RocksDB scan + DecodeEnvelope",
+                                                 "ledger replay (Rebuild)",
+                                                 "ledger verify (Audit)"};
   for (const std::string& stage : whole_stream) {
     ASSERT_TRUE(rows.count(stage)) << stage << "\n" << run.out;
     EXPECT_EQ(rows.at(stage).status, "ok") << stage << "\n" << run.out;
@@ -95,7 +98,7 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
     EXPECT_EQ(rows.at(stage).count, "20,000") << stage << "\n" << run.out;
   }
   for (const char* stage : {"invoice query (committed)", "invoice --as-of-seq (historical)",
-                                   "concurrent appenders (8 threads)"}) {
+                            "concurrent appenders (8 threads)"}) {
     ASSERT_TRUE(rows.count(stage)) << stage << "\n" << run.out;
     EXPECT_EQ(rows.at(stage).status, "ok") << stage << "\n" << run.out;
   }
