@@ -135,6 +135,19 @@ inline EventType TypeOf(const Payload& payload) {
   return static_cast<EventType>(payload.index() + 1);
 }
 
+// The resource an event names; empty for events that name none.
+inline std::string_view ResourceIdOf(const Payload& payload) {
+  return std::visit(
+      [](const auto& e) -> std::string_view {
+        if constexpr (requires { e.resource_id; }) {
+          return e.resource_id;
+        } else {
+          return {};
+        }
+      },
+      payload);
+}
+
 // The seconds one usage tick contributes to one hour, and the unit price in
 // effect at that hour's start.
 struct HourSlice {

@@ -45,24 +45,6 @@ int32_t MonthsOf(PeriodUnit unit, int64_t periods) {
   return static_cast<int32_t>(unit == PeriodUnit::kYear ? periods * 12 : periods);
 }
 
-// The resource an event names, or the rule it breaks by naming it.
-struct ResourceLookup {
-  const ResourceState* resource = nullptr;
-  std::optional<RuleError> error;
-};
-
-std::string_view ResourceIdOf(const Payload& payload) {
-  return std::visit(
-      [](const auto& e) -> std::string_view {
-        if constexpr (requires { e.resource_id; }) {
-          return e.resource_id;
-        } else {
-          return {};
-        }
-      },
-      payload);
-}
-
 }  // namespace
 
 Result<std::optional<RuleError>> RuleEngine::Check(const IncomingEvent& event,
@@ -121,6 +103,13 @@ Result<std::optional<RuleError>> RuleEngine::Check(const IncomingEvent& event,
   }
   LEDGER_CHECK(false);
   return std::optional<RuleError>();
+}
+
+std::optional<RuleError> RuleEngine::UnknownResource(const IncomingEvent& event,
+                                                     std::string_view resource_id) {
+  // Another account's resource is unknown too (interface.md).
+  return Reject(ErrorCode::kUnknownResource,
+                "account " + event.account + " has no resource " + std::string(resource_id));
 }
 
 RuleEngine::Verdict RuleEngine::CheckPriceSet(const IncomingEvent& event, const PriceSet& e,
@@ -229,10 +218,7 @@ RuleEngine::Verdict RuleEngine::CheckUsage(const IncomingEvent& event, const Usa
   Result<const ResourceState*> found = state_->FindResource(event.account, e.resource_id);
   if (!found.ok()) return found.status();
   const ResourceState* resource = *found;
-  if (resource == nullptr) {
-    return Reject(ErrorCode::kUnknownResource, "account " + event.account + " has no resource " +
-                                                   e.resource_id);
-  }
+  if (resource == nullptr) return UnknownResource(event, e.resource_id);
   if (resource->billing_mode != BillingMode::kPayPerUse) {
     return Reject(ErrorCode::kBillingModeMismatch,
                   e.resource_id + " is yearly_monthly; usage is for pay_per_use resources");
@@ -276,10 +262,7 @@ RuleEngine::Verdict RuleEngine::CheckRenewal(const IncomingEvent& event,
   Result<const ResourceState*> found = state_->FindResource(event.account, e.resource_id);
   if (!found.ok()) return found.status();
   const ResourceState* resource = *found;
-  if (resource == nullptr) {
-    return Reject(ErrorCode::kUnknownResource, "account " + event.account + " has no resource " +
-                                                   e.resource_id);
-  }
+  if (resource == nullptr) return UnknownResource(event, e.resource_id);
   if (resource->billing_mode != BillingMode::kYearlyMonthly) {
     return Reject(ErrorCode::kBillingModeMismatch,
                   e.resource_id + " is pay_per_use; only yearly_monthly subscriptions renew");
@@ -308,10 +291,7 @@ RuleEngine::Verdict RuleEngine::CheckUnsubscription(const IncomingEvent& event,
   Result<const ResourceState*> found = state_->FindResource(event.account, e.resource_id);
   if (!found.ok()) return found.status();
   const ResourceState* resource = *found;
-  if (resource == nullptr) {
-    return Reject(ErrorCode::kUnknownResource, "account " + event.account + " has no resource " +
-                                                   e.resource_id);
-  }
+  if (resource == nullptr) return UnknownResource(event, e.resource_id);
   if (resource->billing_mode != BillingMode::kYearlyMonthly) {
     return Reject(ErrorCode::kBillingModeMismatch,
                   e.resource_id + " is pay_per_use; delete it to stop billing");
@@ -351,10 +331,7 @@ RuleEngine::Verdict RuleEngine::CheckDeletion(const IncomingEvent& event, const 
   Result<const ResourceState*> found = state_->FindResource(event.account, e.resource_id);
   if (!found.ok()) return found.status();
   const ResourceState* resource = *found;
-  if (resource == nullptr) {
-    return Reject(ErrorCode::kUnknownResource, "account " + event.account + " has no resource " +
-                                                   e.resource_id);
-  }
+  if (resource == nullptr) return UnknownResource(event, e.resource_id);
   if (resource->deleted) {
     return Reject(ErrorCode::kResourceDeleted, e.resource_id + " was already deleted");
   }

@@ -54,6 +54,10 @@ class RuleEngine {
   Verdict CheckFinalization(const IncomingEvent& event, const InvoiceFinalized& e,
                             uint64_t invoices_finalized, Rating* rating);
 
+  // unknown_resource: the account has no such resource.
+  static std::optional<RuleError> UnknownResource(const IncomingEvent& event,
+                                                  std::string_view resource_id);
+
   // Rates a prepaid order of `periods` x `unit` at `time_s`: amount, unit
   // price and, for yearly orders with a monthly price in effect, list amount.
   std::optional<RuleError> RateOrder(CaType ca_type, std::string_view currency, PeriodUnit unit,

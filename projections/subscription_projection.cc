@@ -46,12 +46,8 @@ Status SubscriptionProjection::Apply(const Envelope& envelope, ProjectionStore& 
     case EventType::kSubscriptionRenewed:
     case EventType::kSubscriptionUnsubscribed:
     case EventType::kResourceDeleted: {
-      const std::string key = internal::ResourceKey(
-          internal::kTagSubscription, envelope.account,
-          std::visit([](const auto& e) -> std::string_view {
-            if constexpr (requires { e.resource_id; }) return e.resource_id;
-            return {};
-          }, envelope.payload));
+      const std::string key = internal::ResourceKey(internal::kTagSubscription, envelope.account,
+                                                    ResourceIdOf(envelope.payload));
       LEDGER_RETURN_IF_ERROR(Load(store, key, &record));
       if (envelope.type() == EventType::kSubscriptionRenewed) {
         record.ends.emplace_back(envelope.occurred_at_s, envelope.rating.order_end_s);
