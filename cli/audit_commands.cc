@@ -88,16 +88,19 @@ int RunReplay(const GlobalOptions& global, std::optional<uint64_t> to_seq, const
     w.BeginObject().Field("events", rebuilt->events).Field("last_seq", rebuilt->last_seq);
     w.Field("installed", options.install).Field("generation", rebuilt->generation);
     w.Key("seconds").Int(static_cast<int64_t>(seconds * 1000) / 1000);
-    w.Field("events_per_second", rate);
+    w.Field("events_per_second", rate).Field("peak_rss_kib", PeakRssKib());
     WriteDigests(rebuilt->digests, &w);
     w.EndObject();
     out.push_back('\n');
   } else {
     char line[256];
-    std::snprintf(line, sizeof line, "replayed %llu events (through seq %llu) in %.3f s, %llu events/s; %s\n",
+    std::snprintf(line, sizeof line,
+                  "replayed %llu events (through seq %llu) in %.3f s, %llu events/s, peak RSS %llu "
+                  "MiB; %s\n",
                   static_cast<unsigned long long>(rebuilt->events),
                   static_cast<unsigned long long>(rebuilt->last_seq), seconds,
                   static_cast<unsigned long long>(rate),
+                  static_cast<unsigned long long>(PeakRssKib() / 1024),
                   options.install ? ("installed as projection generation " +
                                      std::to_string(rebuilt->generation)).c_str()
                                   : "not installed (projections must match the log's head)");
@@ -126,6 +129,7 @@ int RunVerify(const GlobalOptions& global, const std::optional<std::string>& dig
     JsonWriter w(&out);
     w.BeginObject().Field("ok", report->ok()).Field("events", report->events);
     w.Field("head_seq", report->head_seq).Field("head_hash", HexOf(report->head_hash));
+    w.Field("peak_rss_kib", PeakRssKib());
     w.Key("checks").BeginArray();
     for (const replay::AuditCheck& check : report->checks) {
       w.BeginObject().Field("name", check.name);

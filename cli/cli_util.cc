@@ -30,4 +30,16 @@ std::optional<OutputFormat> ParseFormat(const std::string& format) {
   return std::nullopt;
 }
 
+uint64_t PeakRssKib() {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) break;
+  }
+  std::fclose(status);
+  return kib;
+}
+
 }  // namespace ledger::cli

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -20,5 +21,9 @@ int CannotRun(const std::string& message);
 // Opens the ledger at --db with its projections attached.
 Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing);
 std::optional<OutputFormat> ParseFormat(const std::string& format);
+// This process's peak resident memory in KiB (VmHWM of /proc/self/status:
+// its own address space, unlike getrusage's ru_maxrss, which also counts
+// the spawning parent's pages before exec), 0 when unknown.
+uint64_t PeakRssKib();
 
 }  // namespace ledger::cli
