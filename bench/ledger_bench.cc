@@ -517,7 +517,8 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
   }
   row->Ok(out.outcomes.appended + out.outcomes.duplicate, result.seconds);
   row->notes = out.outcomes.Text() + ", exit " + std::to_string(result.exit_code) + ", peak RSS " +
-               std::to_string(result.max_rss_kb / 1024) +  MiB (upper bound: counts the spawner's pages)";
+               std::to_string(result.max_rss_kb / 1024) +
+               " MiB (upper bound: wait4 counts the spawner's pages)";
   if (out.outcomes.total() != lines) {
     row->Fail(std::to_string(out.outcomes.total()) + " results for " + std::to_string(lines) +
               " lines");
