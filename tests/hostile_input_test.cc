@@ -38,7 +38,8 @@ constexpr char kPriceMax[] = "922337203.6854775807";
 
 // A line with the fields of an account_opened event around `currency_json`.
 std::string OpenWithCurrency(std::string_view id, std::string_view currency_json) {
-  return Event("account_opened", id, kAccount, "2026-04-01T00:00:00", {Raw("currency", std::string(currency_json))});
+  return Event("account_opened", id, kAccount, "2026-04-01T00:00:00",
+               {Raw("currency", std::string(currency_json))});
 }
 
 // A book with prices, an account, a prepaid CA and a pay-per-use certificate:
@@ -48,11 +49,13 @@ class HostileInputTest : public ::testing::Test {
   void SetUp() override {
     const std::vector<std::string> setup = {
         test_util::PriceSet("p-cert", "private_cert/hour", "USD", "0.12", "2026-01-01T00:00:00"),
-        test_util::PriceSet("p-ssl", "ssl/DigiCert/OV/multi/1y", "USD", "100", "2026-01-01T00:00:00"),
+        test_util::PriceSet("p-ssl", "ssl/DigiCert/OV/multi/1y", "USD", "100",
+                            "2026-01-01T00:00:00"),
         test_util::PriceSet("p-exp", "ssl_expansion", "USD", "2", "2026-01-01T00:00:00"),
         test_util::PriceSet("p-ca", "private_ca/root/month", "USD", "100", "2026-01-01T00:00:00"),
         test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"),
-        test_util::CaPrepaidCreated("ca", kAccount, "ca-1", "root", "month", 1, "2026-04-02T00:00:00"),
+        test_util::CaPrepaidCreated("ca", kAccount, "ca-1", "root", "month", 1,
+                                    "2026-04-02T00:00:00"),
         test_util::CertCreated("cert", kAccount, "pc-1", "2026-04-02T00:00:00"),
     };
     for (const AppendResult& result : book_.Append(setup)) {
@@ -93,7 +96,8 @@ class HostileInputTest : public ::testing::Test {
 TEST_F(HostileInputTest, TwoMegabyteLineIsInvalidJson) {
   // Valid JSON throughout, so only its size can reject it.
   const std::string reason(2 * 1024 * 1024, 'x');
-  ExpectRejectedAlone("2 MB reason", Adjustment("huge", kAccount, "1", reason, "2026-04-03T00:00:00"),
+  ExpectRejectedAlone("2 MB reason",
+                      Adjustment("huge", kAccount, "1", reason, "2026-04-03T00:00:00"),
                       "invalid_json");
   ExpectRejectedAlone("2 MB of spaces", std::string(2 * 1024 * 1024, ' '), "invalid_json");
   // One byte over the limit and exactly at it.
@@ -116,9 +120,10 @@ TEST_F(HostileInputTest, InvalidUtf8IsInvalidJson) {
   ExpectRejectedAlone("truncated sequence", prefix + "\xe2\x82\"}", "invalid_json");
   ExpectRejectedAlone("UTF-16 surrogate", prefix + "\xed\xa0\x80\"}", "invalid_json");
   ExpectRejectedAlone("above U+10FFFF", prefix + "\xf4\x90\x80\x80\"}", "invalid_json");
-  ExpectRejectedAlone("invalid byte in a key", R"({"type":"account_opened","event_id":"u-2","acc)"
-                                               "\xff"
-                                               R"(":"acme"})",
+  ExpectRejectedAlone("invalid byte in a key",
+                      R"({"type":"account_opened","event_id":"u-2","acc)"
+                      "\xff"
+                      R"(":"acme"})",
                       "invalid_json");
   // An escaped lone surrogate is not valid Unicode either.
   ExpectRejectedAlone("escaped lone surrogate", prefix + R"(\ud800"})", "invalid_json");
@@ -131,17 +136,17 @@ TEST_F(HostileInputTest, NulBytes) {
                       R"("occurred_at":"2026-04-03T00:00:00+08:00","amount":"1","reason":"a)" +
                           std::string(1, '\0') + "b\"}",
                       "invalid_json");
-  ExpectRejectedAlone("raw NUL between members", good.substr(0, 1) + std::string(1, '\0') + good.substr(1),
-                      "invalid_json");
+  ExpectRejectedAlone("raw NUL between members",
+                      good.substr(0, 1) + std::string(1, '\0') + good.substr(1), "invalid_json");
   ExpectRejectedAlone("raw NUL after the object", good + std::string(1, '\0'), "invalid_json");
   ExpectRejectedAlone("a line of NULs", std::string(100, '\0'), "invalid_json");
   // Escaped NULs are valid JSON: the field's own rule decides.
-  ExpectRejectedAlone("escaped NUL in event_id",
-                      test_util::Obj({S("type", "adjustment_posted"), Raw("event_id", R"("id\u0000")"),
-                                      S("account", kAccount),
-                                      S("occurred_at", "2026-04-03T00:00:00+08:00"),
-                                      S("amount", "1"), S("reason", "r")}),
-                      "invalid_field");
+  ExpectRejectedAlone(
+      "escaped NUL in event_id",
+      test_util::Obj({S("type", "adjustment_posted"), Raw("event_id", R"("id\u0000")"),
+                      S("account", kAccount), S("occurred_at", "2026-04-03T00:00:00+08:00"),
+                      S("amount", "1"), S("reason", "r")}),
+      "invalid_field");
   ExpectRejectedAlone("escaped NUL in account",
                       test_util::Obj({S("type", "adjustment_posted"), S("event_id", "nul-3"),
                                       Raw("account", R"("ac\u0000me")"),
@@ -186,17 +191,17 @@ TEST_F(HostileInputTest, IntegersOutOfRange) {
   ExpectRejectedAlone("years INT64_MAX + 1", ssl("ybig", "2", "9223372036854775808"),
                       "invalid_field");
 
-  ExpectRejectedAlone("quantity 10^30",
-                      test_util::Event("ssl_expansion_purchased", "q30", kAccount,
-                                       "2026-04-03T00:00:00",
-                                       {S("order_id", "o-q30"),
-                                        Raw("quantity", "1000000000000000000000000000000")}),
-                      "invalid_field");
-  ExpectRejectedAlone("quantity 1e400",
-                      test_util::Event("ssl_expansion_purchased", "q400", kAccount,
-                                       "2026-04-03T00:00:00",
-                                       {S("order_id", "o-q400"), Raw("quantity", "1e400")}),
-                      "invalid_field");
+  ExpectRejectedAlone(
+      "quantity 10^30",
+      test_util::Event(
+          "ssl_expansion_purchased", "q30", kAccount, "2026-04-03T00:00:00",
+          {S("order_id", "o-q30"), Raw("quantity", "1000000000000000000000000000000")}),
+      "invalid_field");
+  ExpectRejectedAlone(
+      "quantity 1e400",
+      test_util::Event("ssl_expansion_purchased", "q400", kAccount, "2026-04-03T00:00:00",
+                       {S("order_id", "o-q400"), Raw("quantity", "1e400")}),
+      "invalid_field");
 
   ExpectRejectedAlone("periods 0 (create)",
                       test_util::CaPrepaidCreated("p0", kAccount, "ca-p0", "root", "month", 0,
@@ -212,24 +217,25 @@ TEST_F(HostileInputTest, IntegersOutOfRange) {
 }
 
 TEST_F(HostileInputTest, AmountsThatWouldOverflow64Bits) {
-  ExpectRejectedAlone("adjustment 99999999999999999999",
-                      Adjustment("a20", kAccount, "99999999999999999999", "r", "2026-04-03T00:00:00"),
+  ExpectRejectedAlone(
+      "adjustment 99999999999999999999",
+      Adjustment("a20", kAccount, "99999999999999999999", "r", "2026-04-03T00:00:00"),
+      "invalid_field");
+  ExpectRejectedAlone(
+      "adjustment -99999999999999999999",
+      Adjustment("a20n", kAccount, "-99999999999999999999", "r", "2026-04-03T00:00:00"),
+      "invalid_field");
+  ExpectRejectedAlone("adjustment 10^10 units",
+                      Adjustment("a10", kAccount, "10000000001", "r", "2026-04-03T00:00:00"),
                       "invalid_field");
-  ExpectRejectedAlone("adjustment -99999999999999999999",
-                      Adjustment("a20n", kAccount, "-99999999999999999999", "r",
-                                 "2026-04-03T00:00:00"),
-                      "invalid_field");
-  ExpectRejectedAlone("adjustment 10^10 units", Adjustment("a10", kAccount, "10000000001", "r",
-                                                           "2026-04-03T00:00:00"),
-                      "invalid_field");
-  ExpectRejectedAlone("unit_price 99999999999",
-                      test_util::PriceSet("p11", "ssl_expansion", "USD", "99999999999",
-                                          "2026-04-03T00:00:00"),
-                      "invalid_field");
-  ExpectRejectedAlone("unit_price 10^9 (scaled, leaves int64)",
-                      test_util::PriceSet("p9", "ssl_expansion", "USD", "1000000000",
-                                          "2026-04-03T00:00:00"),
-                      "invalid_field");
+  ExpectRejectedAlone(
+      "unit_price 99999999999",
+      test_util::PriceSet("p11", "ssl_expansion", "USD", "99999999999", "2026-04-03T00:00:00"),
+      "invalid_field");
+  ExpectRejectedAlone(
+      "unit_price 10^9 (scaled, leaves int64)",
+      test_util::PriceSet("p9", "ssl_expansion", "USD", "1000000000", "2026-04-03T00:00:00"),
+      "invalid_field");
   ExpectRejectedAlone("unit_price one above the maximum",
                       test_util::PriceSet("pmax1", "ssl_expansion", "USD", "922337203.6854775808",
                                           "2026-04-03T00:00:00"),
@@ -240,27 +246,30 @@ TEST_F(HostileInputTest, AmountsThatWouldOverflow64Bits) {
 // a purchase whose rated amount leaves int64 must be rejected with a clear
 // code, never abort the process.
 TEST_F(HostileInputTest, PurchaseAtMaximumPriceAndQuantityIsRejectedNotAborted) {
-  const std::vector<AppendResult> prices =
-      book_.Append({test_util::PriceSet("p-exp-max", "ssl_expansion", "USD", kPriceMax,
-                                        "2026-04-03T00:00:00"),
-                    test_util::PriceSet("p-ssl-max", "ssl/DigiCert/OV/multi/1y", "USD", kPriceMax,
-                                        "2026-04-03T00:00:00")});
+  const std::vector<AppendResult> prices = book_.Append(
+      {test_util::PriceSet("p-exp-max", "ssl_expansion", "USD", kPriceMax, "2026-04-03T00:00:00"),
+       test_util::PriceSet("p-ssl-max", "ssl/DigiCert/OV/multi/1y", "USD", kPriceMax,
+                           "2026-04-03T00:00:00")});
   ASSERT_EQ(OutcomeName(prices[0]), "appended") << prices[0].error.message;
   ASSERT_EQ(OutcomeName(prices[1]), "appended") << prices[1].error.message;
   ExpectRejectedAlone("10000 expansion packages at the maximum price",
                       test_util::ExpansionPurchased("x-max", kAccount, "o-x-max",
                                                     kExpansionQuantityMax, "2026-04-04T00:00:00"),
                       "invalid_field");
-  ExpectRejectedAlone("250 domains at the maximum price",
-                      test_util::SslPurchased("s-max", kAccount, "o-s-max", "DigiCert", "OV",
-                                              "multi", kSslDomainsMultiMax, 1,
-                                              "2026-04-04T00:00:00"),
-                      "invalid_field");
-  // One package at the maximum price fits an int64 but not the limit per charge.
-  ExpectRejectedAlone("1 package at the maximum price",
-                      test_util::ExpansionPurchased("x-one", kAccount, "o-x-one", 1,
-                                                    "2026-04-04T00:00:00"),
-                      "invalid_field");
+  ExpectRejectedAlone(
+      "250 domains at the maximum price",
+      test_util::SslPurchased("s-max", kAccount, "o-s-max", "DigiCert", "OV", "multi",
+                              kSslDomainsMultiMax, 1, "2026-04-04T00:00:00"),
+      "invalid_field");
+  // 11 packages at the maximum price fit an int64 but not the limit per charge
+  // (10^10 currency units); 10 packages are within it.
+  ExpectRejectedAlone(
+      "11 packages at the maximum price",
+      test_util::ExpansionPurchased("x-11", kAccount, "o-x-11", 11, "2026-04-04T00:00:00"),
+      "invalid_field");
+  const std::vector<AppendResult> ten = book_.Append(
+      {test_util::ExpansionPurchased("x-10", kAccount, "o-x-10", 10, "2026-04-04T00:00:00")});
+  EXPECT_EQ(OutcomeName(ten[0]), "appended") << ten[0].error.message;
 }
 
 // The largest amounts that are accepted add up beyond int64 on an invoice:
@@ -291,10 +300,11 @@ TEST_F(HostileInputTest, InvoiceOfMaximalAmountsDoesNotOverflow) {
 // A month-long tick at the maximum hourly price: each hour fits an int64, the
 // month's usage line does not.
 TEST_F(HostileInputTest, MonthOfUsageAtMaximumPriceDoesNotOverflow) {
-  const std::vector<AppendResult> results = book_.Append(
-      {test_util::PriceSet("p-cert-max", "private_cert/hour", "USD", kPriceMax,
-                           "2026-05-01T00:00:00"),
-       test_util::Tick("tick-max", kAccount, "pc-1", "2026-05-01T00:00:00", "2026-05-31T00:00:00")});
+  const std::vector<AppendResult> results =
+      book_.Append({test_util::PriceSet("p-cert-max", "private_cert/hour", "USD", kPriceMax,
+                                        "2026-05-01T00:00:00"),
+                    test_util::Tick("tick-max", kAccount, "pc-1", "2026-05-01T00:00:00",
+                                    "2026-05-31T00:00:00")});
   ASSERT_EQ(OutcomeName(results[0]), "appended") << results[0].error.message;
   ASSERT_EQ(OutcomeName(results[1]), "appended") << results[1].error.message;
   Result<std::optional<projections::Invoice>> invoice =
@@ -314,14 +324,14 @@ TEST_F(HostileInputTest, MonthOfUsageAtMaximumPriceDoesNotOverflow) {
 // Prices and times.
 
 TEST_F(HostileInputTest, PriceWithElevenFractionalDigits) {
-  ExpectRejectedAlone("11 fractional digits",
-                      test_util::PriceSet("p-frac", "ssl_expansion", "USD", "0.12345678901",
-                                          "2026-04-03T00:00:00"),
-                      "invalid_field");
-  ExpectRejectedAlone("11 zero fractional digits",
-                      test_util::PriceSet("p-zero", "ssl_expansion", "USD", "1.00000000000",
-                                          "2026-04-03T00:00:00"),
-                      "invalid_field");
+  ExpectRejectedAlone(
+      "11 fractional digits",
+      test_util::PriceSet("p-frac", "ssl_expansion", "USD", "0.12345678901", "2026-04-03T00:00:00"),
+      "invalid_field");
+  ExpectRejectedAlone(
+      "11 zero fractional digits",
+      test_util::PriceSet("p-zero", "ssl_expansion", "USD", "1.00000000000", "2026-04-03T00:00:00"),
+      "invalid_field");
   const std::vector<AppendResult> results = book_.Append({test_util::PriceSet(
       "p-ten", "ssl_expansion", "USD", "0.1234567890", "2026-04-03T00:00:00")});
   EXPECT_EQ(OutcomeName(results[0]), "appended") << "10 digits are allowed";
@@ -330,8 +340,9 @@ TEST_F(HostileInputTest, PriceWithElevenFractionalDigits) {
 TEST_F(HostileInputTest, TimestampsWithoutOffsetOrWithFractionalSeconds) {
   // An adjustment with `at` as its occurred_at, written as is.
   const auto adjustment_at = [](std::string id, std::string at) {
-    return test_util::Obj({S("type", "adjustment_posted"), S("event_id", id), S("account", kAccount),
-                           S("occurred_at", at), S("amount", "1"), S("reason", "r")});
+    return test_util::Obj({S("type", "adjustment_posted"), S("event_id", id),
+                           S("account", kAccount), S("occurred_at", at), S("amount", "1"),
+                           S("reason", "r")});
   };
   ExpectRejectedAlone("no offset", adjustment_at("t-1", "2026-04-03T00:00:00"), "invalid_field");
   ExpectRejectedAlone("fractional seconds", adjustment_at("t-2", "2026-04-03T00:00:00.5+08:00"),
@@ -347,10 +358,11 @@ TEST_F(HostileInputTest, TimestampsWithoutOffsetOrWithFractionalSeconds) {
   ExpectRejectedAlone("leap second", adjustment_at("t-8", "2026-06-30T23:59:60Z"), "invalid_field");
   ExpectRejectedAlone("year 9999", adjustment_at("t-9", "9999-12-31T23:59:59Z"), "invalid_field");
   ExpectRejectedAlone("year 0000", adjustment_at("t-10", "0000-01-01T00:00:00Z"), "invalid_field");
-  ExpectRejectedAlone("a number", test_util::Obj({S("type", "adjustment_posted"), S("event_id", "t-11"),
-                                                  S("account", kAccount), N("occurred_at", 1775000000),
-                                                  S("amount", "1"), S("reason", "r")}),
-                      "invalid_field");
+  ExpectRejectedAlone(
+      "a number",
+      test_util::Obj({S("type", "adjustment_posted"), S("event_id", "t-11"), S("account", kAccount),
+                      N("occurred_at", 1775000000), S("amount", "1"), S("reason", "r")}),
+      "invalid_field");
   // Usage times follow the same rule.
   ExpectRejectedAlone("usage without offset",
                       Event("usage_recorded", "t-12", kAccount, "2026-04-03T01:00:00",
@@ -404,13 +416,14 @@ TEST_F(HostileFileTest, HostileLinesAmongGoodOnesLastWithoutNewline) {
   const std::string good = Adjustment("adj-1", kAccount, "1", "r", "2026-04-03T00:00:00");
   const std::string long_line =
       Adjustment("long", kAccount, "1", std::string(3 * kLineBytesMax, 'x'), "2026-04-03T00:00:00");
-  const std::string nul_line = "{\"type\":\"adjustment_posted\",\"event_id\":\"nul\"" +
-                               std::string(1, '\0') + "}";
-  const std::string utf8_line = Adjustment("utf8", kAccount, "1", "bad \xff", "2026-04-03T00:00:00");
-  const std::string range_line = test_util::Renewed("r0", kAccount, "ca-1", "month", 0,
-                                                    "2026-04-03T00:00:00");
-  const std::string last = Adjustment("adj-2", kAccount, "99999999999999999999", "r",
-                                      "2026-04-03T00:00:00");
+  const std::string nul_line =
+      "{\"type\":\"adjustment_posted\",\"event_id\":\"nul\"" + std::string(1, '\0') + "}";
+  const std::string utf8_line =
+      Adjustment("utf8", kAccount, "1", "bad \xff", "2026-04-03T00:00:00");
+  const std::string range_line =
+      test_util::Renewed("r0", kAccount, "ca-1", "month", 0, "2026-04-03T00:00:00");
+  const std::string last =
+      Adjustment("adj-2", kAccount, "99999999999999999999", "r", "2026-04-03T00:00:00");
   const std::string contents = open + "\n" + long_line + "\n" + nul_line + "\n" + good + "\n" +
                                utf8_line + "\n" + range_line + "\n" + last;  // no final newline
   const testing::ProcessResult r = Run({"append", Input("hostile.jsonl", contents)});
@@ -505,8 +518,13 @@ TEST(StoredValueRegressionTest, BoolByteOtherThanZeroOrOneIsCorruption) {
   e.seq = 1;
   e.event_id = "e-1";
   e.account = "acme";
-  e.payload = ResourceCreated{"ca-1", ResourceType::kPrivateCa, CaType::kRoot,
-                              BillingMode::kYearlyMonthly, PeriodUnit::kYear, 1, true};
+  e.payload = ResourceCreated{"ca-1",
+                              ResourceType::kPrivateCa,
+                              CaType::kRoot,
+                              BillingMode::kYearlyMonthly,
+                              PeriodUnit::kYear,
+                              1,
+                              true};
   std::string value;
   EncodeEnvelope(Sha256{}, &e, &value);
   // auto_renew is the payload's last byte; the rating follows it and starts

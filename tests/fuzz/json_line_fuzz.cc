@@ -37,12 +37,12 @@ using ledger::ErrorCode;
 using ledger::JsonKind;
 using ledger::ParsedLine;
 
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
+#define FUZZ_CHECK(cond)                                                                \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                  \
-    }                                                                                \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (0)
 
 struct Outcome {
@@ -101,13 +101,24 @@ std::optional<std::string> Rewrite(const ParsedLine& line) {
     const ledger::JsonField& field = line.fields[n];
     out += Quote(field.key) + " : ";
     switch (field.kind) {
-      case JsonKind::kString: out += Quote(field.text); break;
-      case JsonKind::kNumber: out += field.text; break;
-      case JsonKind::kTrue: out += "true"; break;
-      case JsonKind::kFalse: out += "false"; break;
-      case JsonKind::kNull: out += "null"; break;
+      case JsonKind::kString:
+        out += Quote(field.text);
+        break;
+      case JsonKind::kNumber:
+        out += field.text;
+        break;
+      case JsonKind::kTrue:
+        out += "true";
+        break;
+      case JsonKind::kFalse:
+        out += "false";
+        break;
+      case JsonKind::kNull:
+        out += "null";
+        break;
       case JsonKind::kObject:
-      case JsonKind::kArray: return std::nullopt;
+      case JsonKind::kArray:
+        return std::nullopt;
     }
     if (n > 0) out += " ,  ";
   }
@@ -188,8 +199,8 @@ bool SameDecode(const Decoded& a, const Decoded& b) {
   if (a.event.event_id != b.event.event_id) return false;
   if (a.error.has_value() != b.error.has_value()) return false;
   if (a.error) return a.error->code == b.error->code;
-  return a.event.payload.index() == b.event.payload.index() &&
-         a.event.account == b.event.account && a.event.occurred_at_s == b.event.occurred_at_s;
+  return a.event.payload.index() == b.event.payload.index() && a.event.account == b.event.account &&
+         a.event.occurred_at_s == b.event.occurred_at_s;
 }
 
 }  // namespace
