@@ -45,6 +45,26 @@ inline void CEREAL_SERIALIZE_FUNCTION_NAME(PortableBinaryInputArchive& ar,
 
 namespace ledger {
 
+// A bool as Cereal stores it (one byte), read back only when that byte is 0
+// or 1: any other byte would make an invalid bool (undefined behaviour), and
+// records that carry no hash of their own (the rules' state) must not.
+struct CheckedBool {
+  bool& value;
+
+  template <class Archive>
+  void save(Archive& ar) const {
+    const uint8_t byte = value ? 1 : 0;
+    ar(byte);
+  }
+  template <class Archive>
+  void load(Archive& ar) {
+    uint8_t byte = 0;
+    ar(byte);
+    if (byte > 1) throw cereal::Exception("a bool stored as byte " + std::to_string(byte));
+    value = byte == 1;
+  }
+};
+
 // A streambuf that appends everything written to a caller's string.
 class StringSinkBuf : public std::streambuf {
  public:

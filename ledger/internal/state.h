@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/cereal_io.h"
 #include "ledger/event.h"
 
 namespace ledger::internal {
@@ -55,8 +56,9 @@ struct ResourceState {
 
   template <class Archive>
   void serialize(Archive& ar, std::uint32_t /*version*/) {
-    ar(resource_type, ca_type, billing_mode, period_unit, auto_renew, created_at_s, deleted,
-       deleted_at_s, unsubscribed, unsubscribed_at_s, end_s, orders);
+    ar(resource_type, ca_type, billing_mode, period_unit, CheckedBool{auto_renew}, created_at_s,
+       CheckedBool{deleted}, deleted_at_s, CheckedBool{unsubscribed}, unsubscribed_at_s, end_s,
+       orders);
   }
 };
 
@@ -71,7 +73,7 @@ struct OrderState {
 
   template <class Archive>
   void serialize(Archive& ar, std::uint32_t /*version*/) {
-    ar(kind, event_id, purchased_at_s, amount_e8, refunded);
+    ar(kind, event_id, purchased_at_s, amount_e8, CheckedBool{refunded});
   }
 };
 

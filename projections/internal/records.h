@@ -15,6 +15,7 @@
 
 #include "ledger/billing_time.h"
 #include "ledger/bytes.h"
+#include "ledger/cereal_io.h"
 #include "ledger/event.h"
 #include "ledger/money.h"
 #include "projections/line_kind.h"
@@ -138,8 +139,8 @@ struct SubscriptionRecord {
 
   template <class Archive>
   void serialize(Archive& ar, std::uint32_t /*version*/) {
-    ar(resource_type, ca_type, billing_mode, period_unit, auto_renew, created_at_s, deleted_at_s,
-       unsubscribed_at_s, ends);
+    ar(resource_type, ca_type, billing_mode, period_unit, CheckedBool{auto_renew}, created_at_s,
+       deleted_at_s, unsubscribed_at_s, ends);
   }
 };
 
