@@ -18,8 +18,9 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
 
-  // Folds one accepted event into the sink's state, writing into `batch`.
-  virtual Status Apply(const Envelope& envelope, rocksdb::WriteBatch* batch) = 0;
+  // Folds one accepted event into the sink's state. Its writes wait in the
+  // sink until Seal puts them into the batch.
+  virtual Status Apply(const Envelope& envelope) = 0;
   // Writes what marks the batch's end (a checkpoint) just before it commits.
   virtual Status Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) = 0;
   // The batch was written: pending state becomes committed state.

@@ -168,7 +168,7 @@ Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendR
   envelope.payload = std::move(incoming_.payload);
   LEDGER_RETURN_IF_ERROR(store_->StageEvent(&envelope));
   LEDGER_RETURN_IF_ERROR(rules_->Apply(envelope));
-  if (sink_) LEDGER_RETURN_IF_ERROR(sink_->Apply(envelope, &store_->batch()));
+  if (sink_) LEDGER_RETURN_IF_ERROR(sink_->Apply(envelope));
   if (envelope.rating.invoice_number != 0) {
     store_->set_pending_invoices_finalized(envelope.rating.invoice_number);
   }

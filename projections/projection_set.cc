@@ -144,7 +144,7 @@ Status ProjectionSet::CatchUp(Entry& entry, uint64_t checkpoint) {
   return Status::Ok();
 }
 
-Status ProjectionSet::Apply(const Envelope& envelope, rocksdb::WriteBatch* /*batch*/) {
+Status ProjectionSet::Apply(const Envelope& envelope) {
   // Writes wait in each store until Seal: see RocksProjectionStore::Put.
   for (Entry& entry : entries_) {
     LEDGER_RETURN_IF_ERROR(entry.projection->Apply(envelope, *entry.store));

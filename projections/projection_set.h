@@ -50,7 +50,7 @@ class ProjectionSet : public EventSink {
  public:
   static Result<std::unique_ptr<ProjectionSet>> Open(EventStore& store);
 
-  Status Apply(const Envelope& envelope, rocksdb::WriteBatch* batch) override;
+  Status Apply(const Envelope& envelope) override;
   Status Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) override;
   void Committed() override;
   void Aborted() override;
