@@ -23,6 +23,12 @@
 
 namespace ledger {
 
+namespace internal {
+template <typename T>
+class BoundedQueue;
+}
+struct DecodedChunk;
+
 struct StoreOptions {
   std::string path;
   // Create the ledger when `path` holds none, with this billing offset.
@@ -94,7 +100,8 @@ class EventStore {
   // Committed reads.
   Status ReadEvent(uint64_t seq, Envelope* envelope) const;
   // Calls `visit` for each stored event with from_seq <= seq <= to_seq, in
-  // order; stops early when it returns false.
+  // order, on the calling thread; stops early when it returns false. A long
+  // scan decodes ahead on a second thread.
   Status ScanEvents(uint64_t from_seq, uint64_t to_seq,
                     const std::function<bool(const Envelope&)>& visit) const;
   // The stored value of one event, bytes as hashed (FORMAT.md).
@@ -126,6 +133,13 @@ class EventStore {
   EventStore() = default;
   Status LoadMeta(const StoreOptions& options, bool fresh);
   void StageHead();
+  Status ScanEventsInline(uint64_t from_seq, uint64_t to_seq,
+                          const std::function<bool(const Envelope&)>& visit) const;
+  // The read-ahead thread of ScanEvents: decodes into chunks taken from
+  // `spare` and hands them over through `decoded`.
+  void ReadAhead(uint64_t from_seq, uint64_t to_seq,
+                 internal::BoundedQueue<std::unique_ptr<DecodedChunk>>* spare,
+                 internal::BoundedQueue<std::unique_ptr<DecodedChunk>>* decoded) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

@@ -718,5 +718,74 @@ INSTANTIATE_TEST_SUITE_P(Generated, WorkloadTest,
                            return std::string(info.param.name);
                          });
 
+// ---------------------------------------------------------------------------
+// Long scans decode ahead on a second thread; they must visit exactly what a
+// one-thread scan visits, stop where asked and report damage at its seq.
+
+class LongScanTest : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kEvents = 12'000;
+
+  void SetUp() override {
+    bench::WorkloadOptions options;
+    options.events = kEvents;
+    options.accounts = 5;
+    std::vector<std::string> lines;
+    bench::GenerateWorkload(options, [&](const std::string& line) { lines.push_back(line); });
+    ledger_ = OpenLedger(dir_.path());
+    ASSERT_NE(ledger_, nullptr);
+    for (size_t begin = 0; begin < lines.size(); begin += kAppendBatchEventsMax) {
+      const size_t end = std::min(begin + kAppendBatchEventsMax, lines.size());
+      Append(*ledger_, std::vector<std::string>(lines.begin() + static_cast<long>(begin),
+                                                lines.begin() + static_cast<long>(end)));
+    }
+    ASSERT_EQ(ledger_->head().seq, kEvents);
+  }
+
+  // The seqs a scan of [from, to] visits, stopping after `stop_at`.
+  std::vector<uint64_t> Visited(uint64_t from, uint64_t to, Status* status,
+                                uint64_t stop_at = UINT64_MAX) {
+    std::vector<uint64_t> seqs;
+    *status = ledger_->store().ScanEvents(from, to, [&](const Envelope& envelope) {
+      seqs.push_back(envelope.seq);
+      return envelope.seq != stop_at;
+    });
+    return seqs;
+  }
+
+  static std::vector<uint64_t> Range(uint64_t from, uint64_t to) {
+    std::vector<uint64_t> seqs;
+    for (uint64_t seq = from; seq <= to; ++seq) seqs.push_back(seq);
+    return seqs;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LongScanTest, VisitsEveryEventInOrder) {
+  Status status;
+  EXPECT_EQ(Visited(1, UINT64_MAX, &status), Range(1, kEvents));
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(Visited(100, 9'000, &status), Range(100, 9'000));
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST_F(LongScanTest, StopsWhereTheVisitorSaysSo) {
+  Status status;
+  EXPECT_EQ(Visited(1, UINT64_MAX, &status, /*stop_at=*/5'000), Range(1, 5'000));
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST_F(LongScanTest, DamagedEventEndsTheScanAtItsSeq) {
+  EventStore& store = ledger_->store();
+  ASSERT_TRUE(store.db()->Put(rocksdb::WriteOptions(), store.log_cf(), internal::LogKey(7'000),
+                              "not an event").ok());
+  Status status;
+  EXPECT_EQ(Visited(1, UINT64_MAX, &status), Range(1, 6'999));
+  EXPECT_EQ(status.code(), Status::Code::kCorruption);
+  EXPECT_NE(status.message().find("event 7000"), std::string::npos) << status.ToString();
+}
+
 }  // namespace
 }  // namespace ledger
