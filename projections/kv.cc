@@ -24,21 +24,38 @@ Status RocksKvReader::Scan(std::string_view begin, std::string_view end,
   return Status::Ok();
 }
 
-Status RocksProjectionStore::Get(std::string_view key, std::string* value, bool* found) {
-  auto it = cache_.find(std::string(key));
+Result<RocksProjectionStore::Cache::iterator> RocksProjectionStore::Find(std::string_view key) {
+  if (last_valid_ && last_->first == key) return last_;
+  auto it = cache_.find(key);
   if (it == cache_.end()) {
     // Absent keys are cached too: a new hour or line is looked up once.
     Entry entry;
     LEDGER_RETURN_IF_ERROR(reader_.Get(key, &entry.value, &entry.present));
     it = cache_.emplace(std::string(key), std::move(entry)).first;
   }
-  *found = it->second.present;
-  if (*found) *value = it->second.value;
+  last_ = it;
+  last_valid_ = true;
+  return it;
+}
+
+Status RocksProjectionStore::Get(std::string_view key, std::string* value, bool* found) {
+  Result<Cache::iterator> it = Find(key);
+  if (!it.ok()) return it.status();
+  *found = (*it)->second.present;
+  if (*found) *value = (*it)->second.value;
   return Status::Ok();
 }
 
 void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
-  auto [it, inserted] = cache_.try_emplace(std::string(key));
+  Cache::iterator it;
+  if (last_valid_ && last_->first == key) {
+    it = last_;
+  } else {
+    it = cache_.find(key);
+    if (it == cache_.end()) it = cache_.try_emplace(std::string(key)).first;
+    last_ = it;
+    last_valid_ = true;
+  }
   it->second.value.assign(value);
   it->second.present = true;
   if (!it->second.dirty) {
@@ -57,12 +74,16 @@ void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
 
 void RocksProjectionStore::Committed() {
   LEDGER_CHECK(dirty_.empty());
-  if (cache_.size() > cache_entries_max_) cache_.clear();
+  if (cache_.size() > cache_entries_max_) {
+    cache_.clear();
+    last_valid_ = false;
+  }
 }
 
 void RocksProjectionStore::Aborted() {
   dirty_.clear();
   cache_.clear();
+  last_valid_ = false;
 }
 
 Status MemoryKv::Get(std::string_view key, std::string* value, bool* found) {

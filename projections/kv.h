@@ -81,10 +81,24 @@ class RocksProjectionStore : public ProjectionStore {
     bool dirty = false;
   };
 
+  // Lookups by string_view, without building a std::string per Get.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  using Cache = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
+
+  // The entry of `key`, read from RocksDB (present or not) on a miss.
+  Result<Cache::iterator> Find(std::string_view key);
+
   RocksKvReader reader_;
   rocksdb::ColumnFamilyHandle* cf_;
   size_t cache_entries_max_;
-  std::unordered_map<std::string, Entry> cache_;
+  Cache cache_;
+  // The projections read a key and then write it: the write finds the entry
+  // here without hashing the key again. Reset whenever cache_ may rehash.
+  Cache::iterator last_;
+  bool last_valid_ = false;
   // Pointers, not iterators: a rehash moves no element but invalidates
   // iterators.
   std::vector<std::pair<const std::string, Entry>*> dirty_;
