@@ -1,5 +1,6 @@
 #include "cli/line_reader.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +13,13 @@ namespace {
 constexpr size_t kReadChunkBytes = 1 << 20;
 }
 
+LineReader::LineReader(int fd) : fd_(fd) {
+  struct stat info;
+  regular_file_ = fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+}
+
 bool LineReader::WouldRead() const {
+  if (regular_file_) return false;
   return !eof_ && buffer_.find('\n', start_) == std::string::npos;
 }
 

@@ -18,19 +18,22 @@ namespace ledger::cli {
 
 class LineReader {
  public:
-  explicit LineReader(int fd) : fd_(fd) {}
+  explicit LineReader(int fd);
 
   // The next line and its 1-based number; false at the end of the input.
   // `*line` stays valid until the next call.
   Result<bool> Next(std::string_view* line, uint64_t* line_number);
   // True when the next Next() would have to wait for a read(2): the caller
   // flushes what it holds first, so interactive input gets answers promptly.
+  // Never true for a regular file, whose reads do not wait: its lines go in
+  // full batches.
   bool WouldRead() const;
 
  private:
   Status Fill();
 
   int fd_;
+  bool regular_file_ = false;
   std::string buffer_;
   size_t start_ = 0;  // where the next line begins in buffer_
   bool eof_ = false;
