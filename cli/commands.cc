@@ -62,7 +62,8 @@ bool IsBlank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
-// Lines gathered for one AppendBatch call, copied so the reader can move on.
+// Lines gathered for one batch, copied so the reader can move on, with
+// their line numbers for the results.
 class PendingBatch {
  public:
   void Add(std::string_view line, uint64_t line_number) {
@@ -75,62 +76,78 @@ class PendingBatch {
            arena_.size() >= kAppendBatchBytesMax - kLineBytesMax - 1;
   }
   bool empty() const { return line_numbers_.empty(); }
-
-  // Appends the batch and prints its results. False when the ledger failed.
-  bool Flush(Ledger& ledger, const std::string* file, bool* any_rejected) {
-    if (empty()) return true;
-    std::vector<std::string_view> lines;
-    lines.reserve(offsets_.size());
-    for (const auto& [offset, size] : offsets_) lines.emplace_back(arena_.data() + offset, size);
-    const Status status = ledger.AppendBatch(lines, &results_);
-    if (!status.ok()) {
-      std::fprintf(stderr, "ledger: append failed at line %llu, nothing from there on was stored: %s\n",
-                   static_cast<unsigned long long>(line_numbers_.front()), status.ToString().c_str());
-      return false;
-    }
-    output_.clear();
-    for (size_t i = 0; i < results_.size(); ++i) {
-      WriteAppendResult(results_[i], line_numbers_[i], file, &output_);
-      *any_rejected = *any_rejected || results_[i].outcome == AppendResult::Outcome::kRejected;
-    }
-    WriteOut(output_);
+  uint64_t first_line() const { return line_numbers_.front(); }
+  void Clear() {
     arena_.clear();
     offsets_.clear();
     line_numbers_.clear();
-    return true;
+  }
+  void Lines(std::vector<std::string_view>* lines) const {
+    for (const auto& [offset, size] : offsets_) lines->emplace_back(arena_.data() + offset, size);
+  }
+  // Prints the batch's results, one JSON line each.
+  void Print(std::span<const AppendResult> results, const std::string* file, bool* any_rejected) {
+    output_.clear();
+    for (size_t i = 0; i < results.size(); ++i) {
+      WriteAppendResult(results[i], line_numbers_[i], file, &output_);
+      *any_rejected = *any_rejected || results[i].outcome == AppendResult::Outcome::kRejected;
+    }
+    WriteOut(output_);
   }
 
  private:
   std::string arena_;
   std::vector<std::pair<size_t, size_t>> offsets_;
   std::vector<uint64_t> line_numbers_;
-  std::vector<AppendResult> results_;
   std::string output_;
 };
 
 // Appends every line of one input. False when the command must stop.
 // `name` is the input's name for messages; `file` the name results carry (set
-// only when several files are given).
+// only when several files are given). The ledger judges a batch while the one
+// before is written (Ledger::AppendStream), so two batches are held: the one
+// given last and the one whose results are still to be printed.
 bool AppendInput(Ledger& ledger, int fd, const std::string& name, const std::string* file,
                  bool* any_rejected) {
   LineReader reader(fd);
-  PendingBatch batch;
-  while (true) {
+  PendingBatch batches[2];
+  uint64_t given = 0;
+  uint64_t printed = 0;
+  bool read_failed = false;
+  const auto source = [&](std::vector<std::string_view>* lines) {
+    PendingBatch& batch = batches[given % 2];
+    batch.Clear();
     // Answer what was read before waiting for more input.
-    if (reader.WouldRead() && !batch.Flush(ledger, file, any_rejected)) return false;
-    std::string_view line;
-    uint64_t line_number = 0;
-    Result<bool> more = reader.Next(&line, &line_number);
-    if (!more.ok()) {
-      CannotRun(name + ": " + more.status().message());
-      return false;
+    while (!batch.full() && !(reader.WouldRead() && !batch.empty())) {
+      std::string_view line;
+      uint64_t line_number = 0;
+      Result<bool> more = reader.Next(&line, &line_number);
+      if (!more.ok()) {
+        CannotRun(name + ": " + more.status().message());
+        read_failed = true;
+        return false;
+      }
+      if (!*more) break;
+      if (IsBlank(line)) continue;  // keeps its line number, gets no result
+      batch.Add(line, line_number);
     }
-    if (!*more) break;
-    if (IsBlank(line)) continue;  // keeps its line number, gets no result
-    batch.Add(line, line_number);
-    if (batch.full() && !batch.Flush(ledger, file, any_rejected)) return false;
+    if (batch.empty()) return false;
+    batch.Lines(lines);
+    ++given;
+    return true;
+  };
+  const auto committed = [&](std::span<const AppendResult> results) {
+    batches[printed % 2].Print(results, file, any_rejected);
+    ++printed;
+  };
+  const Status status = ledger.AppendStream(source, committed);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ledger: append failed at line %llu, nothing from there on was stored: %s\n",
+                 static_cast<unsigned long long>(batches[printed % 2].first_line()),
+                 status.ToString().c_str());
+    return false;
   }
-  return batch.Flush(ledger, file, any_rejected);
+  return !read_failed;
 }
 
 }  // namespace

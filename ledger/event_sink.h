@@ -3,7 +3,7 @@
 // after `append` sees the event and a crash can never leave that state ahead
 // of or behind the log. The event store knows nothing of what a sink keeps.
 //
-// Called by the single writer only, in sequence order.
+// Called by the single writer only (one thread at a time), in sequence order.
 
 #pragma once
 
@@ -23,9 +23,11 @@ class EventSink {
   virtual Status Apply(const Envelope& envelope) = 0;
   // Writes what marks the batch's end (a checkpoint) just before it commits.
   virtual Status Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) = 0;
-  // The batch was written: pending state becomes committed state.
+  // The sealed batch was written: its state is committed state. Apply may
+  // already have been called for the next batch's events (the pipelined
+  // append judges a batch while the one before is written).
   virtual void Committed() = 0;
-  // The batch was dropped: forget everything it changed.
+  // The staged and the sealed batch were dropped: forget what they changed.
   virtual void Aborted() = 0;
 };
 

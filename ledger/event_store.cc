@@ -310,33 +310,56 @@ Status EventStore::StageEvent(Envelope* envelope) {
 
 Status EventStore::Commit() {
   if (batch_.Count() == 0) return Status::Ok();
-  Status status = FromRocks(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)),
-                            "stage head");
-  if (status.ok()) status = FromRocks(db_->Write(write_options_, &batch_), "commit");
+  SealedBatch sealed = Seal();
+  const Status status = Write(&sealed);
   if (!status.ok()) {
     Abort();
+    return status;
+  }
+  Written(sealed.head);
+  return Status::Ok();
+}
+
+EventStore::SealedBatch EventStore::Seal() {
+  LEDGER_CHECK(sealed_ids_.empty());  // one sealed batch at a time
+  SealedBatch sealed;
+  sealed.head = pending_head_;
+  LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)).ok());
+  std::swap(sealed.batch, batch_);
+  batch_.Clear();
+  std::swap(sealed_ids_, pending_ids_);
+  return sealed;
+}
+
+Status EventStore::Write(SealedBatch* sealed) {
+  const Status status = FromRocks(db_->Write(write_options_, &sealed->batch), "commit");
+  if (!status.ok()) {
     // RocksDB stops all writes after a failed WAL write, so that nothing is
     // acknowledged after a hole. Resume() clears that once the cause is gone
     // (space freed, a transient I/O error); if it cannot, later appends keep
     // failing with a Status until the ledger is reopened.
     IgnoreError(FromRocks(db_->Resume(), "resume after a failed commit"));
-    return status;
   }
-  head_ = pending_head_;
-  batch_.Clear();
-  pending_ids_.clear();
-  return Status::Ok();
+  return status;
+}
+
+void EventStore::Written(const Head& head) {
+  head_ = head;
+  sealed_ids_.clear();
 }
 
 void EventStore::Abort() {
   batch_.Clear();
   pending_ids_.clear();
+  sealed_ids_.clear();
   pending_head_ = head_;
 }
 
 Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view event_id) const {
-  if (const auto it = pending_ids_.find(std::string(event_id)); it != pending_ids_.end()) {
-    return std::optional<IdempotencyEntry>(it->second);
+  for (const IdMap* ids : {&pending_ids_, &sealed_ids_}) {
+    if (const auto it = ids->find(event_id); it != ids->end()) {
+      return std::optional<IdempotencyEntry>(it->second);
+    }
   }
   std::string value;
   bool found = false;

@@ -89,9 +89,26 @@ class EventStore {
 
   // Writes the pending batch atomically, with the WAL synced, then makes it
   // the committed state. On failure nothing of the batch is visible and the
-  // pending state is reset to the committed one.
+  // pending state is reset to the committed one. Seal, Write and Written.
   Status Commit();
-  // Drops the pending batch.
+
+  // The pipelined commit: Seal takes the pending batch (with the head it
+  // ends on) out of the store, which goes on staging the next batch on top of
+  // it while another thread Writes the sealed one. The sealed batch's event
+  // ids stay visible to FindEventId until Written or Abort. At most one batch
+  // is sealed at a time: Written (or Abort) comes before the next Seal.
+  struct SealedBatch {
+    rocksdb::WriteBatch batch;
+    Head head;
+  };
+  SealedBatch Seal();
+  // Writes a sealed batch, WAL synced. Touches nothing but the database, so
+  // it may run beside StageEvent on another thread.
+  Status Write(SealedBatch* sealed);
+  // The sealed batch ending on `head` was written: it is the committed head.
+  void Written(const Head& head);
+  // Drops the pending batch and the sealed one, if it was not written: the
+  // pending state is the committed one again.
   void Abort();
 
   // The stored or pending event with this id, if any.
@@ -151,7 +168,15 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* intervals_cf_ = nullptr;
   rocksdb::WriteOptions write_options_;
   rocksdb::WriteBatch batch_;
-  std::unordered_map<std::string, IdempotencyEntry> pending_ids_;
+  // Event ids of the pending and of the sealed batch, which the batch itself
+  // cannot answer for (it is write-only).
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
+  };
+  using IdMap = std::unordered_map<std::string, IdempotencyEntry, IdHash, std::equal_to<>>;
+  IdMap pending_ids_;
+  IdMap sealed_ids_;
   int32_t billing_offset_s_ = 0;
   Head head_;
   Head pending_head_;

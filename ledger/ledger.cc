@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <thread>
 
 #include "ledger/constants.h"
+#include "ledger/internal/bounded_queue.h"
 #include "ledger/internal/state_store.h"
 
 namespace ledger {
@@ -85,32 +87,131 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
   return status;
 }
 
-Status Ledger::CommitGroup(std::span<Writer* const> group) {
+Status Ledger::AppendStream(const BatchSource& source, const BatchCommitted& committed) {
+  Writer self;
+  std::unique_lock<std::mutex> lock(mu_);
+  writers_.push_back(&self);
+  while (&self != writers_.front()) self.cv.wait(lock);
+  lock.unlock();
+  const Status status = StreamAsLeader(source, committed);
+  lock.lock();
+  committed_head_ = store_->head();
+  writers_.pop_front();
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  return status;
+}
+
+Status Ledger::StreamAsLeader(const BatchSource& source, const BatchCommitted& committed) {
+  struct Sealed {
+    EventStore::SealedBatch sealed;
+    const std::vector<AppendResult>* results;
+  };
+  internal::BoundedQueue<Sealed> to_write(1);
+  internal::BoundedQueue<Status> outcomes(1);
+  std::thread writer([&] {
+    while (std::optional<Sealed> item = to_write.Pop()) {
+      const Status status = store_->Write(&item->sealed);
+      if (status.ok()) {
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          committed_head_ = item->sealed.head;
+        }
+        committed(*item->results);
+      }
+      outcomes.Push(status);
+    }
+  });
+  // Two batches' results: one being judged, one being written.
+  std::vector<AppendResult> results[2];
+  size_t slot = 0;
+  std::optional<Head> in_flight;  // the head the batch being written ends on
+  const auto settle = [&]() -> Status {
+    if (!in_flight) return Status::Ok();
+    const Status status = *outcomes.Pop();
+    if (status.ok()) Written(*in_flight);
+    in_flight.reset();
+    return status;
+  };
+  std::vector<std::string_view> lines;
+  Status status;
+  while (status.ok()) {
+    lines.clear();
+    if (!source(&lines)) break;
+    LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
+    const uint64_t seq_before = store_->pending_head().seq;
+    status = JudgeLines(lines, RecordedTime_us(), &results[slot]);
+    // Sealing waits for the batch before: one sealed batch at a time, and
+    // this one must not be written if that one failed.
+    const Status previous = settle();
+    if (status.ok()) status = previous;
+    if (!status.ok()) break;
+    if (store_->pending_head().seq == seq_before) {
+      committed(results[slot]);  // nothing to write: duplicates and rejections
+      continue;
+    }
+    Result<EventStore::SealedBatch> sealed = SealPending();
+    if (!sealed.ok()) {
+      status = sealed.status();
+      break;
+    }
+    in_flight = sealed->head;
+    to_write.Push(Sealed{std::move(*sealed), &results[slot]});
+    slot ^= 1;
+  }
+  const Status last = settle();
+  if (status.ok()) status = last;
+  to_write.Close();
+  writer.join();
+  return status.ok() ? status : AbortPending(status);
+}
+
+int64_t Ledger::RecordedTime_us() const {
   // One recorded time per batch, never earlier than the previous batch's.
-  const int64_t recorded_at_us = std::max(options_.clock_us(), store_->head().recorded_at_us);
+  return std::max(options_.clock_us(), store_->pending_head().recorded_at_us);
+}
+
+Status Ledger::CommitGroup(std::span<Writer* const> group) {
+  const int64_t recorded_at_us = RecordedTime_us();
+  const uint64_t seq_before = store_->pending_head().seq;
   Status status;
   for (Writer* writer : group) {
-    writer->results->resize(writer->lines.size());
-    for (size_t i = 0; i < writer->lines.size() && status.ok(); ++i) {
-      status = AppendLine(writer->lines[i], recorded_at_us, &(*writer->results)[i]);
-    }
+    if (status.ok()) status = JudgeLines(writer->lines, recorded_at_us, writer->results);
   }
-  const bool appended_any = store_->pending_head().seq != store_->head().seq;
-  if (status.ok()) state_->Flush();
-  if (status.ok() && sink_ && appended_any) {
-    status = sink_->Seal(store_->pending_head().seq, &store_->batch());
+  if (status.ok() && store_->pending_head().seq != seq_before) {
+    Result<EventStore::SealedBatch> sealed = SealPending();
+    status = sealed.ok() ? store_->Write(&*sealed) : sealed.status();
+    if (status.ok()) Written(sealed->head);
   }
-  if (status.ok()) status = store_->Commit();
-  if (!status.ok()) {
-    store_->Abort();
-    if (sink_) sink_->Aborted();
-    const Status reset = state_->OnAbort();
-    spdlog::error("append batch failed, nothing of it was stored: {}", status.ToString());
-    return reset.ok() ? status : reset;
+  return status.ok() ? status : AbortPending(status);
+}
+
+Status Ledger::JudgeLines(std::span<const std::string_view> lines, int64_t recorded_at_us,
+                          std::vector<AppendResult>* results) {
+  results->resize(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    LEDGER_RETURN_IF_ERROR(AppendLine(lines[i], recorded_at_us, &(*results)[i]));
   }
-  state_->OnCommit();
-  if (sink_) sink_->Committed();
   return Status::Ok();
+}
+
+Result<EventStore::SealedBatch> Ledger::SealPending() {
+  state_->Flush();
+  if (sink_) LEDGER_RETURN_IF_ERROR(sink_->Seal(store_->pending_head().seq, &store_->batch()));
+  return store_->Seal();
+}
+
+void Ledger::Written(const Head& head) {
+  store_->Written(head);
+  state_->OnWritten();
+  if (sink_) sink_->Committed();
+}
+
+Status Ledger::AbortPending(const Status& cause) {
+  store_->Abort();
+  if (sink_) sink_->Aborted();
+  const Status reset = state_->OnAbort();
+  spdlog::error("append batch failed, nothing of it was stored: {}", cause.ToString());
+  return reset.ok() ? cause : reset;
 }
 
 Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result) {

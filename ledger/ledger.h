@@ -68,6 +68,23 @@ class Ledger {
   // failed WAL write it may refuse appends until it is reopened.
   Status AppendBatch(std::span<const std::string_view> lines, std::vector<AppendResult>* results);
 
+  // Where AppendStream gets its batches: fills `lines` (at most
+  // kAppendBatchEventsMax; they must stay valid until the next call) and
+  // returns true, or returns false at the end.
+  using BatchSource = std::function<bool(std::vector<std::string_view>* lines)>;
+  // Gets a batch's results once the batch is durable: in order, one at a
+  // time, on the calling thread or on the writing one.
+  using BatchCommitted = std::function<void(std::span<const AppendResult> results)>;
+
+  // Appends every batch of `source`, each as AppendBatch would, but judges a
+  // batch while the one before is written: the parsing, rules, projections
+  // and hashing run on the calling thread while a second thread does the
+  // RocksDB write (memtable inserts, WAL sync), so a bulk append uses two
+  // cores. Holds the writer role for the whole stream (other appenders wait).
+  // A non-ok Status means the batch whose results were not delivered, and
+  // every batch after it, were not stored.
+  Status AppendStream(const BatchSource& source, const BatchCommitted& committed);
+
   BillingZone zone() const { return BillingZone(store_->billing_offset_s()); }
   Head head() const;
   EventStore& store() { return *store_; }
@@ -85,6 +102,16 @@ class Ledger {
   // Judges the lines of a group of writers and commits them as one batch.
   // Called by the leader only, without mu_ held.
   Status CommitGroup(std::span<Writer* const> group);
+  Status StreamAsLeader(const BatchSource& source, const BatchCommitted& committed);
+  // The leader's steps: judge lines into the pending batch; seal it (the
+  // rules' state and the sink's writes go in); after its write, make it
+  // committed state; or drop everything not written.
+  Status JudgeLines(std::span<const std::string_view> lines, int64_t recorded_at_us,
+                    std::vector<AppendResult>* results);
+  Result<EventStore::SealedBatch> SealPending();
+  void Written(const Head& head);
+  Status AbortPending(const Status& cause);
+  int64_t RecordedTime_us() const;
   // Judges one line; stages it when accepted. Status errors abort the batch.
   Status AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result);
 

@@ -73,11 +73,11 @@ void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
 }
 
 void RocksProjectionStore::Committed() {
-  LEDGER_CHECK(dirty_.empty());
-  if (cache_.size() > cache_entries_max_) {
-    cache_.clear();
-    last_valid_ = false;
-  }
+  if (cache_.size() <= cache_entries_max_) return;
+  // Clean entries are in the database; dirty ones belong to the batch being
+  // staged (the pipelined append judges it while the last one is written).
+  std::erase_if(cache_, [](const auto& entry) { return !entry.second.dirty; });
+  last_valid_ = false;
 }
 
 void RocksProjectionStore::Aborted() {

@@ -70,6 +70,7 @@ class RocksProjectionStore : public ProjectionStore {
   // Writes every key Put since the last flush into `batch`.
   void Flush(rocksdb::WriteBatch* batch);
   // The flushed batch was written: the cache stays, trimmed to its bound.
+  // Puts of the next batch may already be waiting; they stay.
   void Committed();
   // The batch was dropped: forget what it wrote (and everything cached).
   void Aborted();

@@ -719,6 +719,84 @@ INSTANTIATE_TEST_SUITE_P(Generated, WorkloadTest,
                          });
 
 // ---------------------------------------------------------------------------
+// The pipelined append (Ledger::AppendStream) judges a batch while the one
+// before is written: it must store exactly what one AppendBatch per batch
+// stores, and answer re-sends of events still in flight as duplicates.
+
+// Generated batches of 1,000 lines; every third batch also re-sends three
+// lines of the batch before (still being written when it is judged), one of
+// them with other content.
+std::vector<std::vector<std::string>> StreamBatches() {
+  bench::WorkloadOptions options;
+  options.events = 9'000;
+  options.accounts = 4;
+  std::vector<std::string> lines;
+  bench::GenerateWorkload(options, [&](const std::string& line) { lines.push_back(line); });
+  std::vector<std::vector<std::string>> batches;
+  for (size_t begin = 0; begin < lines.size(); begin += 1'000) {
+    batches.emplace_back(lines.begin() + static_cast<long>(begin),
+                         lines.begin() + static_cast<long>(std::min(begin + 1'000, lines.size())));
+    if (batches.size() % 3 != 0) continue;
+    const std::vector<std::string>& before = batches[batches.size() - 2];
+    std::vector<std::string>& batch = batches.back();
+    batch.push_back(before[10]);
+    batch.push_back(before[500]);
+    std::string conflicting = before[900];
+    conflicting.insert(conflicting.size() - 1, R"(,"extra":1)");
+    batch.push_back(conflicting);
+  }
+  return batches;
+}
+
+TEST(AppendStreamTest, StoresWhatOneAppendBatchPerBatchStores) {
+  const std::vector<std::vector<std::string>> batches = StreamBatches();
+  TempDir batch_dir;
+  TempDir stream_dir;
+  std::vector<AppendResult> batch_results;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(batch_dir.path(), true, /*with_projections=*/true);
+    ASSERT_NE(ledger, nullptr);
+    for (const std::vector<std::string>& batch : batches) {
+      const std::vector<AppendResult> results = Append(*ledger, batch);
+      batch_results.insert(batch_results.end(), results.begin(), results.end());
+    }
+  }
+  std::vector<AppendResult> stream_results;
+  std::unique_ptr<Ledger> ledger = OpenLedger(stream_dir.path(), true, /*with_projections=*/true);
+  ASSERT_NE(ledger, nullptr);
+  size_t next = 0;
+  const Status status = ledger->AppendStream(
+      [&](std::vector<std::string_view>* lines) {
+        if (next == batches.size()) return false;
+        for (const std::string& line : batches[next]) lines->push_back(line);
+        ++next;
+        return true;
+      },
+      [&](std::span<const AppendResult> results) {
+        stream_results.insert(stream_results.end(), results.begin(), results.end());
+      });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+
+  ASSERT_EQ(stream_results.size(), batch_results.size());
+  size_t duplicates = 0;
+  size_t conflicts = 0;
+  for (size_t i = 0; i < stream_results.size(); ++i) {
+    EXPECT_EQ(Describe(stream_results[i]), Describe(batch_results[i])) << "result " << i;
+    duplicates += stream_results[i].outcome == AppendResult::Outcome::kDuplicate;
+    conflicts += stream_results[i].outcome == AppendResult::Outcome::kRejected &&
+                 stream_results[i].error.code == ErrorCode::kEventIdConflict;
+  }
+  EXPECT_EQ(duplicates, 6u);  // two in each of batches 3, 6 and 9
+  EXPECT_EQ(conflicts, 3u);
+  EXPECT_EQ(ledger->head().seq, 9'000u);
+  ExpectGaplessChain(*ledger, ledger->store(), 9'000);
+  std::unique_ptr<Ledger> batch_ledger = OpenLedger(batch_dir.path(), true, true);
+  ASSERT_NE(batch_ledger, nullptr);
+  const DbDiff diff = Diff(Snapshot(batch_ledger->store()), Snapshot(ledger->store()));
+  EXPECT_TRUE(diff.empty()) << Describe(diff);
+}
+
+// ---------------------------------------------------------------------------
 // Long scans decode ahead on a second thread; they must visit exactly what a
 // one-thread scan visits, stop where asked and report damage at its seq.
 

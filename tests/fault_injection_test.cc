@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <span>
+
 #include "fault_injection_fs.h"
 #include "ledger/ledger.h"
 #include "process_util.h"
@@ -108,6 +111,64 @@ TEST_F(FaultInjectionTest, AFailedSyncIsNeverAcknowledgedAndALossLeavesNoTrace) 
     EXPECT_EQ(result.outcome, AppendResult::Outcome::kAppended);
   }
   EXPECT_EQ(ledger_->head().seq, 20u);
+  ExpectVerifies();
+}
+
+// The pipelined append: batch 2's sync fails while batch 3 is being judged
+// on top of it. Batches 0 and 1 are acknowledged and kept; nothing of 2 or 3
+// is acknowledged or survives; re-sending everything lands each event once.
+TEST_F(FaultInjectionTest, AStreamStopsAtTheBatchWhoseSyncFails) {
+  Open();
+  constexpr int kBatches = 5;
+  constexpr int kEventsPerBatch = 10;
+  std::vector<std::vector<std::string>> batches;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<std::string>& lines = batches.emplace_back();
+    if (b == 0) lines.push_back(R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})");
+    for (int i = std::max(b * kEventsPerBatch, 1); i < (b + 1) * kEventsPerBatch; ++i) {
+      lines.push_back(Adjustment(i));
+    }
+  }
+  const auto stream = [&](const std::function<void(size_t batch)>& on_committed,
+                          std::vector<AppendResult>* results) {
+    size_t given = 0;
+    size_t committed = 0;
+    return ledger_->AppendStream(
+        [&](std::vector<std::string_view>* lines) {
+          if (given == batches.size()) return false;
+          lines->assign(batches[given].begin(), batches[given].end());
+          ++given;
+          return true;
+        },
+        [&](std::span<const AppendResult> batch_results) {
+          results->insert(results->end(), batch_results.begin(), batch_results.end());
+          on_committed(committed++);
+        });
+  };
+
+  std::vector<AppendResult> results;
+  // Batch 2 is sealed only after batch 1's results are delivered: the fault
+  // is in place before batch 2's write starts.
+  const Status failed =
+      stream([&](size_t batch) { fs_->fail_syncs = fs_->fail_syncs || batch == 1; }, &results);
+  EXPECT_EQ(failed.code(), Status::Code::kIoError) << failed.ToString();
+  ASSERT_EQ(results.size(), 2u * kEventsPerBatch);
+  EXPECT_EQ(results.back().seq, 2u * kEventsPerBatch);
+  fs_->fail_syncs = false;
+  PowerLoss();
+  Open();
+  EXPECT_EQ(ledger_->head().seq, 2u * kEventsPerBatch);
+
+  results.clear();
+  ASSERT_TRUE(stream([](size_t) {}, &results).ok());
+  ASSERT_EQ(results.size(), static_cast<size_t>(kBatches * kEventsPerBatch));
+  for (size_t i = 0; i < results.size(); ++i) {
+    const bool stored_before = i < 2 * kEventsPerBatch;
+    EXPECT_EQ(results[i].outcome, stored_before ? AppendResult::Outcome::kDuplicate
+                                                : AppendResult::Outcome::kAppended)
+        << "event " << i;
+    EXPECT_EQ(results[i].seq, i + 1);
+  }
   ExpectVerifies();
 }
 

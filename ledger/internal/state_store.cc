@@ -36,7 +36,6 @@ Interval IntervalOf(std::string_view key, std::string_view value, size_t prefix_
 Status StateStore::Load() {
   prices_.clear();
   max_rated_.clear();
-  prices_dirty_ = false;
   std::unique_ptr<rocksdb::Iterator> it(
       store_->db()->NewIterator(rocksdb::ReadOptions(), store_->state_cf()));
   for (const char tag : {kTagMaxRated, kTagPrice}) {
@@ -164,7 +163,6 @@ void StateStore::PutPrice(std::string_view sku, std::string_view currency, int64
   auto at = std::upper_bound(series.begin(), series.end(), effective_at_s,
                              [](int64_t t, const auto& entry) { return t < entry.first; });
   series.emplace(at, effective_at_s, price_e10);
-  prices_dirty_ = true;
 }
 
 void StateStore::RaiseMaxRated(std::string_view sku, std::string_view currency,
@@ -175,7 +173,6 @@ void StateStore::RaiseMaxRated(std::string_view sku, std::string_view currency,
   it->second = charge_time_s;
   IgnoreError(CheckedPut(store_->batch(), store_->state_cf(), key,
                          U64Value(static_cast<uint64_t>(charge_time_s))));
-  prices_dirty_ = true;
 }
 
 Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string& prefix,
@@ -186,9 +183,9 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
   for (auto it = pending_intervals_.upper_bound(target); it != pending_intervals_.begin();) {
     --it;
     if (!IsIntervalKey(it->first, prefix)) break;
-    if (it->second) {
+    if (it->second.to_s) {
       pending = Interval{static_cast<int64_t>(ReadU64BE(std::string_view(it->first).substr(prefix.size()))),
-                         *it->second};
+                         *it->second.to_s};
       break;
     }
   }
@@ -212,8 +209,8 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
 Result<std::optional<Interval>> StateStore::IntervalAt(const std::string& prefix, int64_t from_s) {
   const std::string key = IntervalKey(prefix, from_s);
   if (const auto it = pending_intervals_.find(key); it != pending_intervals_.end()) {
-    if (!it->second) return std::optional<Interval>();
-    return std::optional<Interval>(Interval{from_s, *it->second});
+    if (!it->second.to_s) return std::optional<Interval>();
+    return std::optional<Interval>(Interval{from_s, *it->second.to_s});
   }
   std::string value;
   bool found = false;
@@ -232,11 +229,11 @@ Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* en
 }
 
 void StateStore::PutInterval(const std::string& prefix, Interval interval) {
-  pending_intervals_[IntervalKey(prefix, interval.from_s)] = interval.to_s;
+  pending_intervals_[IntervalKey(prefix, interval.from_s)] = {interval.to_s, /*flushed=*/false};
 }
 
 void StateStore::DeleteInterval(const std::string& prefix, int64_t from_s) {
-  pending_intervals_[IntervalKey(prefix, from_s)] = std::nullopt;
+  pending_intervals_[IntervalKey(prefix, from_s)] = {std::nullopt, /*flushed=*/false};
 }
 
 void StateStore::Flush() {
@@ -245,14 +242,17 @@ void StateStore::Flush() {
     IgnoreError(CheckedPut(batch, store_->state_cf(), key, value));
   }
   dirty_state_.clear();
-  for (const auto& [key, to_s] : pending_intervals_) {
-    if (to_s) {
-      IgnoreError(CheckedPut(batch, store_->intervals_cf(), key, U64Value(static_cast<uint64_t>(*to_s))));
+  for (auto& [key, pending] : pending_intervals_) {
+    if (pending.flushed) continue;  // in the sealed batch before
+    if (pending.to_s) {
+      IgnoreError(CheckedPut(batch, store_->intervals_cf(), key,
+                             U64Value(static_cast<uint64_t>(*pending.to_s))));
     } else {
       LEDGER_CHECK(batch.Delete(store_->intervals_cf(), key).ok());
     }
+    pending.flushed = true;
   }
-  // pending_intervals_ stays the overlay until the batch commits or aborts.
+  // The flushed writes stay in the overlay until their batch is written.
 }
 
 Result<std::optional<Interval>> StateStore::FindOverlap(std::string_view account,
@@ -307,16 +307,20 @@ Status StateStore::AddInterval(std::string_view account, std::string_view resour
   return Status::Ok();
 }
 
-void StateStore::OnCommit() {
-  pending_intervals_.clear();
+void StateStore::OnWritten() {
+  // What was flushed is in the database now; what was not belongs to the
+  // batch being staged.
+  std::erase_if(pending_intervals_, [](const auto& entry) { return entry.second.flushed; });
   const size_t entries = accounts_.size() + resources_.size() + orders_.size() + periods_.size();
   if (entries > kStateCacheEntriesMax) {
-    accounts_.clear();
-    resources_.clear();
-    orders_.clear();
-    periods_.clear();
+    // Every cached record is in the database, but for those the batch being
+    // staged wrote: they stay until it is flushed.
+    const auto durable = [&](const auto& entry) { return dirty_state_.count(entry.first) == 0; };
+    std::erase_if(accounts_, durable);
+    std::erase_if(resources_, durable);
+    std::erase_if(orders_, durable);
+    std::erase_if(periods_, durable);
   }
-  prices_dirty_ = false;
 }
 
 Status StateStore::OnAbort() {
@@ -326,8 +330,9 @@ Status StateStore::OnAbort() {
   resources_.clear();
   orders_.clear();
   periods_.clear();
-  // Reloading from the committed database undoes the aborted batch's prices.
-  return prices_dirty_ ? Load() : Status::Ok();
+  // Reloading from the committed database undoes the aborted batches'
+  // prices (the catalog is small, and aborts are rare).
+  return Load();
 }
 
 }  // namespace ledger::internal

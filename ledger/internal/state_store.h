@@ -72,9 +72,11 @@ class StateStore {
   // overlays only, so a record rewritten by many events of one batch (a
   // resource's latest usage interval) costs one memtable insert, not many.
   void Flush();
-  // Batch boundaries: after a commit the cache may be trimmed; after an
-  // abort it is dropped with everything the batch staged.
-  void OnCommit();
+  // Batch boundaries. OnWritten: the batch flushed last is in the database
+  // (another may be staged meanwhile, so the pipelined commit can write one
+  // batch while the next is judged); the cache may be trimmed. OnAbort: the
+  // staged and the flushed batch were dropped, and the cache with them.
+  void OnWritten();
   Status OnAbort();
 
  private:
@@ -113,9 +115,12 @@ class StateStore {
   std::unordered_map<std::string, std::string> dirty_state_;
   // Interval writes of the pending batch: key -> to_s, nullopt when deleted.
   // The batch itself cannot be read, so this is what makes them visible.
-  std::map<std::string, std::optional<int64_t>, std::less<>> pending_intervals_;
-  // Price writes of the pending batch, to undo on abort.
-  bool prices_dirty_ = false;
+  // `flushed`: in the sealed batch; dropped from here once it is written.
+  struct PendingInterval {
+    std::optional<int64_t> to_s;
+    bool flushed = false;
+  };
+  std::map<std::string, PendingInterval, std::less<>> pending_intervals_;
 };
 
 }  // namespace ledger::internal
