@@ -6,7 +6,9 @@
 //
 // Stages, each one row of the report:
 //   ledger append          the real `ledger append FILE` program into a fresh ledger
-//   Ledger::AppendBatch    the library in-process, same JSON lines, 4096 per batch
+//   Ledger::AppendStream   the library in-process, same JSON lines, 4096 per batch
+//   floor: ...             the raw write plus an event-id index, and JSON decoding
+//                          alone: what any idempotent JSON ledger must spend
 //   raw RocksDB write      the stored values (already encoded) into a bare RocksDB,
 //                          1,000 per synced WriteBatch: the limit of the store
 //   raw RocksDB scan       that DB read back, every value through DecodeEnvelope
@@ -31,6 +33,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <signal.h>
@@ -56,6 +60,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -69,6 +74,8 @@
 #include "ledger/billing_time.h"
 #include "ledger/event.h"
 #include "ledger/event_codec.h"
+#include "ledger/event_decoder.h"
+#include "ledger/json_input.h"
 #include "ledger/ledger.h"
 #include "ledger/money.h"
 #include "projections/projection_set.h"
@@ -84,6 +91,18 @@ namespace ledger::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+double CpuSeconds(const struct rusage& usage) {
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// This process's CPU time so far, every thread (RocksDB's too).
+double ProcessCpuSeconds() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return CpuSeconds(usage);
+}
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -103,6 +122,9 @@ struct Row {
   double rate_per_s = 0;  // count / seconds, 0 when not meaningful
   std::optional<double> p50_ms;
   std::optional<double> p99_ms;
+  // CPU time (user + system, every thread) per unit: what a stage costs the
+  // machine, not only how long it took.
+  std::optional<double> cpu_us;
   std::string notes;
 
   void Ok(uint64_t n, double s) {
@@ -110,6 +132,9 @@ struct Row {
     count = n;
     seconds = s;
     rate_per_s = s > 0 ? static_cast<double>(n) / s : 0;
+  }
+  void SetCpu(double cpu_s) {
+    if (count > 0) cpu_us = cpu_s * 1e6 / static_cast<double>(count);
   }
   void Fail(std::string why) {
     status = "FAILED";
@@ -124,8 +149,10 @@ struct Row {
 
 struct Report {
   Row cli_append{"ledger append (CLI, JSON, durable)"};
-  Row api_append{"Ledger::AppendBatch (in-process, JSON)"};
+  Row api_append{"Ledger::AppendStream (in-process, JSON)"};
   Row raw_write{"raw RocksDB write (encoded, sync/1000)"};
+  Row floor_ids{"floor: raw write + event-id index"};
+  Row floor_parse{"floor: JSON parse + decode"};
   Row raw_scan{"raw RocksDB scan + DecodeEnvelope"};
   Row pg_copy{"PostgreSQL COPY (1000-row commits)"};
   Row pg_query{"PostgreSQL invoice total (SQL)"};
@@ -140,8 +167,8 @@ struct Report {
   }
 
   std::vector<Row*> rows() {
-    return {&cli_append, &api_append, &raw_write, &raw_scan, &pg_copy,   &pg_query,
-            &replay,     &verify,     &invoice,   &as_of,    &concurrent};
+    return {&cli_append, &api_append, &raw_write, &floor_ids, &floor_parse, &raw_scan, &pg_copy,
+            &pg_query,   &replay,     &verify,    &invoice,   &as_of,       &concurrent};
   }
 };
 
@@ -226,6 +253,7 @@ struct ProcessResult {
   // exec), so it is only an upper bound; commands that report their own
   // peak (`peak_rss_kib`) are read from their output instead.
   long max_rss_kb = 0;
+  double cpu_s = 0;     // user + system time of the child
   std::string err;      // its stderr, the first 64 KiB
 };
 
@@ -312,6 +340,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const SpawnOption
   }
   result.seconds = SecondsSince(start);
   result.max_rss_kb = usage.ru_maxrss;
+  result.cpu_s = CpuSeconds(usage);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
@@ -516,6 +545,7 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
     return out;
   }
   row->Ok(out.outcomes.appended + out.outcomes.duplicate, result.seconds);
+  row->SetCpu(result.cpu_s);
   row->notes = out.outcomes.Text() + ", exit " + std::to_string(result.exit_code) + ", peak RSS " +
                std::to_string(result.max_rss_kb / 1024) +
                " MiB (upper bound: wait4 counts the spawner's pages)";
@@ -527,7 +557,7 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
 }
 
 // ---------------------------------------------------------------------------
-// Stage 2: Ledger::AppendBatch in-process.
+// Stage 2: Ledger::AppendStream in-process.
 
 Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool projections) {
   LedgerOptions options;
@@ -537,33 +567,37 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool project
                                   : std::move(options));
 }
 
-// Appends every line of `stream` in batches of `batch_events`; counts outcomes.
+// Appends every line of `stream` in batches of `batch_events` through the
+// pipelined Ledger::AppendStream; counts outcomes.
 Status AppendStream(Ledger& ledger, const Stream& stream, size_t batch_events, Outcomes* outcomes) {
-  std::vector<std::string_view> batch;
-  std::vector<AppendResult> results;
-  for (size_t start = 0; start < stream.size(); start += batch_events) {
-    batch.clear();
-    for (size_t i = start; i < std::min(stream.size(), start + batch_events); ++i)
-      batch.push_back(stream.line(i));
-    LEDGER_RETURN_IF_ERROR(ledger.AppendBatch(batch, &results));
-    for (const AppendResult& result : results) {
-      outcomes->appended += result.outcome == AppendResult::Outcome::kAppended;
-      outcomes->duplicate += result.outcome == AppendResult::Outcome::kDuplicate;
-      outcomes->rejected += result.outcome == AppendResult::Outcome::kRejected;
-    }
-  }
-  return Status::Ok();
+  size_t next = 0;
+  return ledger.AppendStream(
+      [&](std::vector<std::string_view>* batch) {
+        if (next == stream.size()) return false;
+        for (; next < stream.size() && batch->size() < batch_events; ++next)
+          batch->push_back(stream.line(next));
+        return true;
+      },
+      [&](std::span<const AppendResult> results) {
+        for (const AppendResult& result : results) {
+          outcomes->appended += result.outcome == AppendResult::Outcome::kAppended;
+          outcomes->duplicate += result.outcome == AppendResult::Outcome::kDuplicate;
+          outcomes->rejected += result.outcome == AppendResult::Outcome::kRejected;
+        }
+      });
 }
 
 void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& cli, Row* row) {
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
   if (!ledger.ok()) return row->Fail(ledger.status().ToString());
   Outcomes outcomes;
+  const double cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   const Status status = AppendStream(**ledger, stream, 4096, &outcomes);
   const double seconds = SecondsSince(start);
   if (!status.ok()) return row->Fail(status.ToString());
   row->Ok(outcomes.appended + outcomes.duplicate, seconds);
+  row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
   row->notes =
       outcomes.Text() + "; JSON parsing included (the API takes JSON lines), projections on";
   if (outcomes.total() != stream.size()) row->Fail("results do not match lines");
@@ -714,6 +748,7 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
   rocksdb::WriteOptions synced;
   synced.sync = true;  // as the ledger's commits
   uint64_t bytes = 0;
+  const double cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   for (size_t first = 0; first < values.size() && s.ok(); first += 1000) {
     rocksdb::WriteBatch batch;
@@ -730,6 +765,7 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
     return;
   }
   write_row->Ok(values.size(), write_s);
+  write_row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
   write_row->notes = "pre-encoded stored values, default options, " +
                      Fixed(static_cast<double>(bytes) / values.size(), 0) +
                      " B/event; no parsing, rules, hashing or indexes";
@@ -741,6 +777,7 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
   uint64_t decoded = 0;
   Envelope envelope;
   Status status;
+  const double scan_cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point scan_start = Clock::now();
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -752,9 +789,92 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
   if (!it->status().ok()) return scan_row->Fail(it->status().ToString());
   if (!status.ok()) return scan_row->Fail(status.ToString());
   scan_row->Ok(decoded, scan_s);
+  scan_row->SetCpu(ProcessCpuSeconds() - scan_cpu_start_s);
   scan_row->notes = "iterator + Cereal decode + SHA-256 check of each value";
   if (decoded != values.size())
     scan_row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(values.size()));
+}
+
+// ---------------------------------------------------------------------------
+// Stage 3b: floors. What any durable, idempotent ledger of these events must
+// do at the least, measured alone: (1) the raw write above plus an index of
+// event ids, looked up before each event is stored (a re-sent event must be
+// answered as a duplicate, whenever it was first stored); (2) reading the
+// JSON lines into typed events. Their CPU per event against the CPU the
+// ingest target leaves (PrintReport) shows whether the target can be met.
+
+void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& values, Row* row) {
+  std::vector<std::string> ids;
+  ids.reserve(values.size());
+  Envelope envelope;
+  for (const std::string& value : values) {
+    const Status decoded = DecodeEnvelope(value, &envelope);
+    if (!decoded.ok()) return row->Fail(decoded.ToString());
+    ids.push_back(envelope.event_id);
+  }
+  rocksdb::Options options;  // defaults, as the limit, plus what a lookup index needs:
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  rocksdb::ColumnFamilyOptions id_options;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+  id_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  id_options.memtable_prefix_bloom_size_ratio = 0.05;  // new ids miss without a search
+  id_options.memtable_whole_key_filtering = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(
+      options, path,
+      {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}, {"ids", id_options}},
+      &handles, &raw);
+  if (!s.ok()) return row->Fail(s.ToString());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  std::string found;
+  uint64_t duplicates = 0;
+  const double cpu_start_s = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  for (size_t first = 0; first < values.size() && s.ok(); first += 1000) {
+    rocksdb::WriteBatch batch;
+    for (size_t i = first; i < std::min(values.size(), first + 1000); ++i) {
+      duplicates += db->Get(rocksdb::ReadOptions(), handles[1], ids[i], &found).ok();
+      batch.Put(handles[0], SeqKey(i + 1), values[i]);
+      batch.Put(handles[1], ids[i], SeqKey(i + 1));
+    }
+    s = db->Write(synced, &batch);
+  }
+  const double seconds = SecondsSince(start);
+  const double cpu_s = ProcessCpuSeconds() - cpu_start_s;
+  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  if (!s.ok()) return row->Fail(s.ToString());
+  row->Ok(values.size(), seconds);
+  row->SetCpu(cpu_s);
+  row->notes = "the raw write + an event-id key per event, each id looked up first; "
+               "no parsing, rules, hashing or projections";
+  if (duplicates != 0) row->Fail(std::to_string(duplicates) + " ids found twice");
+}
+
+void RunFloorParse(const Stream& stream, Row* row) {
+  JsonLineParser parser;
+  ParsedLine parsed;
+  IncomingEvent event;
+  std::string padded;
+  uint64_t decoded = 0;
+  const double cpu_start_s = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const std::string_view line = stream.line(i);
+    padded.assign(line);
+    padded.append(kJsonPaddingBytes, '\0');
+    if (parser.Parse(std::string_view(padded.data(), line.size()), &parsed)) continue;
+    if (DecodeEventId(parsed, &event.event_id) || DecodeEvent(parsed, &event)) continue;
+    ++decoded;
+  }
+  row->Ok(stream.size(), SecondsSince(start));
+  row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
+  row->notes = "JsonLineParser (simdjson On-Demand, content digest) + DecodeEvent of every line, "
+               "one thread; " + std::to_string(decoded) + " typed events";
 }
 
 // ---------------------------------------------------------------------------
@@ -1073,6 +1193,7 @@ void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db,
   } else {
     const uint64_t replayed = JsonUint(replay_out, "events").value_or(0);
     replay_row->Ok(replayed, replay.seconds);
+    replay_row->SetCpu(replay.cpu_s);
     // The child's own VmHWM: wait4's ru_maxrss would count this process's
     // pages too (posix_spawn shares them until exec).
     replay_row->notes = "`ledger replay`, separate process: peak RSS " +
@@ -1092,6 +1213,7 @@ void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db,
   }
   const uint64_t verified = JsonUint(verify_out, "events").value_or(0);
   verify_row->Ok(verified, verify.seconds);
+  verify_row->SetCpu(verify.cpu_s);
   verify_row->notes =
       "`ledger verify`: hash chain, indexes, projections = fresh replay; peak RSS " +
       std::to_string(JsonUint(verify_out, "peak_rss_kib").value_or(0) / 1024) + " MiB";
@@ -1323,11 +1445,28 @@ std::vector<Ratio> Ratios(Report& report) {
   };
   return {{"ledger append / raw RocksDB write", ratio(report.cli_append, report.raw_write)},
           {"ledger append / PostgreSQL COPY", ratio(report.cli_append, report.pg_copy)},
-          {"Ledger::AppendBatch / raw RocksDB write", ratio(report.api_append, report.raw_write)},
+          {"Ledger::AppendStream / raw RocksDB write", ratio(report.api_append, report.raw_write)},
           {"replay / raw scan", ratio(report.replay, report.raw_scan)}};
 }
 
 std::string Cell(std::optional<double> ms) { return ms ? Fixed(*ms, 3) : "-"; }
+
+// The CPU the ingest target leaves per event, against what the floors cost.
+struct IngestBudget {
+  double target_per_s = 0;   // 70% of the raw write
+  double budget_us = 0;      // every core's time, spread over the target rate
+  double floors_us = 0;      // event-id index + JSON, per event
+};
+
+std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
+  const Row& raw = report.raw_write;
+  if (!raw.ok() || !report.floor_ids.cpu_us || !report.floor_parse.cpu_us) return std::nullopt;
+  IngestBudget budget;
+  budget.target_per_s = 0.7 * raw.rate_per_s;
+  budget.budget_us = machine.cores * 1e6 / budget.target_per_s;
+  budget.floors_us = *report.floor_ids.cpu_us + *report.floor_parse.cpu_us;
+  return budget;
+}
 
 void PrintReport(Report& report, const Machine& machine, const std::string& header) {
   std::printf("%s", header.c_str());
@@ -1339,16 +1478,28 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
       machine.fdatasync.p99_ms, machine.fdatasync_preallocated.p50_ms,
       machine.fdatasync_preallocated.p99_ms,
       machine.fsync_error.empty() ? "" : (" error: " + machine.fsync_error).c_str());
-  std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", "stage", "status", "count", "unit",
-              "seconds", "per second", "p50 ms", "p99 ms", "notes");
+  std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s %8s  %s\n", "stage", "status", "count",
+              "unit", "seconds", "per second", "p50 ms", "p99 ms", "CPU us", "notes");
   for (const Row* row : report.rows()) {
     const bool measured = row->ok();
-    std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s  %s\n", row->stage.c_str(),
+    std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s %8s  %s\n", row->stage.c_str(),
                 row->status.c_str(),
                 measured ? Grouped(static_cast<double>(row->count)).c_str() : "-",
                 row->unit.c_str(), measured ? Fixed(row->seconds, 3).c_str() : "-",
                 measured ? Grouped(row->rate_per_s).c_str() : "-", Cell(row->p50_ms).c_str(),
-                Cell(row->p99_ms).c_str(), row->notes.c_str());
+                Cell(row->p99_ms).c_str(), row->cpu_us ? Fixed(*row->cpu_us, 2).c_str() : "-",
+                row->notes.c_str());
+  }
+  std::printf("(CPU us: user + system time of every thread, per event or query)\n");
+  if (const std::optional<IngestBudget> budget = Budget(report, machine)) {
+    std::printf(
+        "\ningest target, 70%% of the raw write: %s events/s; %u cores leave %s us of CPU per "
+        "event.\nfloors alone (event-id index + JSON): %s us per event = %s of that budget%s\n",
+        Grouped(budget->target_per_s).c_str(), machine.cores, Fixed(budget->budget_us, 2).c_str(),
+        Fixed(budget->floors_us, 2).c_str(), Fixed(budget->floors_us / budget->budget_us, 2).c_str(),
+        budget->floors_us > budget->budget_us
+            ? ": the target is out of reach on this machine before any rule, hash or projection"
+            : "");
   }
   std::printf("\nratios (events/s over events/s):\n");
   for (const Ratio& ratio : Ratios(report)) {
@@ -1380,6 +1531,7 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
            ", \"seconds\": " + JsonNumber(row.seconds) +
            ", \"per_second\": " + JsonNumber(row.rate_per_s) +
            ", \"p50_ms\": " + JsonNumber(row.p50_ms) + ", \"p99_ms\": " + JsonNumber(row.p99_ms) +
+           ", \"cpu_us\": " + JsonNumber(row.cpu_us) +
            ", \"notes\": " + JsonString(row.notes) + "}" + (i + 1 < rows.size() ? ",\n" : "\n");
   }
   out += "  ],\n  \"ratios\": {";
@@ -1387,7 +1539,13 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
   for (size_t i = 0; i < ratios.size(); ++i) {
     out += (i > 0 ? ", " : "") + JsonString(ratios[i].name) + ": " + JsonNumber(ratios[i].value);
   }
-  return out + "}\n}\n";
+  out += "}";
+  if (const std::optional<IngestBudget> budget = Budget(report, machine)) {
+    out += ",\n  \"ingest_budget\": {\"target_per_s\": " + JsonNumber(budget->target_per_s) +
+           ", \"cpu_budget_us\": " + JsonNumber(budget->budget_us) +
+           ", \"floors_cpu_us\": " + JsonNumber(budget->floors_us) + "}";
+  }
+  return out + "\n}\n";
 }
 
 // ---------------------------------------------------------------------------
@@ -1467,7 +1625,7 @@ int Run(const Flags& flags) {
   const CliAppend cli =
       RunCliAppend(flags.ledger_binary, cli_db, events_file, stream.size(), &report.cli_append);
 
-  std::fprintf(stderr, "ledger_bench: Ledger::AppendBatch\n");
+  std::fprintf(stderr, "ledger_bench: Ledger::AppendStream\n");
   RunApiAppend(run_dir + "/ledger-api", stream, cli.outcomes, &report.api_append);
   std::filesystem::remove_all(run_dir + "/ledger-api", ec);
 
@@ -1486,9 +1644,13 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "ledger_bench: raw RocksDB\n");
     RunRawRocksDb(run_dir + "/raw-rocksdb", stored.values, &report.raw_write, &report.raw_scan);
     std::filesystem::remove_all(run_dir + "/raw-rocksdb", ec);
+    RunFloorIdIndex(run_dir + "/raw-ids", stored.values, &report.floor_ids);
+    std::filesystem::remove_all(run_dir + "/raw-ids", ec);
   } else {
     report.raw_scan.Fail("no raw DB");
+    report.floor_ids.Fail("no stored events");
   }
+  RunFloorParse(stream, &report.floor_parse);
 
   if (flags.skip_postgres) {
     report.pg_copy.Skip("--skip-postgres");

@@ -86,8 +86,10 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
 
   const std::map<std::string, ReportRow> rows = ParseRows(run.out);
   const std::vector<std::string> whole_stream = {"ledger append (CLI, JSON, durable)",
-                                                 "Ledger::AppendBatch (in-process, JSON)",
+                                                 "Ledger::AppendStream (in-process, JSON)",
                                                  "raw RocksDB write (encoded, sync/1000)",
+                                                 "floor: raw write + event-id index",
+                                                 "floor: JSON parse + decode",
                                                  "raw RocksDB scan + DecodeEnvelope",
                                                  "ledger replay (Rebuild)",
                                                  "ledger verify (Audit)"};
