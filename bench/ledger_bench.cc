@@ -535,9 +535,9 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool project
   LedgerOptions options;
   options.store.path = path;
   options.store.create_if_missing = true;
-  return Ledger::Open(projections ? projections::WithProjections(std::move(options),
-                                                                 projection_options)
-                                  : std::move(options));
+  return Ledger::Open(projections
+                          ? projections::WithProjections(std::move(options), projection_options)
+                          : std::move(options));
 }
 
 // Appends every line of `stream` in batches of `batch_events`; counts outcomes.
@@ -1176,15 +1176,16 @@ Result<uint64_t> FamilyBytes(const EventStore& store, rocksdb::ColumnFamilyHandl
 Result<std::string> SnapshotSpace(const EventStore& store) {
   Result<uint64_t> generation = projections::CurrentGeneration(store);
   if (!generation.ok()) return generation.status();
-  Result<uint64_t> snapshots = FamilyBytes(
-      store, store.column_family(projections::FamilyName(projections::kSnapshotsFamily, *generation)));
+  Result<uint64_t> snapshots = FamilyBytes(store, store.column_family(projections::FamilyName(
+                                                      projections::kSnapshotsFamily, *generation)));
   if (!snapshots.ok()) return snapshots.status();
   Result<uint64_t> log = FamilyBytes(store, store.log_cf());
   if (!log.ok()) return log.status();
   char text[128];
-  std::snprintf(text, sizeof text, "snapshots %.1f MiB / log %.1f MiB (%.0f%%)",
-                static_cast<double>(*snapshots) / (1 << 20), static_cast<double>(*log) / (1 << 20),
-                *log > 0 ? 100.0 * static_cast<double>(*snapshots) / static_cast<double>(*log) : 0.0);
+  std::snprintf(
+      text, sizeof text, "snapshots %.1f MiB / log %.1f MiB (%.0f%%)",
+      static_cast<double>(*snapshots) / (1 << 20), static_cast<double>(*log) / (1 << 20),
+      *log > 0 ? 100.0 * static_cast<double>(*snapshots) / static_cast<double>(*log) : 0.0);
   return std::string(text);
 }
 
@@ -1198,7 +1199,8 @@ std::vector<uint64_t> PickAsOfSeqs(const std::vector<uint64_t>& account_seqs, ui
   const size_t high = std::max(low, account_seqs.size() - 1 - account_seqs.size() / 10);
   std::uniform_int_distribution<size_t> pick(low, high);
   std::vector<uint64_t> seqs;
-  for (size_t i = 0; i < count && !account_seqs.empty(); ++i) seqs.push_back(account_seqs[pick(rng)]);
+  for (size_t i = 0; i < count && !account_seqs.empty(); ++i)
+    seqs.push_back(account_seqs[pick(rng)]);
   return seqs;
 }
 
@@ -1265,8 +1267,8 @@ void RunHistoricalQueries(const std::string& db, const std::string& main_db, uin
   }
   const double seconds = SecondsSince(start);
   for (const uint64_t seq : seqs) {
-    const Status timed = TimeAsOfQuery(store, account, seq, {.use_snapshots = false},
-                                       &full_samples, &full_max);
+    const Status timed =
+        TimeAsOfQuery(store, account, seq, {.use_snapshots = false}, &full_samples, &full_max);
     if (!timed.ok()) return row->Fail(timed.ToString());
   }
   row->Ok(samples.size(), seconds);
@@ -1643,8 +1645,8 @@ int Run(const Flags& flags) {
     for (Row* row : {&report.replay, &report.verify, &report.invoice})
       row->Fail("needs the ledger of `ledger append`");
   }
-  RunHistoricalQueries(run_dir + "/ledger-heavy", cli_db, heavy_events, workload.seed,
-                       heavy_seqs, heavy_runs, flags.projections, &report.as_of);
+  RunHistoricalQueries(run_dir + "/ledger-heavy", cli_db, heavy_events, workload.seed, heavy_seqs,
+                       heavy_runs, flags.projections, &report.as_of);
   std::filesystem::remove_all(run_dir + "/ledger-heavy", ec);
 
   std::fprintf(stderr, "ledger_bench: concurrent appenders\n");

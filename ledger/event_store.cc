@@ -148,7 +148,8 @@ Status PositionLog(rocksdb::Iterator* log, uint64_t seq, uint64_t* log_seq) {
 // is that event.
 Status DecodeLogEntry(uint64_t seq, std::string_view value, Envelope* envelope) {
   Status status = DecodeEnvelope(value, envelope);
-  if (!status.ok()) return Status::Corruption("event " + std::to_string(seq) + ": " + status.message());
+  if (!status.ok())
+    return Status::Corruption("event " + std::to_string(seq) + ": " + status.message());
   if (envelope->seq != seq) {
     return Status::Corruption("event under key " + std::to_string(seq) + " says seq " +
                               std::to_string(envelope->seq));
@@ -434,7 +435,8 @@ Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
 Status EventStore::ScanAccountEvents(std::string_view account, uint64_t from_seq, uint64_t to_seq,
                                      const std::function<bool(const Envelope&)>& visit) const {
   const std::string prefix = internal::AccountIndexPrefix(account);
-  std::unique_ptr<rocksdb::Iterator> index(db_->NewIterator(rocksdb::ReadOptions(), account_index_cf_));
+  std::unique_ptr<rocksdb::Iterator> index(
+      db_->NewIterator(rocksdb::ReadOptions(), account_index_cf_));
   // One iterator over the log instead of a point read per event: an
   // account's events are often consecutive (a busy account, a lone one), and
   // stepping to the next key costs far less than a Get. It seeks only when

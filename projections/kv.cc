@@ -75,18 +75,19 @@ Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
             [](const auto* a, const auto* b) { return a->first < b->first; });
   size_t next = 0;  // the first pending entry not yet visited
   bool going = true;
-  LEDGER_RETURN_IF_ERROR(reader_.Scan(begin, end, [&](std::string_view key, std::string_view value) {
-    for (; next < pending.size() && pending[next]->first < key && going; ++next) {
-      going = visit(pending[next]->first, pending[next]->second.value);
-    }
-    if (!going) return false;
-    if (next < pending.size() && pending[next]->first == key) {
-      going = visit(key, pending[next++]->second.value);
-    } else {
-      going = visit(key, value);
-    }
-    return going;
-  }));
+  LEDGER_RETURN_IF_ERROR(
+      reader_.Scan(begin, end, [&](std::string_view key, std::string_view value) {
+        for (; next < pending.size() && pending[next]->first < key && going; ++next) {
+          going = visit(pending[next]->first, pending[next]->second.value);
+        }
+        if (!going) return false;
+        if (next < pending.size() && pending[next]->first == key) {
+          going = visit(key, pending[next++]->second.value);
+        } else {
+          going = visit(key, value);
+        }
+        return going;
+      }));
   for (; next < pending.size() && going; ++next) {
     going = visit(pending[next]->first, pending[next]->second.value);
   }
@@ -155,8 +156,9 @@ void MemoryKv::SortKeys() const {
 
 Status MemoryKv::Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const {
   SortKeys();
-  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), begin,
-                             [](const auto* entry, std::string_view key) { return entry->first < key; });
+  auto it =
+      std::lower_bound(sorted_.begin(), sorted_.end(), begin,
+                       [](const auto* entry, std::string_view key) { return entry->first < key; });
   for (; it != sorted_.end() && (*it)->first < end; ++it) {
     if (!visit((*it)->first, (*it)->second)) break;
   }
@@ -165,8 +167,9 @@ Status MemoryKv::Scan(std::string_view begin, std::string_view end, const KvVisi
 
 Status MemoryKv::Last(std::string_view begin, std::string_view end, const KvVisitor& visit) const {
   SortKeys();
-  auto it = std::lower_bound(sorted_.begin(), sorted_.end(), end,
-                             [](const auto* entry, std::string_view key) { return entry->first < key; });
+  auto it =
+      std::lower_bound(sorted_.begin(), sorted_.end(), end,
+                       [](const auto* entry, std::string_view key) { return entry->first < key; });
   if (it != sorted_.begin() && (*std::prev(it))->first >= begin) {
     visit((*std::prev(it))->first, (*std::prev(it))->second);
   }

@@ -36,7 +36,8 @@ class KvReader {
   // Visits the keys in [begin, end) in order; stops when `visit` says false.
   virtual Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const = 0;
   // Visits the last key in [begin, end), if there is one.
-  virtual Status Last(std::string_view begin, std::string_view end, const KvVisitor& visit) const = 0;
+  virtual Status Last(std::string_view begin, std::string_view end,
+                      const KvVisitor& visit) const = 0;
 };
 
 class ProjectionStore {

@@ -64,7 +64,8 @@ Status DropOtherGenerations(EventStore& store, uint64_t generation) {
 }
 
 LedgerOptions WithProjections(LedgerOptions options, ProjectionOptions projection_options) {
-  options.make_sink = [projection_options](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
+  options.make_sink =
+      [projection_options](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
     Result<std::unique_ptr<ProjectionSet>> set = ProjectionSet::Open(store, projection_options);
     if (!set.ok()) return set.status();
     return std::unique_ptr<EventSink>(std::move(*set));
@@ -104,10 +105,11 @@ Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store,
   }
   // The snapshots come last: they read what the read models wrote for the
   // same event. Catching up, they can only count (see the header).
-  LEDGER_RETURN_IF_ERROR(set->AddEntry(std::make_unique<SnapshotProjection>(
-                                           std::vector<ProjectionStore*>(), options.snapshots),
-                                       (*families)[kSnapshotsFamilyIndex]));
-  set->entries_.back().projection = std::make_unique<SnapshotProjection>(sources, options.snapshots);
+  LEDGER_RETURN_IF_ERROR(set->AddEntry(
+      std::make_unique<SnapshotProjection>(std::vector<ProjectionStore*>(), options.snapshots),
+      (*families)[kSnapshotsFamilyIndex]));
+  set->entries_.back().projection =
+      std::make_unique<SnapshotProjection>(sources, options.snapshots);
   return set;
 }
 
@@ -238,8 +240,8 @@ Result<std::unique_ptr<HistoricalProjections>> HistoricalProjections::Build(
     built->snapshot_seq_ = *snapshot_seq;
   }
   Status applied;
-  LEDGER_RETURN_IF_ERROR(store.ScanAccountEvents(
-      account, built->snapshot_seq_ + 1, last_seq, [&](const Envelope& e) {
+  LEDGER_RETURN_IF_ERROR(
+      store.ScanAccountEvents(account, built->snapshot_seq_ + 1, last_seq, [&](const Envelope& e) {
         for (size_t i = 0; i < projections.size() && applied.ok(); ++i) {
           applied = projections[i]->Apply(e, *stores[i]);
         }

@@ -131,10 +131,9 @@ struct HistoricalOptions {
 // carries what it was charged, so no other account's events are needed).
 class HistoricalProjections {
  public:
-  static Result<std::unique_ptr<HistoricalProjections>> Build(const EventStore& store,
-                                                               std::string_view account,
-                                                               uint64_t last_seq,
-                                                               const HistoricalOptions& options = {});
+  static Result<std::unique_ptr<HistoricalProjections>> Build(
+      const EventStore& store, std::string_view account, uint64_t last_seq,
+      const HistoricalOptions& options = {});
   ProjectionReaders readers() const { return {&usage_, &invoices_, &subscriptions_}; }
   // The snapshot it started from (0: none) and the events replayed after it.
   uint64_t snapshot_seq() const { return snapshot_seq_; }

@@ -34,8 +34,8 @@ Status SnapshotProjection::Apply(const Envelope& envelope, ProjectionStore& stor
   if (!sources_.empty() && events >= due) {
     std::string snapshot;
     LEDGER_RETURN_IF_ERROR(Capture(envelope.account, &snapshot));
-    due = events + std::max<uint64_t>(options_.interval_events,
-                                      snapshot.size() / options_.bytes_per_event);
+    due = events +
+          std::max<uint64_t>(options_.interval_events, snapshot.size() / options_.bytes_per_event);
     store.Put(internal::SnapshotKey(envelope.account, envelope.seq), snapshot);
   }
   store.Put(counter_key, internal::PairValue(events, due));
@@ -66,9 +66,9 @@ void AppendSnapshotEntry(uint8_t family, std::string_view key, std::string_view 
   out->append(value);
 }
 
-Status ForEachSnapshotEntry(
-    std::string_view snapshot, size_t families,
-    const std::function<bool(uint8_t family, std::string_view key, std::string_view value)>& visit) {
+Status ForEachSnapshotEntry(std::string_view snapshot, size_t families,
+                            const std::function<bool(uint8_t family, std::string_view key,
+                                                     std::string_view value)>& visit) {
   if (snapshot.empty() || static_cast<uint8_t>(snapshot[0]) != kSnapshotFormatV1) {
     return Status::Corruption("snapshot of an unknown format");
   }
@@ -76,9 +76,11 @@ Status ForEachSnapshotEntry(
   // Bounded by the value's length: each entry takes at least 9 bytes.
   while (!rest.empty()) {
     const auto family = static_cast<uint8_t>(rest[0]);
-    if (family >= families || rest.size() < 5) return Status::Corruption("malformed snapshot entry");
+    if (family >= families || rest.size() < 5)
+      return Status::Corruption("malformed snapshot entry");
     const uint32_t key_size = ReadU32BE(rest.substr(1));
-    if (rest.size() - 5 < key_size + size_t{4}) return Status::Corruption("malformed snapshot entry");
+    if (rest.size() - 5 < key_size + size_t{4})
+      return Status::Corruption("malformed snapshot entry");
     const std::string_view key = rest.substr(5, key_size);
     const uint32_t value_size = ReadU32BE(rest.substr(5 + key_size));
     const size_t entry_size = 5 + size_t{key_size} + 4 + value_size;

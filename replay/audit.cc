@@ -116,7 +116,8 @@ class SnapshotAuditor {
       }
       ++events;
     }
-    if (!it->status().ok()) return Status::IoError("scan account index: " + it->status().ToString());
+    if (!it->status().ok())
+      return Status::IoError("scan account index: " + it->status().ToString());
     if (!failure_) LEDGER_RETURN_IF_ERROR(account_done());
     if (!failure_) LEDGER_RETURN_IF_ERROR(CheckNoStrayCounter(accounts));
     return Status::Ok();
@@ -158,7 +159,8 @@ class SnapshotAuditor {
     std::vector<uint64_t> seqs;
     Status status;
     LEDGER_RETURN_IF_ERROR(reader_.Scan(
-        begin, projections::internal::PrefixEnd(begin), [&](std::string_view key, std::string_view) {
+        begin, projections::internal::PrefixEnd(begin),
+        [&](std::string_view key, std::string_view) {
           const size_t account_size = key.size() > 1 ? static_cast<uint8_t>(key[1]) : 0;
           if (key.size() != 2 + account_size + 8) {
             Fail(0, Printable(key), "a snapshot key of the wrong size");
@@ -197,13 +199,14 @@ class SnapshotAuditor {
       return Status::Ok();
     };
     Status status;
-    LEDGER_RETURN_IF_ERROR(store_.ScanAccountEvents(account, 1, seqs.back(), [&](const Envelope& e) {
-      status = compare_before(e.seq);
-      for (size_t i = 0; i < projections.size() && status.ok() && !failure_; ++i) {
-        status = projections[i]->Apply(e, state[i]);
-      }
-      return status.ok() && !failure_;
-    }));
+    LEDGER_RETURN_IF_ERROR(
+        store_.ScanAccountEvents(account, 1, seqs.back(), [&](const Envelope& e) {
+          status = compare_before(e.seq);
+          for (size_t i = 0; i < projections.size() && status.ok() && !failure_; ++i) {
+            status = projections[i]->Apply(e, state[i]);
+          }
+          return status.ok() && !failure_;
+        }));
     LEDGER_RETURN_IF_ERROR(status);
     return compare_before(UINT64_MAX);
   }
@@ -214,7 +217,8 @@ class SnapshotAuditor {
     std::string snapshot;
     bool found = false;
     LEDGER_RETURN_IF_ERROR(reader_.Get(key, &snapshot, &found));
-    std::string problem = found ? SnapshotDifference(snapshot, state) : "it vanished during the audit";
+    std::string problem =
+        found ? SnapshotDifference(snapshot, state) : "it vanished during the audit";
     if (!problem.empty()) {
       Fail(seq, Printable(key),
            "the snapshot of account '" + account + "' at seq " + std::to_string(seq) +

@@ -71,8 +71,8 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
   // writes for the same event. Their positions depend only on the log and
   // the interval, so a rebuild puts them where the appends did.
   if (options.snapshots) {
-    projections.push_back(std::make_unique<projections::SnapshotProjection>(
-        sources, options.snapshot_options));
+    projections.push_back(
+        std::make_unique<projections::SnapshotProjection>(sources, options.snapshot_options));
   }
 
   RebuildResult result;
@@ -105,8 +105,9 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
   // empty log leaves no checkpoint (ReadCheckpoint reads it as 0). Snapshots
   // not built get none either, so that installed they would catch up.
   for (size_t i = 0; i < projections.size() && result.last_seq != 0; ++i) {
-    LEDGER_CHECK(batch.Put((*families)[i], std::string(1, '\0'),
-                           projections::CheckpointValue(result.last_seq))
+    LEDGER_CHECK(batch
+                     .Put((*families)[i], std::string(1, '\0'),
+                          projections::CheckpointValue(result.last_seq))
                      .ok());
   }
   LEDGER_RETURN_IF_ERROR(write_batch());

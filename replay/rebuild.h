@@ -1,7 +1,8 @@
 // Rebuild: every projection from the event log, the snapshots included, into
 // a fresh generation of column families, then swapped in atomically
-// (projection_set.h explains generations). A crash or kill at any point leaves the serving projections
-// intact; the half-built generation is dropped at the next open.
+// (projection_set.h explains generations). A crash or kill at any point
+// leaves the serving projections intact; the half-built generation is
+// dropped at the next open.
 //
 // Memory stays flat in the length of the log: events are streamed, written
 // in bounded batches, and the write-through caches are bounded.

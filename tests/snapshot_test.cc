@@ -72,8 +72,9 @@ void AppendAll(TestBook& book, const std::vector<std::string>& lines, uint64_t s
   std::mt19937_64 rng(seed);
   for (size_t begin = 0; begin < lines.size();) {
     const size_t size = 1 + rng() % 300;
-    const std::vector<std::string> batch(lines.begin() + static_cast<long>(begin),
-                                         lines.begin() + static_cast<long>(std::min(lines.size(), begin + size)));
+    const std::vector<std::string> batch(
+        lines.begin() + static_cast<long>(begin),
+        lines.begin() + static_cast<long>(std::min(lines.size(), begin + size)));
     for (const AppendResult& result : book.Append(batch)) {
       ASSERT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
     }
@@ -187,10 +188,13 @@ TEST_F(SnapshotTest, SnapshotsSitAtTheIntervalWhateverTheBatching) {
   for (const std::string& account : kAccounts) {
     std::vector<uint64_t> expected;
     uint64_t events = 0;
-    ASSERT_TRUE(store().ScanAccountEvents(account, 1, UINT64_MAX, [&](const Envelope& e) {
-      if (++events % kInterval == 0) expected.push_back(e.seq);
-      return true;
-    }).ok());
+    ASSERT_TRUE(store()
+                    .ScanAccountEvents(account, 1, UINT64_MAX,
+                                       [&](const Envelope& e) {
+                                         if (++events % kInterval == 0) expected.push_back(e.seq);
+                                         return true;
+                                       })
+                    .ok());
     EXPECT_EQ(SnapshotSeqs(store(), account), expected) << account;
   }
 }
@@ -239,10 +243,11 @@ TEST_F(SnapshotTest, VerifyNamesAnAlteredSnapshotByAccountAndSeq) {
   std::string value;
   bool found = false;
   ASSERT_TRUE(store().Get(SnapshotsFamily(store()), key, &value, &found).ok() && found);
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, AlterEntry(value, 7))
-                  .ok());
+  ASSERT_TRUE(
+      store()
+          .db()
+          ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, AlterEntry(value, 7))
+          .ok());
 
   const replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
@@ -250,8 +255,9 @@ TEST_F(SnapshotTest, VerifyNamesAnAlteredSnapshotByAccountAndSeq) {
   EXPECT_EQ(failure.check, "projections");
   EXPECT_EQ(failure.seq, seq);
   EXPECT_EQ(failure.key.rfind("proj_snapshots s", 0), 0u) << failure.key;
-  EXPECT_NE(failure.problem.find("snapshot of account '" + account + "' at seq " + std::to_string(seq)),
-            std::string::npos)
+  EXPECT_NE(
+      failure.problem.find("snapshot of account '" + account + "' at seq " + std::to_string(seq)),
+      std::string::npos)
       << failure.problem;
   EXPECT_NE(failure.problem.find("another value"), std::string::npos) << failure.problem;
 }
@@ -266,24 +272,32 @@ TEST_F(SnapshotTest, VerifyNamesADroppedSnapshotEntryAndAMalformedSnapshot) {
   // Without its last entry: the replay has a key the snapshot lacks.
   std::string shorter(1, static_cast<char>(projections::kSnapshotFormatV1));
   size_t entries = 0;
-  ASSERT_TRUE(projections::ForEachSnapshotEntry(value, 3, [&](uint8_t, std::string_view, std::string_view) {
-    ++entries;
-    return true;
-  }).ok());
+  ASSERT_TRUE(
+      projections::ForEachSnapshotEntry(value, 3, [&](uint8_t, std::string_view, std::string_view) {
+        ++entries;
+        return true;
+      }).ok());
   size_t at = 0;
-  ASSERT_TRUE(projections::ForEachSnapshotEntry(value, 3, [&](uint8_t family, std::string_view k, std::string_view v) {
-    if (++at < entries) projections::AppendSnapshotEntry(family, k, v, &shorter);
-    return true;
-  }).ok());
-  ASSERT_TRUE(store().db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, shorter).ok());
+  ASSERT_TRUE(projections::ForEachSnapshotEntry(
+                  value, 3,
+                  [&](uint8_t family, std::string_view k, std::string_view v) {
+                    if (++at < entries) projections::AppendSnapshotEntry(family, k, v, &shorter);
+                    return true;
+                  })
+                  .ok());
+  ASSERT_TRUE(
+      store().db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, shorter).ok());
   replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, seq);
   EXPECT_NE(report.failures[0].problem.find("keys in the replay"), std::string::npos)
       << report.failures[0].problem;
 
-  ASSERT_TRUE(store().db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key,
-                                value.substr(0, value.size() - 3)).ok());
+  ASSERT_TRUE(store()
+                  .db()
+                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key,
+                        value.substr(0, value.size() - 3))
+                  .ok());
   report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, seq);
@@ -301,8 +315,9 @@ TEST_F(SnapshotTest, VerifyNamesAWrongCounter) {
   const replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].check, "projections");
-  EXPECT_NE(report.failures[0].problem.find("counter of account '" + kAccounts[0] + "' says 3 events"),
-            std::string::npos)
+  EXPECT_NE(
+      report.failures[0].problem.find("counter of account '" + kAccounts[0] + "' says 3 events"),
+      std::string::npos)
       << report.failures[0].problem;
 }
 
@@ -336,11 +351,13 @@ TEST_F(SnapshotTest, ALedgerWithoutSnapshotsCatchesUpItsCounters) {
 std::vector<std::string> Adjustments(int from, int to) {
   std::vector<std::string> lines;
   if (from == 0) {
-    lines.push_back(R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})");
+    lines.push_back(
+        R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})");
   }
   for (int i = std::max(from, 1); i < to; ++i) {
-    lines.push_back(R"({"type":"adjustment_posted","event_id":"adj-)" + std::to_string(i) +
-                    R"(","account":"acme","occurred_at":"2026-03-01T00:00:00+08:00","amount":"-1.00","reason":"credit"})");
+    lines.push_back(
+        R"({"type":"adjustment_posted","event_id":"adj-)" + std::to_string(i) +
+        R"(","account":"acme","occurred_at":"2026-03-01T00:00:00+08:00","amount":"-1.00","reason":"credit"})");
   }
   return lines;
 }
@@ -373,8 +390,9 @@ class SnapshotFaultTest : public ::testing::Test {
     const EventStore& store = ledger_->store();
     std::string counter;
     bool found = false;
-    EXPECT_TRUE(store.Get(SnapshotsFamily(store), projections::internal::SnapshotCounterKey("acme"),
-                          &counter, &found)
+    EXPECT_TRUE(store
+                    .Get(SnapshotsFamily(store), projections::internal::SnapshotCounterKey("acme"),
+                         &counter, &found)
                     .ok());
     return {SnapshotSeqs(store, "acme"), found ? ReadU64BE(counter) : 0};
   }
@@ -403,10 +421,13 @@ TEST_F(SnapshotFaultTest, AnAbortedBatchDropsItsSnapshotAndCountAndTheRetryRetak
   Open();
   ASSERT_TRUE(Append(0, 12).ok());  // 12 events: snapshots at seqs 5 and 10
   std::vector<Envelope> events;
-  ASSERT_TRUE(ledger_->store().ScanEvents(1, 12, [&](const Envelope& e) {
-    events.push_back(e);
-    return true;
-  }).ok());
+  ASSERT_TRUE(ledger_->store()
+                  .ScanEvents(1, 12,
+                              [&](const Envelope& e) {
+                                events.push_back(e);
+                                return true;
+                              })
+                  .ok());
   StoreOptions side_options;
   side_options.path = dir_.Sub("side");
   Result<std::unique_ptr<EventStore>> side = EventStore::Open(side_options);

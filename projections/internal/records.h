@@ -39,7 +39,7 @@ enum Tag : char {
 // keys under AccountScoped(tag, account) for these tags, in key order. A new
 // tag must be listed here, or snapshots would leave its keys out (the
 // snapshot tests compare snapshots with full replays, family by family).
-inline constexpr Tag kAccountScopedTags[] = {kTagChargeLine, kTagFinalized, kTagHour,
+inline constexpr Tag kAccountScopedTags[] = {kTagChargeLine, kTagFinalized,    kTagHour,
                                              kTagResource,   kTagSubscription, kTagUsageLine};
 
 inline uint32_t PeriodKey(Period period) { return static_cast<uint32_t>(period.Index()); }
