@@ -2,7 +2,7 @@
 // generated CCM event stream (bench/workload.h).
 //
 //   ledger_bench [--events 1000000] [--accounts 100] [--seed 1] [--quick]
-//                [--dir /tmp] [--skip-postgres] [--json FILE] [--keep]
+//                [--dir /tmp] [--skip-postgres] [--json FILE] [--keep] [--only-as-of]
 //
 // Stages, each one row of the report:
 //   ledger append          the real `ledger append FILE` program into a fresh ledger
@@ -17,7 +17,8 @@
 //   ledger replay          `ledger replay` (replay::Rebuild) on the first ledger
 //   ledger verify          `ledger verify` (replay::Audit) on it
 //   invoice query          ReadInvoice over CommittedProjections, random accounts
-//   invoice --as-of-seq    HistoricalProjections::Build + ReadInvoice, one heavy account
+//   invoice --as-of-seq    HistoricalProjections::Build + ReadInvoice, one heavy account,
+//                          at seeded seqs inside its history (snapshot + tail)
 //   concurrent appenders   8 threads, one event per AppendBatch
 //
 // Numbers only: there are no thresholds. A stage whose counts do not add up
@@ -559,12 +560,14 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
 // ---------------------------------------------------------------------------
 // Stage 2: Ledger::AppendStream in-process.
 
-Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool projections) {
+Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool projections,
+                                           projections::ProjectionOptions projection_options = {}) {
   LedgerOptions options;
   options.store.path = path;
   options.store.create_if_missing = true;
-  return Ledger::Open(projections ? projections::WithProjections(std::move(options))
-                                  : std::move(options));
+  return Ledger::Open(projections
+                          ? projections::WithProjections(std::move(options), projection_options)
+                          : std::move(options));
 }
 
 // Appends every line of `stream` in batches of `batch_events` through the
@@ -1281,9 +1284,73 @@ void RunInvoiceQueries(const std::string& db, uint32_t accounts, int queries, ui
     row->Fail(std::to_string(queries - found) + " accounts not found");
 }
 
-void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t seed, int runs,
-                          Row* row) {
-  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
+// Bytes of one column family: its keys and values, uncompressed.
+Result<uint64_t> FamilyBytes(const EventStore& store, rocksdb::ColumnFamilyHandle* family) {
+  uint64_t bytes = 0;
+  if (family == nullptr) return bytes;
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) bytes += it->key().size() + it->value().size();
+  if (!it->status().ok()) return Status::IoError(it->status().ToString());
+  return bytes;
+}
+
+// "snapshots X MiB / log Y MiB" of a ledger's serving generation.
+Result<std::string> SnapshotSpace(const EventStore& store) {
+  Result<uint64_t> generation = projections::CurrentGeneration(store);
+  if (!generation.ok()) return generation.status();
+  Result<uint64_t> snapshots = FamilyBytes(store, store.column_family(projections::FamilyName(
+                                                      projections::kSnapshotsFamily, *generation)));
+  if (!snapshots.ok()) return snapshots.status();
+  Result<uint64_t> log = FamilyBytes(store, store.log_cf());
+  if (!log.ok()) return log.status();
+  char text[128];
+  std::snprintf(
+      text, sizeof text, "snapshots %.1f MiB / log %.1f MiB (%.0f%%)",
+      static_cast<double>(*snapshots) / (1 << 20), static_cast<double>(*log) / (1 << 20),
+      *log > 0 ? 100.0 * static_cast<double>(*snapshots) / static_cast<double>(*log) : 0.0);
+  return std::string(text);
+}
+
+// Seeded-random seqs among `account_seqs` (in order), from its middle 80%:
+// a query at the head could be answered by a shortcut, and one near seq 1
+// has little to replay.
+std::vector<uint64_t> PickAsOfSeqs(const std::vector<uint64_t>& account_seqs, uint64_t seed,
+                                   size_t count) {
+  std::mt19937_64 rng(seed);
+  const size_t low = account_seqs.size() / 10;
+  const size_t high = std::max(low, account_seqs.size() - 1 - account_seqs.size() / 10);
+  std::uniform_int_distribution<size_t> pick(low, high);
+  std::vector<uint64_t> seqs;
+  for (size_t i = 0; i < count && !account_seqs.empty(); ++i)
+    seqs.push_back(account_seqs[pick(rng)]);
+  return seqs;
+}
+
+// One as-of invoice: the historical projections at `seq`, then the invoice
+// of the month that event fell in. Its time goes into `samples`.
+Status TimeAsOfQuery(const EventStore& store, const std::string& account, uint64_t seq,
+                     const projections::HistoricalOptions& options, std::vector<int64_t>* samples,
+                     uint64_t* replayed_events) {
+  Envelope envelope;
+  LEDGER_RETURN_IF_ERROR(store.ReadEvent(seq, &envelope));
+  const Period period = BillingZone(store.billing_offset_s()).PeriodOf(envelope.occurred_at_s);
+  const Clock::time_point start = Clock::now();
+  Result<std::unique_ptr<projections::HistoricalProjections>> historical =
+      projections::HistoricalProjections::Build(store, account, seq, options);
+  if (!historical.ok()) return historical.status();
+  Result<std::optional<projections::Invoice>> invoice =
+      projections::ReadInvoice((*historical)->readers(), account, period);
+  samples->push_back(NanosSince(start));
+  if (!invoice.ok()) return invoice.status();
+  if (!invoice->has_value()) return Status::NotFound("no invoice for " + account);
+  *replayed_events = std::max(*replayed_events, (*historical)->replayed_events());
+  return Status::Ok();
+}
+
+void RunHistoricalQueries(const std::string& db, const std::string& main_db, uint64_t heavy_events,
+                          uint64_t seed, size_t seq_count, int runs,
+                          const projections::ProjectionOptions& projection_options, Row* row) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true, projection_options);
   if (!ledger.ok()) return row->Fail(ledger.status().ToString());
   // One account with all the events: a second, small generation.
   WorkloadOptions options;
@@ -1298,38 +1365,55 @@ void RunHistoricalQueries(const std::string& db, uint64_t heavy_events, uint64_t
 
   const EventStore& store = (*ledger)->store();
   const std::string account = "acct-00000";
-  uint64_t account_events = 0;
-  const Status counted =
-      store.ScanAccountEvents(account, 1, store.head().seq, [&](const Envelope&) {
-        ++account_events;
+  std::vector<uint64_t> account_seqs;
+  const Status listed =
+      store.ScanAccountEvents(account, 1, store.head().seq, [&](const Envelope& envelope) {
+        account_seqs.push_back(envelope.seq);
         return true;
       });
-  if (!counted.ok()) return row->Fail(counted.ToString());
-  const uint64_t as_of_seq = store.head().seq;
-  const Period period = BillingZone(store.billing_offset_s()).PeriodOf(options.start_s);
+  if (!listed.ok()) return row->Fail(listed.ToString());
+  const std::vector<uint64_t> seqs = PickAsOfSeqs(account_seqs, seed, seq_count);
 
+  // Each seq `runs` times, interleaved, from snapshots; then once each by a
+  // full replay from seq 1, for comparison.
   std::vector<int64_t> samples;
+  std::vector<int64_t> full_samples;
+  uint64_t tail_max = 0;
+  uint64_t full_max = 0;
   const Clock::time_point start = Clock::now();
-  for (int i = 0; i < runs; ++i) {
-    const Clock::time_point one = Clock::now();
-    Result<std::unique_ptr<projections::HistoricalProjections>> historical =
-        projections::HistoricalProjections::Build(store, account, as_of_seq);
-    if (!historical.ok()) return row->Fail(historical.status().ToString());
-    Result<std::optional<projections::Invoice>> invoice =
-        projections::ReadInvoice((*historical)->readers(), account, period);
-    samples.push_back(NanosSince(one));
-    if (!invoice.ok()) return row->Fail(invoice.status().ToString());
-    if (!invoice->has_value()) return row->Fail("no invoice for " + account);
+  for (int run = 0; run < runs; ++run) {
+    for (const uint64_t seq : seqs) {
+      const Status timed = TimeAsOfQuery(store, account, seq, {}, &samples, &tail_max);
+      if (!timed.ok()) return row->Fail(timed.ToString());
+    }
   }
   const double seconds = SecondsSince(start);
-  row->Ok(static_cast<uint64_t>(runs), seconds);
+  for (const uint64_t seq : seqs) {
+    const Status timed =
+        TimeAsOfQuery(store, account, seq, {.use_snapshots = false}, &full_samples, &full_max);
+    if (!timed.ok()) return row->Fail(timed.ToString());
+  }
+  row->Ok(samples.size(), seconds);
   row->unit = "queries";
   const Percentiles p = PercentilesOf(&samples);
   row->p50_ms = p.p50_ms;
   row->p99_ms = p.p99_ms;
-  row->notes = "one account with " + std::to_string(account_events) + " events, --as-of-seq " +
-               std::to_string(as_of_seq) + " (its head), " + FormatPeriod(period) + "; " +
-               std::to_string(runs) + " runs";
+  const Percentiles full = PercentilesOf(&full_samples);
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "one account with %zu events; %zu seeded seqs from the middle 80%% of its history "
+                "x %d runs, invoice of each seq's month; replayed tail <= %" PRIu64
+                " events (full replay from seq 1: p50 %.1f ms, p99 %.1f ms)",
+                account_seqs.size(), seqs.size(), runs, tail_max, full.p50_ms, full.p99_ms);
+  row->notes = text;
+  Result<std::string> heavy_space = SnapshotSpace(store);
+  if (heavy_space.ok()) row->notes += "; heavy ledger " + *heavy_space;
+  ledger->reset();
+  if (!std::filesystem::exists(main_db + "/CURRENT")) return;
+  Result<std::unique_ptr<Ledger>> main_ledger = OpenLedger(main_db, /*projections=*/true);
+  if (!main_ledger.ok()) return;
+  Result<std::string> main_space = SnapshotSpace((*main_ledger)->store());
+  if (main_space.ok()) row->notes += "; main ledger " + *main_space;
 }
 
 // ---------------------------------------------------------------------------
@@ -1560,6 +1644,8 @@ struct Flags {
   std::string ledger_binary = LEDGER_BINARY;
   std::string pg_bin = "/usr/lib/postgresql/15/bin";
   int threads = 8;
+  bool only_as_of = false;
+  projections::ProjectionOptions projections;  // of the heavy ledger (--snapshot-interval)
 };
 
 int Run(const Flags& flags) {
@@ -1567,7 +1653,8 @@ int Run(const Flags& flags) {
   const WorkloadOptions& workload = flags.workload;
   const int query_count = quick ? 1'000 : 10'000;
   const uint64_t heavy_events = quick ? 5'000 : 100'000;
-  const int heavy_runs = quick ? 3 : 5;
+  const size_t heavy_seqs = quick ? 5 : 20;
+  const int heavy_runs = quick ? 1 : 3;
   const double concurrent_s = quick ? 1.0 : 5.0;
 
   std::error_code ec;
@@ -1601,6 +1688,13 @@ int Run(const Flags& flags) {
 
   const Machine machine = MeasureMachine(run_dir, quick ? 50 : 200);
   Report report;
+  if (flags.only_as_of) {
+    std::fprintf(stderr, "ledger_bench: --as-of-seq queries only\n");
+    RunHistoricalQueries(run_dir + "/ledger-heavy", "", heavy_events, workload.seed, heavy_seqs,
+                         heavy_runs, flags.projections, &report.as_of);
+    PrintReport(report, machine, "ledger_bench: --only-as-of\n");
+    return report.as_of.ok() ? 0 : 1;
+  }
 
   std::fprintf(stderr, "ledger_bench: generating %" PRIu64 " events in %s\n", workload.events,
                run_dir.c_str());
@@ -1713,8 +1807,8 @@ int Run(const Flags& flags) {
     for (Row* row : {&report.replay, &report.verify, &report.invoice})
       row->Fail("needs the ledger of `ledger append`");
   }
-  RunHistoricalQueries(run_dir + "/ledger-heavy", heavy_events, workload.seed, heavy_runs,
-                       &report.as_of);
+  RunHistoricalQueries(run_dir + "/ledger-heavy", cli_db, heavy_events, workload.seed, heavy_seqs,
+                       heavy_runs, flags.projections, &report.as_of);
   std::filesystem::remove_all(run_dir + "/ledger-heavy", ec);
 
   std::fprintf(stderr, "ledger_bench: concurrent appenders\n");
@@ -1759,6 +1853,15 @@ int main(int argc, char** argv) {
   app.add_option("--dir", flags.dir, "scratch folder; a fresh subfolder is made and removed")
       ->capture_default_str();
   app.add_flag("--skip-postgres", flags.skip_postgres, "do not start PostgreSQL");
+  app.add_flag("--only-as-of", flags.only_as_of, "run only the --as-of-seq stage");
+  app.add_option("--snapshot-interval", flags.projections.snapshots.interval_events,
+                 "account events between snapshots in the --as-of-seq stage's ledger")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  app.add_option("--snapshot-bytes-per-event", flags.projections.snapshots.bytes_per_event,
+                 "snapshot bytes per account event before intervals grow, same stage")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   app.add_option("--json", flags.json_path, "also write the report as JSON to FILE (- for stdout)");
   app.add_flag("--keep", flags.keep, "keep the scratch subfolder");
   app.add_option("--ledger", flags.ledger_binary, "the `ledger` program")->capture_default_str();

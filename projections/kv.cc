@@ -1,5 +1,6 @@
 #include "projections/kv.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace ledger::projections {
@@ -20,6 +21,20 @@ Status RocksKvReader::Scan(std::string_view begin, std::string_view end,
   for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
+  if (!it->status().ok()) return Status::IoError("projection scan: " + it->status().ToString());
+  return Status::Ok();
+}
+
+Status RocksKvReader::Last(std::string_view begin, std::string_view end,
+                           const KvVisitor& visit) const {
+  rocksdb::ReadOptions options;
+  const rocksdb::Slice lower(begin.data(), begin.size());
+  const rocksdb::Slice upper(end.data(), end.size());
+  options.iterate_lower_bound = &lower;
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf_));
+  it->SeekToLast();
+  if (it->Valid()) visit(it->key().ToStringView(), it->value().ToStringView());
   if (!it->status().ok()) return Status::IoError("projection scan: " + it->status().ToString());
   return Status::Ok();
 }
@@ -62,26 +77,75 @@ void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
     it->second.dirty = true;
     dirty_.push_back(&*it);
   }
+  if (value.size() > kCachedValueBytesMax) uncached_.emplace_back(key);
+}
+
+Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
+                                  const KvVisitor& visit) {
+  // Only the batch's writes and the sealed batch's (not in RocksDB before it
+  // is Committed) need laying over the stored keys; an entry in both holds
+  // the newer value. Projections never delete.
+  std::vector<const CacheEntry*> pending;
+  for (const std::vector<CacheEntry*>* entries : {&dirty_, &sealed_}) {
+    for (const CacheEntry* entry : *entries) {
+      if (entry->first >= begin && entry->first < end) pending.push_back(entry);
+    }
+  }
+  std::sort(pending.begin(), pending.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+  size_t next = 0;  // the first pending entry not yet visited
+  bool going = true;
+  LEDGER_RETURN_IF_ERROR(
+      reader_.Scan(begin, end, [&](std::string_view key, std::string_view value) {
+        for (; next < pending.size() && pending[next]->first < key && going; ++next) {
+          going = visit(pending[next]->first, pending[next]->second.value);
+        }
+        if (!going) return false;
+        if (next < pending.size() && pending[next]->first == key) {
+          going = visit(key, pending[next++]->second.value);
+        } else {
+          going = visit(key, value);
+        }
+        return going;
+      }));
+  for (; next < pending.size() && going; ++next) {
+    going = visit(pending[next]->first, pending[next]->second.value);
+  }
+  return Status::Ok();
 }
 
 void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
-  for (auto* entry : dirty_) {
+  for (CacheEntry* entry : dirty_) {
     LEDGER_CHECK(batch->Put(cf_, entry->first, entry->second.value).ok());
     entry->second.dirty = false;
   }
+  sealed_.insert(sealed_.end(), dirty_.begin(), dirty_.end());
   dirty_.clear();
+  std::move(uncached_.begin(), uncached_.end(), std::back_inserter(sealed_uncached_));
+  uncached_.clear();
 }
 
 void RocksProjectionStore::Committed() {
+  sealed_.clear();
+  // The sealed batch's large values leave the cache, unless the next batch
+  // wrote them again.
+  for (const std::string& key : sealed_uncached_) {
+    if (const auto it = cache_.find(key); it != cache_.end() && !it->second.dirty) cache_.erase(it);
+  }
+  sealed_uncached_.clear();
+  last_valid_ = false;
   if (cache_.size() <= cache_entries_max_) return;
   // Clean entries are in the database; dirty ones belong to the batch being
-  // staged (the pipelined append judges it while the last one is written).
+  // staged.
   std::erase_if(cache_, [](const auto& entry) { return !entry.second.dirty; });
-  last_valid_ = false;
 }
 
 void RocksProjectionStore::Aborted() {
   dirty_.clear();
+  sealed_.clear();
+  uncached_.clear();
+  sealed_uncached_.clear();
   cache_.clear();
   last_valid_ = false;
 }
@@ -98,12 +162,51 @@ Status MemoryKv::Get(std::string_view key, std::string* value, bool* found) cons
 }
 
 void MemoryKv::Put(std::string_view key, std::string_view value) {
-  entries_.insert_or_assign(std::string(key), std::string(value));
+  // Most puts rewrite a key (an hour, an invoice line): found by view, its
+  // value's buffer reused; only a new key allocates.
+  const auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    it->second.assign(value);
+    return;
+  }
+  entries_.emplace(std::string(key), std::string(value));
+  sorted_valid_ = false;
+}
+
+Status MemoryKv::Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) {
+  return static_cast<const MemoryKv*>(this)->Scan(begin, end, visit);
+}
+
+void MemoryKv::SortKeys() const {
+  if (sorted_valid_) return;
+  // Element addresses survive rehashing, so the index stays valid until a
+  // key is added.
+  sorted_.clear();
+  sorted_.reserve(entries_.size());
+  for (const Map::value_type& entry : entries_) sorted_.push_back(&entry);
+  std::sort(sorted_.begin(), sorted_.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  sorted_valid_ = true;
 }
 
 Status MemoryKv::Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const {
-  for (auto it = entries_.lower_bound(begin); it != entries_.end() && it->first < end; ++it) {
-    if (!visit(it->first, it->second)) break;
+  SortKeys();
+  auto it =
+      std::lower_bound(sorted_.begin(), sorted_.end(), begin,
+                       [](const auto* entry, std::string_view key) { return entry->first < key; });
+  for (; it != sorted_.end() && (*it)->first < end; ++it) {
+    if (!visit((*it)->first, (*it)->second)) break;
+  }
+  return Status::Ok();
+}
+
+Status MemoryKv::Last(std::string_view begin, std::string_view end, const KvVisitor& visit) const {
+  SortKeys();
+  auto it =
+      std::lower_bound(sorted_.begin(), sorted_.end(), end,
+                       [](const auto* entry, std::string_view key) { return entry->first < key; });
+  if (it != sorted_.begin() && (*std::prev(it))->first >= begin) {
+    visit((*std::prev(it))->first, (*std::prev(it))->second);
   }
   return Status::Ok();
 }

@@ -5,8 +5,9 @@
 //    go into the append's WriteBatch and into a write-through cache, so the
 //    batch's later events read its earlier writes; the cache is dropped when
 //    a batch is aborted. Single writer.
-//  - MemoryKv: a sorted in-memory map, both store and reader, for state built
-//    on the side (historical queries, replay comparisons). Not thread-safe.
+//  - MemoryKv: an in-memory table, both store and reader, for state built
+//    on the side (historical queries, replay comparisons). Not thread-safe,
+//    not even for reads (a scan sorts its keys on first use).
 //  - RocksKvReader: committed data of one column family, for queries. Safe
 //    from any thread.
 
@@ -34,6 +35,9 @@ class KvReader {
   virtual Status Get(std::string_view key, std::string* value, bool* found) const = 0;
   // Visits the keys in [begin, end) in order; stops when `visit` says false.
   virtual Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const = 0;
+  // Visits the last key in [begin, end), if there is one.
+  virtual Status Last(std::string_view begin, std::string_view end,
+                      const KvVisitor& visit) const = 0;
 };
 
 class ProjectionStore {
@@ -41,6 +45,9 @@ class ProjectionStore {
   virtual ~ProjectionStore() = default;
   virtual Status Get(std::string_view key, std::string* value, bool* found) = 0;
   virtual void Put(std::string_view key, std::string_view value) = 0;
+  // Visits the keys in [begin, end) in order, as the writes so far left them
+  // (pending ones included); stops when `visit` says false.
+  virtual Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) = 0;
 };
 
 class RocksKvReader : public KvReader {
@@ -49,6 +56,7 @@ class RocksKvReader : public KvReader {
   RocksKvReader(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
   Status Get(std::string_view key, std::string* value, bool* found) const override;
   Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const override;
+  Status Last(std::string_view begin, std::string_view end, const KvVisitor& visit) const override;
 
  private:
   rocksdb::DB* db_;
@@ -67,10 +75,14 @@ class RocksProjectionStore : public ProjectionStore {
   // invoice line) reaches RocksDB once, with its last value, when the batch
   // is flushed. That cut the append path's memtable inserts several-fold.
   void Put(std::string_view key, std::string_view value) override;
+  // The committed keys with the batch's writes laid over them.
+  Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) override;
   // Writes every key Put since the last flush into `batch`.
   void Flush(rocksdb::WriteBatch* batch);
-  // The flushed batch was written: the cache stays, trimmed to its bound.
-  // Puts of the next batch may already be waiting; they stay.
+  // The flushed batch was written: the cache stays, trimmed to its bound,
+  // without values over kCachedValueBytesMax. Puts of the next batch may
+  // already be waiting (the pipelined append judges it while the flushed
+  // one is written); they stay.
   void Committed();
   // The batch was dropped: forget what it wrote (and everything cached).
   void Aborted();
@@ -88,6 +100,12 @@ class RocksProjectionStore : public ProjectionStore {
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
   };
   using Cache = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
+  using CacheEntry = std::pair<const std::string, Entry>;
+
+  // Larger values (snapshots, proj_snapshots) are written but leave the
+  // cache once committed: nothing on the append path reads them back, and
+  // keeping them would hold megabytes per account for the process's life.
+  static constexpr size_t kCachedValueBytesMax = 4096;
 
   // The entry of `key`, read from RocksDB (present or not) on a miss.
   Result<Cache::iterator> Find(std::string_view key);
@@ -101,8 +119,14 @@ class RocksProjectionStore : public ProjectionStore {
   Cache::iterator last_;
   bool last_valid_ = false;
   // Pointers, not iterators: a rehash moves no element but invalidates
-  // iterators.
-  std::vector<std::pair<const std::string, Entry>*> dirty_;
+  // iterators. `dirty_`: Put since the last Flush. `sealed_`: flushed into
+  // the batch being written, not yet Committed; Scan lays both over what
+  // RocksDB holds.
+  std::vector<CacheEntry*> dirty_;
+  std::vector<CacheEntry*> sealed_;
+  // Keys of large values, Put since the last Flush and in the sealed batch.
+  std::vector<std::string> uncached_;
+  std::vector<std::string> sealed_uncached_;
 };
 
 class MemoryKv : public ProjectionStore, public KvReader {
@@ -111,10 +135,27 @@ class MemoryKv : public ProjectionStore, public KvReader {
   Status Get(std::string_view key, std::string* value, bool* found) const override;
   void Put(std::string_view key, std::string_view value) override;
   Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) const override;
-  const std::map<std::string, std::string, std::less<>>& entries() const { return entries_; }
+  Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) override;
+  Status Last(std::string_view begin, std::string_view end, const KvVisitor& visit) const override;
+  size_t size() const { return entries_.size(); }
 
  private:
-  std::map<std::string, std::string, std::less<>> entries_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  using Map = std::unordered_map<std::string, std::string, Hash, std::equal_to<>>;
+
+  // Building a projection is point reads and writes, a hash table's job
+  // (a sorted map spent most of a historical query comparing keys with long
+  // common prefixes). Scans come after, from queries: they sort the keys
+  // once, and again only after a new key arrives.
+  // Sorts the keys if a key arrived since the last sort.
+  void SortKeys() const;
+
+  Map entries_;
+  mutable std::vector<const Map::value_type*> sorted_;
+  mutable bool sorted_valid_ = true;
 };
 
 }  // namespace ledger::projections

@@ -31,6 +31,9 @@ class Projection {
 inline constexpr std::string_view kUsageFamily = "proj_usage";
 inline constexpr std::string_view kInvoicesFamily = "proj_invoices";
 inline constexpr std::string_view kSubscriptionsFamily = "proj_subscriptions";
+// Not a read model: per-account snapshots of the three above, for historical
+// queries (snapshot_projection.h).
+inline constexpr std::string_view kSnapshotsFamily = "proj_snapshots";
 
 // The projections of the ledger, one of each, for a billing zone.
 std::vector<std::unique_ptr<Projection>> MakeProjections(BillingZone zone);

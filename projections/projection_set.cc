@@ -41,7 +41,7 @@ Result<uint64_t> CurrentGeneration(const EventStore& store) {
 Result<std::vector<rocksdb::ColumnFamilyHandle*>> OpenGeneration(EventStore& store,
                                                                  uint64_t generation) {
   std::vector<rocksdb::ColumnFamilyHandle*> families;
-  for (const std::string_view base : {kUsageFamily, kInvoicesFamily, kSubscriptionsFamily}) {
+  for (const std::string_view base : kProjectionFamilies) {
     Result<rocksdb::ColumnFamilyHandle*> family =
         store.CreateColumnFamily(FamilyName(base, generation));
     if (!family.ok()) return family.status();
@@ -52,7 +52,7 @@ Result<std::vector<rocksdb::ColumnFamilyHandle*>> OpenGeneration(EventStore& sto
 
 Status DropOtherGenerations(EventStore& store, uint64_t generation) {
   for (const std::string& name : store.ColumnFamilyNames()) {
-    for (const std::string_view base : {kUsageFamily, kInvoicesFamily, kSubscriptionsFamily}) {
+    for (const std::string_view base : kProjectionFamilies) {
       const bool of_base = name == base || name.starts_with(std::string(base) + "#");
       if (of_base && name != FamilyName(base, generation)) {
         spdlog::info("dropping stale projection family {}", name);
@@ -63,9 +63,10 @@ Status DropOtherGenerations(EventStore& store, uint64_t generation) {
   return Status::Ok();
 }
 
-LedgerOptions WithProjections(LedgerOptions options) {
-  options.make_sink = [](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
-    Result<std::unique_ptr<ProjectionSet>> set = ProjectionSet::Open(store);
+LedgerOptions WithProjections(LedgerOptions options, ProjectionOptions projection_options) {
+  options.make_sink =
+      [projection_options](EventStore& store) -> Result<std::unique_ptr<EventSink>> {
+    Result<std::unique_ptr<ProjectionSet>> set = ProjectionSet::Open(store, projection_options);
     if (!set.ok()) return set.status();
     return std::unique_ptr<EventSink>(std::move(*set));
   };
@@ -87,7 +88,8 @@ Result<uint64_t> ReadCheckpoint(const KvReader& reader) {
   return ReadU64BE(value);
 }
 
-Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store) {
+Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store,
+                                                           const ProjectionOptions& options) {
   std::unique_ptr<ProjectionSet> set(new ProjectionSet(&store));
   Result<uint64_t> generation = CurrentGeneration(store);
   if (!generation.ok()) return generation.status();
@@ -96,23 +98,38 @@ Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store) {
   if (!families.ok()) return families.status();
   std::vector<std::unique_ptr<Projection>> projections =
       MakeProjections(BillingZone(store.billing_offset_s()));
+  std::vector<ProjectionStore*> sources;
   for (size_t i = 0; i < projections.size(); ++i) {
-    std::unique_ptr<Projection>& projection = projections[i];
-    Entry entry;
-    entry.family = (*families)[i];
-    entry.store = std::make_unique<RocksProjectionStore>(store.db(), entry.family);
-    entry.projection = std::move(projection);
-    Result<uint64_t> checkpoint = ReadCheckpoint(RocksKvReader(store.db(), entry.family));
-    if (!checkpoint.ok()) return checkpoint.status();
-    if (*checkpoint > store.head().seq) {
-      return Status::Corruption(std::string(entry.projection->name()) + " is at seq " +
-                                std::to_string(*checkpoint) + ", ahead of the log's head " +
-                                std::to_string(store.head().seq));
-    }
-    if (*checkpoint < store.head().seq) LEDGER_RETURN_IF_ERROR(set->CatchUp(entry, *checkpoint));
-    set->entries_.push_back(std::move(entry));
+    LEDGER_RETURN_IF_ERROR(set->AddEntry(std::move(projections[i]), (*families)[i]));
+    sources.push_back(set->entries_.back().store.get());
   }
+  // The snapshots come last: they read what the read models wrote for the
+  // same event. Catching up, they can only count (see the header).
+  LEDGER_RETURN_IF_ERROR(set->AddEntry(
+      std::make_unique<SnapshotProjection>(std::vector<ProjectionStore*>(), options.snapshots),
+      (*families)[kSnapshotsFamilyIndex]));
+  set->entries_.back().projection =
+      std::make_unique<SnapshotProjection>(sources, options.snapshots);
   return set;
+}
+
+Status ProjectionSet::AddEntry(std::unique_ptr<Projection> projection,
+                               rocksdb::ColumnFamilyHandle* family) {
+  Entry entry;
+  entry.family = family;
+  entry.store = std::make_unique<RocksProjectionStore>(event_store_->db(), entry.family);
+  entry.projection = std::move(projection);
+  Result<uint64_t> checkpoint = ReadCheckpoint(RocksKvReader(event_store_->db(), entry.family));
+  if (!checkpoint.ok()) return checkpoint.status();
+  const uint64_t head = event_store_->head().seq;
+  if (*checkpoint > head) {
+    return Status::Corruption(std::string(entry.projection->name()) + " is at seq " +
+                              std::to_string(*checkpoint) + ", ahead of the log's head " +
+                              std::to_string(head));
+  }
+  if (*checkpoint < head) LEDGER_RETURN_IF_ERROR(CatchUp(entry, *checkpoint));
+  entries_.push_back(std::move(entry));
+  return Status::Ok();
 }
 
 Status ProjectionSet::CatchUp(Entry& entry, uint64_t checkpoint) {
@@ -190,25 +207,47 @@ Result<std::unique_ptr<CommittedProjections>> CommittedProjections::Open(const E
       new CommittedProjections(store.db(), families[0], families[1], families[2]));
 }
 
+namespace {
+
+// The newest snapshot of `account` at or before `seq` in the serving
+// generation, loaded into `targets`; its seq, or 0 when there is none.
+Result<uint64_t> LoadNewestSnapshot(const EventStore& store, std::string_view account, uint64_t seq,
+                                    const std::vector<ProjectionStore*>& targets) {
+  Result<uint64_t> generation = CurrentGeneration(store);
+  if (!generation.ok()) return generation.status();
+  rocksdb::ColumnFamilyHandle* family =
+      store.column_family(FamilyName(kSnapshotsFamily, *generation));
+  // Opened without its projections: no snapshots to use, which only costs time.
+  if (family == nullptr) return uint64_t{0};
+  return LoadSnapshot(RocksKvReader(store.db(), family), account, seq, targets);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HistoricalProjections>> HistoricalProjections::Build(
-    const EventStore& store, std::string_view account, uint64_t last_seq) {
+    const EventStore& store, std::string_view account, uint64_t last_seq,
+    const HistoricalOptions& options) {
   std::unique_ptr<HistoricalProjections> built(new HistoricalProjections());
   std::vector<std::unique_ptr<Projection>> projections =
       MakeProjections(BillingZone(store.billing_offset_s()));
-  std::vector<ProjectionStore*> stores;
-  for (const std::unique_ptr<Projection>& projection : projections) {
-    const std::string_view name = projection->name();
-    stores.push_back(name == kUsageFamily      ? static_cast<ProjectionStore*>(&built->usage_)
-                     : name == kInvoicesFamily ? &built->invoices_
-                                               : &built->subscriptions_);
+  const std::vector<ProjectionStore*> stores = built->Stores();
+  for (size_t i = 0; i < projections.size(); ++i) {
+    LEDGER_CHECK(projections[i]->name() == kProjectionFamilies[i]);
+  }
+  if (options.use_snapshots) {
+    Result<uint64_t> snapshot_seq = LoadNewestSnapshot(store, account, last_seq, stores);
+    if (!snapshot_seq.ok()) return snapshot_seq.status();
+    built->snapshot_seq_ = *snapshot_seq;
   }
   Status applied;
-  LEDGER_RETURN_IF_ERROR(store.ScanAccountEvents(account, 1, last_seq, [&](const Envelope& e) {
-    for (size_t i = 0; i < projections.size() && applied.ok(); ++i) {
-      applied = projections[i]->Apply(e, *stores[i]);
-    }
-    return applied.ok();
-  }));
+  LEDGER_RETURN_IF_ERROR(
+      store.ScanAccountEvents(account, built->snapshot_seq_ + 1, last_seq, [&](const Envelope& e) {
+        for (size_t i = 0; i < projections.size() && applied.ok(); ++i) {
+          applied = projections[i]->Apply(e, *stores[i]);
+        }
+        ++built->replayed_events_;
+        return applied.ok();
+      }));
   LEDGER_RETURN_IF_ERROR(applied);
   return built;
 }

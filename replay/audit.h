@@ -10,7 +10,11 @@
 //   idempotency     the idempotency index holds exactly each event's id,
 //                   sequence number and content digest.
 //   projections     every stored projection equals a fresh replay of the log
-//                   (a digest per family; the first differing key if not).
+//                   (a digest per family; the first differing key if not);
+//                   every stored snapshot equals its account's events
+//                   replayed to its seq, and every snapshot counter its
+//                   account's event count (the first bad one by account
+//                   and seq; see CheckSnapshots in audit.cc).
 //   digest          (when asked) the log's first SEQ events are the ones an
 //                   auditor's earlier digest SEQ:HASH was taken over.
 //

@@ -22,6 +22,13 @@ Status FromRocks(const rocksdb::Status& status, std::string_view what) {
 
 }  // namespace
 
+Status DropGeneration(EventStore& store, uint64_t generation) {
+  for (const std::string_view base : projections::kProjectionFamilies) {
+    LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(projections::FamilyName(base, generation)));
+  }
+  return Status::Ok();
+}
+
 Result<FamilyDigest> DigestFamily(const projections::KvReader& reader, std::string family) {
   FamilyDigest digest;
   digest.family = std::move(family);
@@ -47,19 +54,25 @@ Result<FamilyDigest> DigestFamily(const projections::KvReader& reader, std::stri
 Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, uint64_t to_seq,
                                       const RebuildOptions& options) {
   // Leftovers of an interrupted build of this generation go first.
-  for (const std::string_view base : {projections::kUsageFamily, projections::kInvoicesFamily,
-                                      projections::kSubscriptionsFamily}) {
-    LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(projections::FamilyName(base, generation)));
-  }
+  LEDGER_RETURN_IF_ERROR(DropGeneration(store, generation));
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> families =
       projections::OpenGeneration(store, generation);
   if (!families.ok()) return families.status();
   std::vector<std::unique_ptr<projections::Projection>> projections =
       projections::MakeProjections(BillingZone(store.billing_offset_s()));
   std::vector<std::unique_ptr<projections::RocksProjectionStore>> stores;
+  std::vector<projections::ProjectionStore*> sources;
   for (rocksdb::ColumnFamilyHandle* family : *families) {
     stores.push_back(std::make_unique<projections::RocksProjectionStore>(store.db(), family,
                                                                         kRebuildCacheEntriesMax));
+    if (sources.size() < projections.size()) sources.push_back(stores.back().get());
+  }
+  // The snapshots last, as in ProjectionSet: they read the read models'
+  // writes for the same event. Their positions depend only on the log and
+  // the interval, so a rebuild puts them where the appends did.
+  if (options.snapshots) {
+    projections.push_back(
+        std::make_unique<projections::SnapshotProjection>(sources, options.snapshot_options));
   }
 
   RebuildResult result;
@@ -89,17 +102,19 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
   }));
   LEDGER_RETURN_IF_ERROR(status);
   // Like the append path, which seals a checkpoint only with events: an
-  // empty log leaves no checkpoint (ReadCheckpoint reads it as 0).
-  for (rocksdb::ColumnFamilyHandle* family : *families) {
-    if (result.last_seq == 0) break;
-    LEDGER_CHECK(
-        batch.Put(family, std::string(1, '\0'), projections::CheckpointValue(result.last_seq)).ok());
+  // empty log leaves no checkpoint (ReadCheckpoint reads it as 0). Snapshots
+  // not built get none either, so that installed they would catch up.
+  for (size_t i = 0; i < projections.size() && result.last_seq != 0; ++i) {
+    LEDGER_CHECK(batch
+                     .Put((*families)[i], std::string(1, '\0'),
+                          projections::CheckpointValue(result.last_seq))
+                     .ok());
   }
   LEDGER_RETURN_IF_ERROR(write_batch());
   rocksdb::FlushOptions flush;
   flush.wait = true;
   LEDGER_RETURN_IF_ERROR(FromRocks(store.db()->Flush(flush, *families), "rebuild flush"));
-  for (size_t i = 0; i < families->size(); ++i) {
+  for (size_t i = 0; i < projections.size(); ++i) {
     Result<FamilyDigest> digest = DigestFamily(
         projections::RocksKvReader(store.db(), (*families)[i]), std::string(projections[i]->name()));
     if (!digest.ok()) return digest.status();
@@ -118,10 +133,7 @@ Result<RebuildResult> Rebuild(EventStore& store, const RebuildOptions& options) 
   Result<RebuildResult> built = BuildGeneration(store, *current + 1, options.to_seq, options);
   if (!built.ok()) return built.status();
   if (!options.install) {
-    for (const std::string_view base : {projections::kUsageFamily, projections::kInvoicesFamily,
-                                        projections::kSubscriptionsFamily}) {
-      LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(projections::FamilyName(base, *current + 1)));
-    }
+    LEDGER_RETURN_IF_ERROR(DropGeneration(store, *current + 1));
     return built;
   }
   // The switch: one synced write. Before it the old generation serves; after

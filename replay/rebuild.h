@@ -1,7 +1,8 @@
-// Rebuild: every projection from the event log, into a fresh generation of
-// column families, then swapped in atomically (projection_set.h explains
-// generations). A crash or kill at any point leaves the serving projections
-// intact; the half-built generation is dropped at the next open.
+// Rebuild: every projection from the event log, the snapshots included, into
+// a fresh generation of column families, then swapped in atomically
+// (projection_set.h explains generations). A crash or kill at any point
+// leaves the serving projections intact; the half-built generation is
+// dropped at the next open.
 //
 // Memory stays flat in the length of the log: events are streamed, written
 // in bounded batches, and the write-through caches are bounded.
@@ -17,6 +18,7 @@
 
 #include "ledger/event_store.h"
 #include "projections/kv.h"
+#include "projections/snapshot_projection.h"
 
 namespace ledger::replay {
 
@@ -34,6 +36,10 @@ struct RebuildOptions {
   uint64_t to_seq = UINT64_MAX;  // the last event applied (capped at the head)
   bool install = true;           // swap the new generation in (needs to_seq >= head)
   size_t batch_events_max = 50'000;
+  // Build the snapshots family too (audit's scratch build does not: it
+  // checks stored snapshots against per-account replays instead).
+  bool snapshots = true;
+  projections::SnapshotOptions snapshot_options;
   // Called between batches with the events applied so far and the total.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
@@ -42,10 +48,13 @@ struct RebuildResult {
   uint64_t events = 0;
   uint64_t last_seq = 0;
   uint64_t generation = 0;  // of the new families
-  std::vector<FamilyDigest> digests;
+  std::vector<FamilyDigest> digests;  // the read models', then proj_snapshots' if built
 };
 
 Result<RebuildResult> Rebuild(EventStore& store, const RebuildOptions& options);
+
+// Drops every projection family of `generation` (absent ones are fine).
+Status DropGeneration(EventStore& store, uint64_t generation);
 
 // Builds generation `generation` up to `to_seq` and leaves it in place (not
 // installed); the caller compares and drops it (Audit does).

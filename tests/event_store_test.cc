@@ -49,11 +49,14 @@ constexpr int64_t kClock_us = 1'775'000'000'000'000;
 // Opens the ledger at `path`: the event store alone, or with the
 // projections attached as the command line opens it.
 std::unique_ptr<Ledger> OpenLedger(const std::string& path, bool pinned_clock = true,
-                                   bool with_projections = false) {
+                                   bool with_projections = false,
+                                   projections::ProjectionOptions projection_options = {}) {
   LedgerOptions options;
   options.store.path = path;
   if (pinned_clock) options.clock_us = [] { return kClock_us; };
-  if (with_projections) options = projections::WithProjections(std::move(options));
+  if (with_projections) {
+    options = projections::WithProjections(std::move(options), projection_options);
+  }
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
   EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
   if (!ledger.ok()) return nullptr;
@@ -750,11 +753,15 @@ std::vector<std::vector<std::string>> StreamBatches() {
 
 TEST(AppendStreamTest, StoresWhatOneAppendBatchPerBatchStores) {
   const std::vector<std::vector<std::string>> batches = StreamBatches();
+  // Frequent snapshots: many are taken while the batch before is still
+  // being written, and must read its projection writes all the same.
+  projections::ProjectionOptions frequent;
+  frequent.snapshots.interval_events = 100;
   TempDir batch_dir;
   TempDir stream_dir;
   std::vector<AppendResult> batch_results;
   {
-    std::unique_ptr<Ledger> ledger = OpenLedger(batch_dir.path(), true, /*with_projections=*/true);
+    std::unique_ptr<Ledger> ledger = OpenLedger(batch_dir.path(), true, true, frequent);
     ASSERT_NE(ledger, nullptr);
     for (const std::vector<std::string>& batch : batches) {
       const std::vector<AppendResult> results = Append(*ledger, batch);
@@ -762,7 +769,7 @@ TEST(AppendStreamTest, StoresWhatOneAppendBatchPerBatchStores) {
     }
   }
   std::vector<AppendResult> stream_results;
-  std::unique_ptr<Ledger> ledger = OpenLedger(stream_dir.path(), true, /*with_projections=*/true);
+  std::unique_ptr<Ledger> ledger = OpenLedger(stream_dir.path(), true, true, frequent);
   ASSERT_NE(ledger, nullptr);
   size_t next = 0;
   const Status status = ledger->AppendStream(
@@ -790,10 +797,14 @@ TEST(AppendStreamTest, StoresWhatOneAppendBatchPerBatchStores) {
   EXPECT_EQ(conflicts, 3u);
   EXPECT_EQ(ledger->head().seq, 9'000u);
   ExpectGaplessChain(*ledger, ledger->store(), 9'000);
-  std::unique_ptr<Ledger> batch_ledger = OpenLedger(batch_dir.path(), true, true);
+  std::unique_ptr<Ledger> batch_ledger = OpenLedger(batch_dir.path(), true, true, frequent);
   ASSERT_NE(batch_ledger, nullptr);
-  const DbDiff diff = Diff(Snapshot(batch_ledger->store()), Snapshot(ledger->store()));
+  const DbContents stream_contents = Snapshot(ledger->store());
+  const DbDiff diff = Diff(Snapshot(batch_ledger->store()), stream_contents);
   EXPECT_TRUE(diff.empty()) << Describe(diff);
+  size_t snapshots = 0;
+  for (const auto& [key, value] : stream_contents.at("proj_snapshots")) snapshots += key[0] == 's';
+  EXPECT_GE(snapshots, 40u);  // 9,000 events of 4 accounts, one every 100 or more
 }
 
 // ---------------------------------------------------------------------------

@@ -21,7 +21,8 @@ namespace ledger::projection_test {
 
 class TestBook {
  public:
-  TestBook() {
+  // `options`: the projections' (a small snapshot interval in tests).
+  explicit TestBook(projections::ProjectionOptions options = {}) : options_(options) {
     char pattern[] = "/tmp/ledger-proj-XXXXXX";
     const char* dir = mkdtemp(pattern);
     LEDGER_CHECK(dir != nullptr);
@@ -40,7 +41,7 @@ class TestBook {
     LedgerOptions options;
     options.store.path = path_;
     options.clock_us = [this] { return clock_us_; };
-    if (with_projections) options = projections::WithProjections(std::move(options));
+    if (with_projections) options = projections::WithProjections(std::move(options), options_);
     Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
     LEDGER_CHECK(opened.ok());
     ledger_ = std::move(*opened);
@@ -83,6 +84,7 @@ class TestBook {
   const std::string& path() const { return path_; }
 
  private:
+  projections::ProjectionOptions options_;
   std::string path_;
   int64_t clock_us_ = 1'780'272'000'000'000;  // 2026-06-01T00:00:00Z
   std::unique_ptr<Ledger> ledger_;

@@ -35,6 +35,13 @@ enum Tag : char {
   kTagSubscription = 's', // subscriptions: 's' | short account | resource
 };
 
+// An account's keys in every read-model family: its AccountKey, and the
+// keys under AccountScoped(tag, account) for these tags, in key order. A new
+// tag must be listed here, or snapshots would leave its keys out (the
+// snapshot tests compare snapshots with full replays, family by family).
+inline constexpr Tag kAccountScopedTags[] = {kTagChargeLine, kTagFinalized,    kTagHour,
+                                             kTagResource,   kTagSubscription, kTagUsageLine};
+
 inline uint32_t PeriodKey(Period period) { return static_cast<uint32_t>(period.Index()); }
 
 inline std::string AccountKey(std::string_view account) {
@@ -101,6 +108,45 @@ inline std::string PrefixEnd(std::string prefix) {
   while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
   if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
   return prefix;
+}
+
+// The [begin, end) ranges holding exactly `account`'s keys of a read-model
+// family, in key order ('a' sorts before every account-scoped tag).
+inline std::vector<std::pair<std::string, std::string>> AccountKeyRanges(std::string_view account) {
+  std::vector<std::pair<std::string, std::string>> ranges;
+  // 'a' | account alone: no account id contains a zero byte, so the range
+  // up to 'a' | account \0 holds no other account's key.
+  ranges.emplace_back(AccountKey(account), AccountKey(account) + '\0');
+  for (const Tag tag : kAccountScopedTags) {
+    std::string prefix = AccountScoped(tag, account);
+    std::string end = PrefixEnd(prefix);
+    ranges.emplace_back(std::move(prefix), std::move(end));
+  }
+  return ranges;
+}
+
+// proj_snapshots (projections/snapshot_projection.h). Its own tags.
+enum SnapshotTag : char {
+  kTagSnapshotCounter = 'n',  // 'n' | short account -> events u64 | next_snapshot_events u64
+  kTagSnapshot = 's',         // 's' | short account | seq u64 -> snapshot value
+};
+
+inline std::string SnapshotCounterKey(std::string_view account) {
+  std::string key(1, kTagSnapshotCounter);
+  AppendShortString(account, &key);
+  return key;
+}
+
+inline std::string SnapshotPrefix(std::string_view account) {
+  std::string key(1, kTagSnapshot);
+  AppendShortString(account, &key);
+  return key;
+}
+
+inline std::string SnapshotKey(std::string_view account, uint64_t seq) {
+  std::string key = SnapshotPrefix(account);
+  AppendU64BE(seq, &key);
+  return key;
 }
 
 // A charge line: everything on an invoice but hourly usage.
