@@ -68,7 +68,8 @@ struct CheckedBool {
 // A streambuf that appends everything written to a caller's string.
 class StringSinkBuf : public std::streambuf {
  public:
-  explicit StringSinkBuf(std::string* out) : out_(out) {}
+  explicit StringSinkBuf(std::string* out = nullptr) : out_(out) {}
+  void Reset(std::string* out) { out_ = out; }
 
  protected:
   int_type overflow(int_type ch) override {
@@ -87,34 +88,52 @@ class StringSinkBuf : public std::streambuf {
 // A streambuf reading from memory the caller keeps alive.
 class MemorySourceBuf : public std::streambuf {
  public:
-  explicit MemorySourceBuf(std::string_view bytes) {
+  explicit MemorySourceBuf(std::string_view bytes = {}) { Reset(bytes); }
+  void Reset(std::string_view bytes) {
     char* begin = const_cast<char*>(bytes.data());  // read only: setg needs char*
     setg(begin, begin, begin + bytes.size());
   }
 };
 
-// Appends the portable-binary encoding of `value` to `*out`.
-template <typename T>
-void EncodeCereal(const T& value, std::string* out) {
-  StringSinkBuf buf(out);
-  std::ostream stream(&buf);
-  cereal::PortableBinaryOutputArchive archive(stream);
-  archive(value);
-}
+namespace internal {
 
-// Decodes `bytes`, which must hold exactly one encoded value.
+// Building a stream costs a locale, more than coding a small record does (a
+// tenth of a replay's decoding): each thread reuses one stream per
+// direction. A nested call, which nothing makes today, builds its own.
+template <typename Buf, typename Stream>
+struct ReusedStream {
+  Buf buf;
+  Stream stream{&buf};
+  bool busy = false;
+};
+inline thread_local ReusedStream<StringSinkBuf, std::ostream> output_stream;
+inline thread_local ReusedStream<MemorySourceBuf, std::istream> input_stream;
+
+// The thread's stream for a scope, or null while an outer call holds it.
+template <typename Reused>
+class StreamLease {
+ public:
+  explicit StreamLease(Reused* reused) : reused_(reused->busy ? nullptr : reused) {
+    if (reused_ != nullptr) reused_->busy = true;
+  }
+  ~StreamLease() {
+    if (reused_ != nullptr) reused_->busy = false;
+  }
+  StreamLease(const StreamLease&) = delete;
+  StreamLease& operator=(const StreamLease&) = delete;
+  Reused* get() const { return reused_; }
+
+ private:
+  Reused* reused_;
+};
+
 template <typename T>
-Status DecodeCereal(std::string_view bytes, T* value) {
-  // FORMAT.md: every Cereal encoding is little-endian and says so in its
-  // first byte; Cereal would byte-swap anything else without a word.
-  if (bytes.empty() || bytes[0] != 1) return Status::Corruption("not a little-endian record");
-  MemorySourceBuf buf(bytes);
-  std::istream stream(&buf);
-  const size_t outer_input_bytes = internal::cereal_input_bytes;
-  internal::cereal_input_bytes = bytes.size();
+Status DecodeCerealFrom(std::istream& stream, size_t bytes, T* value) {
+  const size_t outer_input_bytes = cereal_input_bytes;
+  cereal_input_bytes = bytes;
   struct Restore {
     size_t bytes;
-    ~Restore() { internal::cereal_input_bytes = bytes; }
+    ~Restore() { cereal_input_bytes = bytes; }
   } restore{outer_input_bytes};
   try {
     cereal::PortableBinaryInputArchive archive(stream);
@@ -126,6 +145,42 @@ Status DecodeCereal(std::string_view bytes, T* value) {
     return Status::Corruption("trailing bytes after record");
   }
   return Status::Ok();
+}
+
+}  // namespace internal
+
+// Appends the portable-binary encoding of `value` to `*out`.
+template <typename T>
+void EncodeCereal(const T& value, std::string* out) {
+  internal::StreamLease lease(&internal::output_stream);
+  if (lease.get() == nullptr) {
+    StringSinkBuf buf(out);
+    std::ostream stream(&buf);
+    cereal::PortableBinaryOutputArchive archive(stream);
+    archive(value);
+    return;
+  }
+  lease.get()->buf.Reset(out);
+  lease.get()->stream.clear();
+  cereal::PortableBinaryOutputArchive archive(lease.get()->stream);
+  archive(value);
+}
+
+// Decodes `bytes`, which must hold exactly one encoded value.
+template <typename T>
+Status DecodeCereal(std::string_view bytes, T* value) {
+  // FORMAT.md: every Cereal encoding is little-endian and says so in its
+  // first byte; Cereal would byte-swap anything else without a word.
+  if (bytes.empty() || bytes[0] != 1) return Status::Corruption("not a little-endian record");
+  internal::StreamLease lease(&internal::input_stream);
+  if (lease.get() == nullptr) {
+    MemorySourceBuf buf(bytes);
+    std::istream stream(&buf);
+    return internal::DecodeCerealFrom(stream, bytes.size(), value);
+  }
+  lease.get()->buf.Reset(bytes);
+  lease.get()->stream.clear();
+  return internal::DecodeCerealFrom(lease.get()->stream, bytes.size(), value);
 }
 
 }  // namespace ledger
