@@ -345,18 +345,6 @@ Status EventStore::StageEvent(Envelope* envelope) {
   return Status::Ok();
 }
 
-Status EventStore::Commit() {
-  if (batch_.Count() == 0) return Status::Ok();
-  SealedBatch sealed = Seal();
-  const Status status = Write(&sealed);
-  if (!status.ok()) {
-    Abort();
-    return status;
-  }
-  Written(sealed.head);
-  return Status::Ok();
-}
-
 EventStore::SealedBatch EventStore::Seal() {
   LEDGER_CHECK(sealed_ids_.empty());  // one sealed batch at a time
   SealedBatch sealed;
@@ -454,6 +442,7 @@ namespace {
 constexpr uint64_t kReadAheadEventsMin = 4096;  // shorter scans stay on one thread
 constexpr size_t kChunkEvents = 256;
 constexpr size_t kChunksInFlight = 8;  // bounds the read-ahead's memory
+constexpr size_t kReadAheadBytes = 2 << 20;  // RocksDB's file read-ahead for the scan
 
 }  // namespace
 
@@ -467,8 +456,8 @@ using ChunkQueue = internal::BoundedQueue<std::unique_ptr<DecodedChunk>>;
 
 Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
                               const std::function<bool(const Envelope&)>& visit) const {
-  const uint64_t last_seq = std::min(to_seq, head_.seq);
-  if (last_seq < from_seq || last_seq - from_seq < kReadAheadEventsMin) {
+  // Decided on the range alone: head_ belongs to the appending thread.
+  if (to_seq < from_seq || to_seq - from_seq < kReadAheadEventsMin) {
     return ScanEventsInline(from_seq, to_seq, visit);
   }
   ChunkQueue decoded(kChunksInFlight);
@@ -482,8 +471,11 @@ Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
   while (std::optional<std::unique_ptr<DecodedChunk>> chunk = decoded.Pop()) {
     bool go_on = true;
     for (size_t i = 0; i < (*chunk)->size && go_on; ++i) go_on = visit((*chunk)->events[i]);
+    // A damaged event after the one the visitor stopped at is not its
+    // concern: the one-thread scan would never have read it.
+    if (!go_on) break;
     status = std::move((*chunk)->status);
-    if (!go_on || !status.ok()) break;
+    if (!status.ok()) break;
     spare.Push(std::move(*chunk));
   }
   // Stops the reader wherever it waits.
@@ -496,7 +488,7 @@ Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
 void EventStore::ReadAhead(uint64_t from_seq, uint64_t to_seq, ChunkQueue* spare,
                            ChunkQueue* decoded) const {
   rocksdb::ReadOptions options;
-  options.readahead_size = 2 << 20;
+  options.readahead_size = kReadAheadBytes;
   options.fill_cache = false;  // a one-pass scan: keep the cache for the hot blocks
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, log_cf_));
   std::optional<std::unique_ptr<DecodedChunk>> chunk = spare->Pop();

@@ -3,8 +3,11 @@
 // database handle and the pending write batch of the append in progress.
 //
 // An EventStore is used by one writer at a time: Ledger serializes appends
-// under its mutex. Reads of committed data (the Read* methods) are safe from
-// any thread. The EventStore must outlive every StateStore built on it.
+// under its mutex; only Write may run on another thread meanwhile. Reads of
+// committed data (ReadEvent, ScanEvents, ScanAccountEvents, ReadRawEvent,
+// Get) touch only the database and are safe from any thread; head() and
+// LastSeqRecordedBy belong to the writer's thread. The EventStore must
+// outlive every StateStore built on it.
 
 #pragma once
 
@@ -87,12 +90,7 @@ class EventStore {
   const Head& pending_head() const { return pending_head_; }
   void set_pending_invoices_finalized(uint64_t count) { pending_head_.invoices_finalized = count; }
 
-  // Writes the pending batch atomically, with the WAL synced, then makes it
-  // the committed state. On failure nothing of the batch is visible and the
-  // pending state is reset to the committed one. Seal, Write and Written.
-  Status Commit();
-
-  // The pipelined commit: Seal takes the pending batch (with the head it
+  // The commit, in three steps so that it can be pipelined: Seal takes the pending batch (with the head it
   // ends on) out of the store, which goes on staging the next batch on top of
   // it while another thread Writes the sealed one. The sealed batch's event
   // ids stay visible to FindEventId until Written or Abort. At most one batch

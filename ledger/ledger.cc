@@ -68,6 +68,7 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
   std::vector<Writer*> group;
   size_t events = 0;
   for (Writer* queued : writers_) {
+    if (queued->stream) break;
     if (!group.empty() && events + queued->lines.size() > kAppendBatchEventsMax) break;
     group.push_back(queued);
     events += queued->lines.size();
@@ -89,6 +90,7 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
 
 Status Ledger::AppendStream(const BatchSource& source, const BatchCommitted& committed) {
   Writer self;
+  self.stream = true;
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&self);
   while (&self != writers_.front()) self.cv.wait(lock);

@@ -7,8 +7,11 @@
 // (up to kAppendBatchEventsMax events), judges them all in order and writes
 // them as one WriteBatch with one WAL sync, then wakes the others with their
 // results (LevelDB's writer queue). Many writers share one sync, and one
-// leader at a time assigns gapless sequence numbers. store() is for the
-// thread that owns the Ledger when no append is running (queries, audits).
+// leader at a time assigns gapless sequence numbers. A bulk AppendStream
+// queues like a call and, at the front, leads alone until its source ends
+// (the calls behind it wait), judging on its caller's thread and writing on
+// a second one. store() is for the thread that owns the Ledger when no
+// append is running (queries, audits).
 
 #pragma once
 
@@ -92,7 +95,10 @@ class Ledger {
  private:
   struct Writer {
     std::span<const std::string_view> lines;
-    std::vector<AppendResult>* results;
+    std::vector<AppendResult>* results = nullptr;
+    // An AppendStream: never part of another leader's group; it leads alone
+    // once it is at the front.
+    bool stream = false;
     Status status;
     bool done = false;
     std::condition_variable cv;

@@ -78,6 +78,7 @@ void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
     dirty_.push_back(&*it);
   }
   if (value.size() > kCachedValueBytesMax) uncached_.emplace_back(key);
+  dirty_bytes_ += key.size() + value.size();
 }
 
 Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
@@ -122,6 +123,7 @@ void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
   }
   sealed_.insert(sealed_.end(), dirty_.begin(), dirty_.end());
   dirty_.clear();
+  dirty_bytes_ = 0;
   std::move(uncached_.begin(), uncached_.end(), std::back_inserter(sealed_uncached_));
   uncached_.clear();
 }
@@ -143,6 +145,7 @@ void RocksProjectionStore::Committed() {
 
 void RocksProjectionStore::Aborted() {
   dirty_.clear();
+  dirty_bytes_ = 0;
   sealed_.clear();
   uncached_.clear();
   sealed_uncached_.clear();

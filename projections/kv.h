@@ -67,7 +67,7 @@ class RocksProjectionStore : public ProjectionStore {
  public:
   // The cache keeps up to `cache_entries_max` records across batches.
   RocksProjectionStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                       size_t cache_entries_max = 1 << 20)
+                       size_t cache_entries_max = 1 << 18)
       : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {}
 
   Status Get(std::string_view key, std::string* value, bool* found) override;
@@ -79,6 +79,8 @@ class RocksProjectionStore : public ProjectionStore {
   Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) override;
   // Writes every key Put since the last flush into `batch`.
   void Flush(rocksdb::WriteBatch* batch);
+  // Bytes of keys and values Put since the last flush (each Put counted).
+  size_t dirty_bytes() const { return dirty_bytes_; }
   // The flushed batch was written: the cache stays, trimmed to its bound,
   // without values over kCachedValueBytesMax. Puts of the next batch may
   // already be waiting (the pipelined append judges it while the flushed
@@ -127,6 +129,7 @@ class RocksProjectionStore : public ProjectionStore {
   // Keys of large values, Put since the last Flush and in the sealed batch.
   std::vector<std::string> uncached_;
   std::vector<std::string> sealed_uncached_;
+  size_t dirty_bytes_ = 0;
 };
 
 class MemoryKv : public ProjectionStore, public KvReader {

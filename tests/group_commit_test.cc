@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <span>
 #include <thread>
 
 #include "projection_test_util.h"
@@ -79,6 +80,72 @@ TEST(GroupCommitTest, EightWritersOfSingleEventsAllLandOnceInOrder) {
   // Each writer posted -(1 + 2 + ... + 150) = -11325.
   EXPECT_EQ((*invoice)->total_e8, Int128{-11325} * kWriters * 100'000'000);
 
+  book.Reopen(/*with_projections=*/false);
+  Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+}
+
+// A bulk AppendStream among single-event callers: it leads alone while it
+// runs, the callers queue behind it or commit before it, and every event of
+// both lands once with gapless seqs.
+TEST(GroupCommitTest, AStreamAmongSingleEventWritersStoresEveryEventOnce) {
+  projection_test::TestBook book;
+  book.Append({R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})"});
+  constexpr int kWriters = 4;
+  constexpr int kEventsPerWriter = 100;
+  constexpr int kStreamBatches = 20;
+  constexpr int kStreamBatchEvents = 50;
+  constexpr int kStreamWriter = kWriters;  // its events are "w4-i"
+  std::vector<std::vector<uint64_t>> seqs(kWriters + 1);
+  std::vector<std::thread> threads;
+  for (int writer = 0; writer < kWriters; ++writer) {
+    threads.emplace_back([&, writer] {
+      for (int i = 0; i < kEventsPerWriter; ++i) {
+        const std::string line = Adjustment(writer, i);
+        const std::string_view view = line;
+        std::vector<AppendResult> results;
+        ASSERT_TRUE(book.ledger().AppendBatch({&view, 1}, &results).ok());
+        ASSERT_EQ(results[0].outcome, AppendResult::Outcome::kAppended) << results[0].error.message;
+        seqs[writer].push_back(results[0].seq);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    int given = 0;
+    std::vector<std::string> lines;
+    const Status status = book.ledger().AppendStream(
+        [&](std::vector<std::string_view>* batch) {
+          if (given == kStreamBatches) return false;
+          lines.clear();
+          for (int i = 0; i < kStreamBatchEvents; ++i) {
+            lines.push_back(Adjustment(kStreamWriter, given * kStreamBatchEvents + i));
+          }
+          batch->assign(lines.begin(), lines.end());
+          ++given;
+          return true;
+        },
+        [&](std::span<const AppendResult> results) {
+          for (const AppendResult& result : results) {
+            EXPECT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
+            seqs[kStreamWriter].push_back(result.seq);
+          }
+        });
+    EXPECT_TRUE(status.ok()) << status.ToString();
+  });
+  for (std::thread& thread : threads) thread.join();
+
+  constexpr int kEvents = kWriters * kEventsPerWriter + kStreamBatches * kStreamBatchEvents;
+  std::set<uint64_t> all;
+  for (const std::vector<uint64_t>& writer_seqs : seqs) {
+    EXPECT_TRUE(std::is_sorted(writer_seqs.begin(), writer_seqs.end()));
+    all.insert(writer_seqs.begin(), writer_seqs.end());
+  }
+  ASSERT_EQ(seqs[kStreamWriter].size(), static_cast<size_t>(kStreamBatches * kStreamBatchEvents));
+  ASSERT_EQ(all.size(), static_cast<size_t>(kEvents));
+  EXPECT_EQ(*all.begin(), 2u);
+  EXPECT_EQ(*all.rbegin(), 1u + kEvents);
+  EXPECT_EQ(book.ledger().head().seq, 1u + kEvents);
   book.Reopen(/*with_projections=*/false);
   Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
   ASSERT_TRUE(report.ok());

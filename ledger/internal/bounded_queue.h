@@ -1,8 +1,8 @@
 // BoundedQueue: a blocking FIFO of at most `capacity` items between threads.
 // Close() wakes every waiter: Push then drops its item and returns false, Pop
-// returns what is left and then nullopt. Used to hand decoded events from a
-// reading thread to the thread that applies them, with memory bounded by the
-// capacity.
+// returns what is left and then nullopt. Hands work between the two stages of
+// a pipeline (decoded events in a long scan, sealed batches in the pipelined
+// append), with memory bounded by the capacity.
 
 #pragma once
 

@@ -2,9 +2,10 @@
 // `state` and `usage_intervals` column families, through the EventStore's
 // pending batch, with a write-through cache of hot records.
 //
-// Every write goes to the pending batch and to the cache at once, so a read
-// during a batch sees the batch's own writes; the cache is dropped whenever a
-// batch is aborted, so it never holds what was not committed. The price
+// Every write goes to the cache (and, at Flush, to the pending batch), so a
+// read during a batch sees the batch's own writes and those of the sealed
+// batch still being written; the cache is dropped whenever a batch is
+// aborted, so it never holds what will not be committed. The price
 // catalog is small (skus x currencies x changes) and lives wholly in memory,
 // loaded at open. Single-threaded, like the EventStore it uses.
 
