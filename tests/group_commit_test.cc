@@ -21,6 +21,17 @@ std::string Adjustment(int writer, int i) {
          std::to_string(i + 1) + R"(.00","reason":"credit"})";
 }
 
+// Appends event `i` of `writer` on its own; its result.
+AppendResult AppendOne(Ledger& ledger, int writer, int i) {
+  const std::string line = Adjustment(writer, i);
+  const std::string_view view = line;
+  std::vector<AppendResult> results;
+  const Status status = ledger.AppendBatch({&view, 1}, &results);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(results.size(), 1u);
+  return results.empty() ? AppendResult{} : results[0];
+}
+
 TEST(GroupCommitTest, EightWritersOfSingleEventsAllLandOnceInOrder) {
   projection_test::TestBook book;
   book.Append({R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})"});
@@ -31,15 +42,10 @@ TEST(GroupCommitTest, EightWritersOfSingleEventsAllLandOnceInOrder) {
   for (int writer = 0; writer < kWriters; ++writer) {
     threads.emplace_back([&, writer] {
       for (int i = 0; i < kEventsPerWriter; ++i) {
-        const std::string line = Adjustment(writer, i);
-        const std::string_view view = line;
-        std::vector<AppendResult> results;
-        const Status status = book.ledger().AppendBatch({&view, 1}, &results);
-        ASSERT_TRUE(status.ok()) << status.ToString();
-        ASSERT_EQ(results.size(), 1u);
-        ASSERT_EQ(results[0].outcome, AppendResult::Outcome::kAppended) << results[0].error.message;
-        ASSERT_EQ(results[0].event_id, "w" + std::to_string(writer) + "-" + std::to_string(i));
-        seqs[writer].push_back(results[0].seq);
+        const AppendResult result = AppendOne(book.ledger(), writer, i);
+        ASSERT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
+        ASSERT_EQ(result.event_id, "w" + std::to_string(writer) + "-" + std::to_string(i));
+        seqs[writer].push_back(result.seq);
       }
     });
   }
@@ -102,12 +108,9 @@ TEST(GroupCommitTest, AStreamAmongSingleEventWritersStoresEveryEventOnce) {
   for (int writer = 0; writer < kWriters; ++writer) {
     threads.emplace_back([&, writer] {
       for (int i = 0; i < kEventsPerWriter; ++i) {
-        const std::string line = Adjustment(writer, i);
-        const std::string_view view = line;
-        std::vector<AppendResult> results;
-        ASSERT_TRUE(book.ledger().AppendBatch({&view, 1}, &results).ok());
-        ASSERT_EQ(results[0].outcome, AppendResult::Outcome::kAppended) << results[0].error.message;
-        seqs[writer].push_back(results[0].seq);
+        const AppendResult result = AppendOne(book.ledger(), writer, i);
+        ASSERT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
+        seqs[writer].push_back(result.seq);
       }
     });
   }
