@@ -103,68 +103,121 @@ Status Ledger::AppendStream(const BatchSource& source, const BatchCommitted& com
   return status;
 }
 
-Status Ledger::StreamAsLeader(const BatchSource& source, const BatchCommitted& committed) {
+namespace internal {
+
+// The second stage of Ledger::AppendStream: a thread that writes sealed
+// batches, one at a time, and then delivers their results. The first stage
+// hands a batch over with Write and waits for it with Settle before it seals
+// the next, so at most one batch is in flight.
+class WriteStage {
+ public:
+  // `durable` runs on the stage's thread after each successful write, before
+  // the batch's results go to `committed`.
+  WriteStage(EventStore* store, std::function<void(const Head&)> durable,
+             const Ledger::BatchCommitted& committed)
+      : store_(store), durable_(std::move(durable)), committed_(committed) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~WriteStage() {
+    to_write_.Close();
+    outcomes_.Close();
+    thread_.join();
+  }
+
+  void Write(EventStore::SealedBatch sealed, const std::vector<AppendResult>* results) {
+    in_flight_ = sealed.head;
+    to_write_.Push(Sealed{std::move(sealed), results});
+  }
+  // Waits for the batch handed over last, if one is in flight: the head it
+  // ends on once it is written, or why it was not.
+  Result<std::optional<Head>> Settle() {
+    if (!in_flight_) return std::optional<Head>();
+    const Head head = *in_flight_;
+    in_flight_.reset();
+    const Status status = *outcomes_.Pop();
+    if (!status.ok()) return status;
+    return std::optional<Head>(head);
+  }
+
+ private:
   struct Sealed {
     EventStore::SealedBatch sealed;
     const std::vector<AppendResult>* results;
   };
-  internal::BoundedQueue<Sealed> to_write(1);
-  internal::BoundedQueue<Status> outcomes(1);
-  std::thread writer([&] {
-    while (std::optional<Sealed> item = to_write.Pop()) {
+
+  void Run() {
+    while (std::optional<Sealed> item = to_write_.Pop()) {
       const Status status = store_->Write(&item->sealed);
       if (status.ok()) {
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          committed_head_ = item->sealed.head;
-        }
-        committed(*item->results);
+        durable_(item->sealed.head);
+        committed_(*item->results);
       }
-      outcomes.Push(status);
+      outcomes_.Push(status);
     }
-  });
-  // Two batches' results: one being judged, one being written.
-  std::vector<AppendResult> results[2];
-  size_t slot = 0;
-  std::optional<Head> in_flight;  // the head the batch being written ends on
-  const auto settle = [&]() -> Status {
-    if (!in_flight) return Status::Ok();
-    const Status status = *outcomes.Pop();
-    if (status.ok()) Written(*in_flight);
-    in_flight.reset();
-    return status;
-  };
-  std::vector<std::string_view> lines;
-  Status status;
-  while (status.ok()) {
-    lines.clear();
-    if (!source(&lines)) break;
-    LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
-    const uint64_t seq_before = store_->pending_head().seq;
-    status = JudgeLines(lines, RecordedTime_us(), &results[slot]);
-    // Sealing waits for the batch before: one sealed batch at a time, and
-    // this one must not be written if that one failed.
-    const Status previous = settle();
-    if (status.ok()) status = previous;
-    if (!status.ok()) break;
-    if (store_->pending_head().seq == seq_before) {
-      committed(results[slot]);  // nothing to write: duplicates and rejections
-      continue;
-    }
-    Result<EventStore::SealedBatch> sealed = SealPending();
-    if (!sealed.ok()) {
-      status = sealed.status();
-      break;
-    }
-    in_flight = sealed->head;
-    to_write.Push(Sealed{std::move(*sealed), &results[slot]});
-    slot ^= 1;
   }
-  const Status last = settle();
-  if (status.ok()) status = last;
-  to_write.Close();
-  writer.join();
+
+  EventStore* store_;
+  std::function<void(const Head&)> durable_;
+  const Ledger::BatchCommitted& committed_;
+  BoundedQueue<Sealed> to_write_{1};
+  BoundedQueue<Status> outcomes_{1};
+  std::optional<Head> in_flight_;  // the first stage's alone
+  std::thread thread_;
+};
+
+}  // namespace internal
+
+Status Ledger::StreamAsLeader(const BatchSource& source, const BatchCommitted& committed) {
+  Status status;
+  {
+    internal::WriteStage writes(
+        store_.get(),
+        [this](const Head& head) {
+          std::lock_guard<std::mutex> lock(mu_);
+          committed_head_ = head;
+        },
+        committed);
+    // Two batches' results: one being judged, one being written.
+    std::vector<AppendResult> results[2];
+    size_t slot = 0;
+    std::vector<std::string_view> lines;
+    while (status.ok()) {
+      lines.clear();
+      if (!source(&lines)) break;
+      status = StreamBatch(lines, &writes, &results[slot], committed);
+      slot ^= 1;
+    }
+    const Status last = SettleWrite(&writes);
+    if (status.ok()) status = last;
+  }
   return status.ok() ? status : AbortPending(status);
+}
+
+Status Ledger::StreamBatch(std::span<const std::string_view> lines, internal::WriteStage* writes,
+                           std::vector<AppendResult>* results, const BatchCommitted& committed) {
+  LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
+  const uint64_t seq_before = store_->pending_head().seq;
+  const Status judged = JudgeLines(lines, RecordedTime_us(), results);
+  // Sealing waits for the batch before: one sealed batch at a time, and this
+  // one must not be written if that one failed.
+  const Status previous = SettleWrite(writes);
+  LEDGER_RETURN_IF_ERROR(judged);
+  LEDGER_RETURN_IF_ERROR(previous);
+  if (store_->pending_head().seq == seq_before) {
+    committed(*results);  // nothing to write: duplicates and rejections
+    return Status::Ok();
+  }
+  Result<EventStore::SealedBatch> sealed = SealPending();
+  if (!sealed.ok()) return sealed.status();
+  writes->Write(std::move(*sealed), results);
+  return Status::Ok();
+}
+
+Status Ledger::SettleWrite(internal::WriteStage* writes) {
+  Result<std::optional<Head>> written = writes->Settle();
+  if (!written.ok()) return written.status();
+  if (*written) Written(**written);
+  return Status::Ok();
 }
 
 int64_t Ledger::RecordedTime_us() const {

@@ -39,6 +39,7 @@ namespace ledger {
 
 namespace internal {
 class StateStore;
+class WriteStage;
 }
 
 struct AppendResult {
@@ -109,6 +110,11 @@ class Ledger {
   // Called by the leader only, without mu_ held.
   Status CommitGroup(std::span<Writer* const> group);
   Status StreamAsLeader(const BatchSource& source, const BatchCommitted& committed);
+  // Judges one batch of a stream and hands it to the write stage.
+  Status StreamBatch(std::span<const std::string_view> lines, internal::WriteStage* writes,
+                     std::vector<AppendResult>* results, const BatchCommitted& committed);
+  // Waits for the batch being written, if any, and makes it committed state.
+  Status SettleWrite(internal::WriteStage* writes);
   // The leader's steps: judge lines into the pending batch; seal it (the
   // rules' state and the sink's writes go in); after its write, make it
   // committed state; or drop everything not written.
