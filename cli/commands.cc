@@ -207,6 +207,13 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
                       &any_rejected);
   }
   for (int fd : fds) close(fd);
+  // What was appended is durable in the WAL already; flushing it now, while
+  // it is in memory, costs less than the WAL replay the next command's open
+  // would do (measured after 1,000,000 events: +0.75 s here, -2.6 s there).
+  if (const Status flushed = (*ledger)->store().FlushMemtablesOver(kFlushAtExitBytesMin);
+      !flushed.ok()) {
+    spdlog::warn("appended events stay in the write-ahead log only: {}", flushed.ToString());
+  }
   if (!ran) return kExitCannotRun;
   return any_rejected ? kExitRejected : kExitOk;
 }

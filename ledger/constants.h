@@ -62,6 +62,9 @@ inline constexpr int64_t kBillingOffsetMax_s = 14 * kHour_s;
 // Append batching: one RocksDB WriteBatch and one WAL sync per batch.
 inline constexpr size_t kAppendBatchEventsMax = 4096;
 inline constexpr size_t kAppendBatchBytesMax = 16 * 1024 * 1024;
+// `ledger append` flushes the memtables before it exits when they hold more
+// than this (EventStore::FlushMemtablesOver).
+inline constexpr uint64_t kFlushAtExitBytesMin = 16 * 1024 * 1024;
 
 // The state cache is cleared between batches once it holds this many objects.
 inline constexpr size_t kStateCacheEntriesMax = 1 << 20;

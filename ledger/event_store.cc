@@ -356,6 +356,17 @@ EventStore::SealedBatch EventStore::Seal() {
   return sealed;
 }
 
+Status EventStore::FlushMemtablesOver(uint64_t bytes_min) {
+  uint64_t bytes = 0;
+  if (!db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
+    return Status::IoError("cannot read the memtables' size");
+  }
+  if (bytes <= bytes_min) return Status::Ok();
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  return FromRocks(db_->Flush(options, handles_), "flush memtables");
+}
+
 Status EventStore::Write(SealedBatch* sealed) {
   const Status status = FromRocks(db_->Write(write_options_, &sealed->batch), "commit");
   if (!status.ok()) {

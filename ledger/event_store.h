@@ -82,6 +82,11 @@ class EventStore {
              bool* found) const;
   // Writes `batch` on its own, WAL synced (maintenance: projection rebuilds).
   Status WriteSynced(rocksdb::WriteBatch* batch);
+  // Writes every memtable to table files and waits, when they hold more than
+  // `bytes_min` in all. Not needed for durability (the WAL has it all); it
+  // spares the next open replaying the WAL, which after a large append costs
+  // seconds. Small appends skip it: they would only leave tiny table files.
+  Status FlushMemtablesOver(uint64_t bytes_min);
 
   // Adds an event to the pending batch: the log entry, the account index and
   // the idempotency entry. `envelope->seq` must be pending_head().seq + 1;

@@ -721,6 +721,34 @@ INSTANTIATE_TEST_SUITE_P(Generated, WorkloadTest,
                            return std::string(info.param.name);
                          });
 
+// `ledger append` flushes the memtables before it exits only when they hold
+// more than a threshold: a large append spares the next open its WAL replay,
+// a small one leaves no tiny table files.
+TEST(EventStoreTest, FlushMemtablesOverFlushesOnlyAboveTheThreshold) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  AppendRows(*ledger, SetupRows());
+  const auto memtable_bytes = [&] {
+    uint64_t bytes = 0;
+    EXPECT_TRUE(ledger->store().db()->GetAggregatedIntProperty(
+        rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes));
+    return bytes;
+  };
+  const auto flushed_files = [&] {
+    std::vector<rocksdb::LiveFileMetaData> files;
+    ledger->store().db()->GetLiveFilesMetaData(&files);
+    return files.size();
+  };
+  const uint64_t before = memtable_bytes();
+  ASSERT_TRUE(ledger->store().FlushMemtablesOver(before).ok());
+  EXPECT_EQ(flushed_files(), 0u);  // not above the threshold: nothing written
+  ASSERT_TRUE(ledger->store().FlushMemtablesOver(before - 1).ok());
+  EXPECT_GT(flushed_files(), 0u);
+  EXPECT_LT(memtable_bytes(), before);
+  ExpectGaplessChain(*ledger, ledger->store(), 4);
+}
+
 // ---------------------------------------------------------------------------
 // The pipelined append (Ledger::AppendStream) judges a batch while the one
 // before is written: it must store exactly what one AppendBatch per batch
