@@ -8,7 +8,7 @@
 #include <functional>
 #include <span>
 
-#include "fault_injection_fs.h"
+#include "fault_injected_ledger.h"
 #include "ledger/ledger.h"
 #include "process_util.h"
 #include "projections/projection_set.h"
@@ -23,21 +23,8 @@ std::string Adjustment(int i) {
          R"(","account":"acme","occurred_at":"2026-03-01T00:00:00+08:00","amount":"-1.00","reason":"credit"})";
 }
 
-class FaultInjectionTest : public ::testing::Test {
+class FaultInjectionTest : public testing::FaultInjectedLedgerTest {
  protected:
-  FaultInjectionTest()
-      : fs_(std::make_shared<testing::FaultInjectionFs>()), env_(rocksdb::NewCompositeEnv(fs_)) {}
-
-  void Open(bool sync = true) {
-    LedgerOptions options;
-    options.store.path = dir_.Sub("db");
-    options.store.env = env_.get();
-    options.store.sync = sync;
-    Result<std::unique_ptr<Ledger>> opened = Ledger::Open(projections::WithProjections(std::move(options)));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    ledger_ = std::move(*opened);
-  }
-
   // Appends events [from, to) as one batch: event 0 opens the account, event
   // i > 0 is adjustment adj-i, stored (when all goes well) as seq i + 1.
   Status Append(int from, int to, std::vector<AppendResult>* results = nullptr) {
@@ -48,33 +35,8 @@ class FaultInjectionTest : public ::testing::Test {
     std::vector<AppendResult> own;
     return ledger_->AppendBatch(views, results != nullptr ? results : &own);
   }
-
-  // A power cut: nothing more reaches the disk, the process goes away, and
-  // what was not synced is lost.
-  void PowerLoss() {
-    fs_->active = false;
-    ledger_.reset();
-    fs_->DropUnsyncedData();
-    fs_->active = true;
-  }
-
-  void ExpectVerifies() {
-    ledger_.reset();
-    LedgerOptions options;
-    options.store.path = dir_.Sub("db");
-    options.store.env = env_.get();
-    Result<std::unique_ptr<Ledger>> plain = Ledger::Open(std::move(options));
-    ASSERT_TRUE(plain.ok());
-    Result<replay::AuditReport> report = replay::Audit((*plain)->store(), {});
-    ASSERT_TRUE(report.ok());
-    EXPECT_TRUE(report->ok()) << (report->failures.empty() ? "" : report->failures[0].problem);
-  }
-
-  testing::TempDir dir_;
-  std::shared_ptr<testing::FaultInjectionFs> fs_;
-  std::unique_ptr<rocksdb::Env> env_;
-  std::unique_ptr<Ledger> ledger_;
 };
+
 
 TEST_F(FaultInjectionTest, AFailedWriteIsAnErrorAndStoresNothing) {
   Open();

@@ -11,7 +11,7 @@
 #include <random>
 
 #include "bench/workload.h"
-#include "fault_injection_fs.h"
+#include "fault_injected_ledger.h"
 #include "ledger/bytes.h"
 #include "process_util.h"
 #include "projection_test_util.h"
@@ -362,22 +362,14 @@ std::vector<std::string> Adjustments(int from, int to) {
   return lines;
 }
 
-class SnapshotFaultTest : public ::testing::Test {
+class SnapshotFaultTest : public testing::FaultInjectedLedgerTest {
  protected:
-  SnapshotFaultTest()
-      : fs_(std::make_shared<testing::FaultInjectionFs>()), env_(rocksdb::NewCompositeEnv(fs_)) {}
-
+  // Snapshots every 5 events of acme, whatever their size.
   void Open() {
-    LedgerOptions options;
-    options.store.path = dir_.Sub("db");
-    options.store.env = env_.get();
-    projections::ProjectionOptions projection_options;
-    projection_options.snapshots.interval_events = 5;
-    projection_options.snapshots.bytes_per_event = UINT64_MAX;
-    Result<std::unique_ptr<Ledger>> opened =
-        Ledger::Open(projections::WithProjections(std::move(options), projection_options));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    ledger_ = std::move(*opened);
+    projections::ProjectionOptions options;
+    options.snapshots.interval_events = 5;
+    options.snapshots.bytes_per_event = UINT64_MAX;
+    FaultInjectedLedgerTest::Open(/*sync=*/true, options);
   }
   Status Append(int from, int to) {
     const std::vector<std::string> lines = Adjustments(from, to);
@@ -396,22 +388,6 @@ class SnapshotFaultTest : public ::testing::Test {
                     .ok());
     return {SnapshotSeqs(store, "acme"), found ? ReadU64BE(counter) : 0};
   }
-  void ExpectVerifies() {
-    ledger_.reset();
-    LedgerOptions options;
-    options.store.path = dir_.Sub("db");
-    options.store.env = env_.get();
-    Result<std::unique_ptr<Ledger>> plain = Ledger::Open(std::move(options));
-    ASSERT_TRUE(plain.ok());
-    Result<replay::AuditReport> report = replay::Audit((*plain)->store(), {});
-    ASSERT_TRUE(report.ok());
-    EXPECT_TRUE(report->ok()) << (report->failures.empty() ? "" : report->failures[0].problem);
-  }
-
-  testing::TempDir dir_;
-  std::shared_ptr<testing::FaultInjectionFs> fs_;
-  std::unique_ptr<rocksdb::Env> env_;
-  std::unique_ptr<Ledger> ledger_;
 };
 
 TEST_F(SnapshotFaultTest, AnAbortedBatchDropsItsSnapshotAndCountAndTheRetryRetakesThem) {
@@ -463,10 +439,7 @@ TEST_F(SnapshotFaultTest, APowerLossKeepsSnapshotAndCounterTogether) {
   fs_->fail_syncs = true;
   EXPECT_EQ(Append(7, 12).code(), Status::Code::kIoError);
   fs_->fail_syncs = false;
-  fs_->active = false;  // the power goes
-  ledger_.reset();
-  fs_->DropUnsyncedData();
-  fs_->active = true;
+  PowerLoss();
   Open();
   EXPECT_EQ(Snapshots(), (std::pair<std::vector<uint64_t>, uint64_t>{{5}, 7}));
   ASSERT_TRUE(Append(7, 16).ok());
