@@ -148,17 +148,20 @@ Status PositionLog(rocksdb::Iterator* log, uint64_t seq, uint64_t* log_seq) {
   return Status::Ok();
 }
 
+// The event stored under the log key of `seq` must say it is event `seq`.
+Status CheckLogSeq(uint64_t seq, const Envelope& envelope) {
+  if (envelope.seq == seq) return Status::Ok();
+  return Status::Corruption("event under key " + std::to_string(seq) + " says seq " +
+                            std::to_string(envelope.seq));
+}
+
 // Decodes the log's entry under `seq` (its hash checked) and checks that it
 // is that event.
 Status DecodeLogEntry(uint64_t seq, std::string_view value, Envelope* envelope) {
   Status status = DecodeEnvelope(value, envelope);
   if (!status.ok())
     return Status::Corruption("event " + std::to_string(seq) + ": " + status.message());
-  if (envelope->seq != seq) {
-    return Status::Corruption("event under key " + std::to_string(seq) + " says seq " +
-                              std::to_string(envelope->seq));
-  }
-  return Status::Ok();
+  return CheckLogSeq(seq, *envelope);
 }
 
 }  // namespace
@@ -412,15 +415,9 @@ Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view
 
 Status EventStore::ReadEvent(uint64_t seq, Envelope* envelope) const {
   std::string value;
-  LEDGER_RETURN_IF_ERROR(FromRocks(
-      db_->Get(rocksdb::ReadOptions(), log_cf_, internal::LogKey(seq), &value),
-      "read event " + std::to_string(seq)));
+  LEDGER_RETURN_IF_ERROR(ReadRawEvent(seq, &value));
   LEDGER_RETURN_IF_ERROR(DecodeEnvelope(value, envelope));
-  if (envelope->seq != seq) {
-    return Status::Corruption("event under key " + std::to_string(seq) + " says seq " +
-                              std::to_string(envelope->seq));
-  }
-  return Status::Ok();
+  return CheckLogSeq(seq, *envelope);
 }
 
 Status EventStore::ReadRawEvent(uint64_t seq, std::string* value) const {
