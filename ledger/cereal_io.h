@@ -128,6 +128,12 @@ class StreamLease {
 };
 
 template <typename T>
+void EncodeCerealTo(std::ostream& stream, const T& value) {
+  cereal::PortableBinaryOutputArchive archive(stream);
+  archive(value);
+}
+
+template <typename T>
 Status DecodeCerealFrom(std::istream& stream, size_t bytes, T* value) {
   const size_t outer_input_bytes = cereal_input_bytes;
   cereal_input_bytes = bytes;
@@ -156,14 +162,12 @@ void EncodeCereal(const T& value, std::string* out) {
   if (lease.get() == nullptr) {
     StringSinkBuf buf(out);
     std::ostream stream(&buf);
-    cereal::PortableBinaryOutputArchive archive(stream);
-    archive(value);
+    internal::EncodeCerealTo(stream, value);
     return;
   }
   lease.get()->buf.Reset(out);
   lease.get()->stream.clear();
-  cereal::PortableBinaryOutputArchive archive(lease.get()->stream);
-  archive(value);
+  internal::EncodeCerealTo(lease.get()->stream, value);
 }
 
 // Decodes `bytes`, which must hold exactly one encoded value.
