@@ -572,7 +572,7 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const std::string& path, bool project
 
 // Appends every line of `stream` in batches of `batch_events` through the
 // pipelined Ledger::AppendStream; counts outcomes.
-Status AppendStream(Ledger& ledger, const Stream& stream, size_t batch_events, Outcomes* outcomes) {
+Status AppendLines(Ledger& ledger, const Stream& stream, size_t batch_events, Outcomes* outcomes) {
   size_t next = 0;
   return ledger.AppendStream(
       [&](std::vector<std::string_view>* batch) {
@@ -596,7 +596,7 @@ void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& c
   Outcomes outcomes;
   const double cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
-  const Status status = AppendStream(**ledger, stream, 4096, &outcomes);
+  const Status status = AppendLines(**ledger, stream, 4096, &outcomes);
   const double seconds = SecondsSince(start);
   if (!status.ok()) return row->Fail(status.ToString());
   row->Ok(outcomes.appended + outcomes.duplicate, seconds);
@@ -1359,7 +1359,7 @@ void RunHistoricalQueries(const std::string& db, const std::string& main_db, uin
   options.accounts = 1;
   const Stream stream = Generate(options);
   Outcomes outcomes;
-  const Status appended = AppendStream(**ledger, stream, 4096, &outcomes);
+  const Status appended = AppendLines(**ledger, stream, 4096, &outcomes);
   if (!appended.ok()) return row->Fail(appended.ToString());
   if (outcomes.appended != stream.size()) return row->Fail("heavy stream: " + outcomes.Text());
 
