@@ -4,15 +4,14 @@
 // chain, reopening after a clean close and after a crash, a batch whose
 // commit fails, and a long generated workload.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <csignal>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -31,47 +30,23 @@
 #include "ledger/rule_error.h"
 #include "projections/projection_set.h"
 #include "tests/process_util.h"
+#include "tests/store_test_util.h"
 
 namespace ledger {
 namespace {
 
+using store_test::Append;
+using store_test::CfContents;
+using store_test::DbContents;
+using store_test::DbDiff;
+using store_test::Describe;
+using store_test::Diff;
+using store_test::OpenLedger;
+using store_test::Snapshot;
 using testing::ProcessResult;
 using testing::RunProcess;
 using testing::SplitLines;
 using testing::TempDir;
-
-// A pinned wall clock: two ledgers fed the same lines store the same bytes.
-constexpr int64_t kClock_us = 1'775'000'000'000'000;
-
-// ---------------------------------------------------------------------------
-// Helpers.
-
-// Opens the ledger at `path`: the event store alone, or with the
-// projections attached as the command line opens it.
-std::unique_ptr<Ledger> OpenLedger(const std::string& path, bool pinned_clock = true,
-                                   bool with_projections = false,
-                                   projections::ProjectionOptions projection_options = {}) {
-  LedgerOptions options;
-  options.store.path = path;
-  if (pinned_clock) options.clock_us = [] { return kClock_us; };
-  if (with_projections) {
-    options = projections::WithProjections(std::move(options), projection_options);
-  }
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
-  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
-  if (!ledger.ok()) return nullptr;
-  return std::move(*ledger);
-}
-
-// Appends `lines` as one batch, which must be stored.
-std::vector<AppendResult> Append(Ledger& ledger, const std::vector<std::string>& lines) {
-  std::vector<std::string_view> views(lines.begin(), lines.end());
-  std::vector<AppendResult> results;
-  const Status status = ledger.AppendBatch(views, &results);
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(results.size(), lines.size());
-  return results;
-}
 
 // An expected outcome: appended/duplicate with a seq, or rejected with a code.
 struct Expect {
@@ -82,18 +57,6 @@ struct Expect {
 Expect Appended(uint64_t seq) { return {AppendResult::Outcome::kAppended, seq}; }
 Expect Duplicate(uint64_t seq) { return {AppendResult::Outcome::kDuplicate, seq}; }
 Expect Rejected(ErrorCode code) { return {AppendResult::Outcome::kRejected, 0, code}; }
-
-std::string Describe(const AppendResult& r) {
-  switch (r.outcome) {
-    case AppendResult::Outcome::kAppended:
-      return "appended seq " + std::to_string(r.seq);
-    case AppendResult::Outcome::kDuplicate:
-      return "duplicate seq " + std::to_string(r.seq);
-    case AppendResult::Outcome::kRejected:
-      return "rejected " + std::string(ErrorCodeName(r.error.code)) + " (" + r.error.message + ")";
-  }
-  return "?";
-}
 
 // A table of lines and their expected outcomes, one row per event
 // (TigerBeetle's state machine tests).
@@ -170,87 +133,6 @@ std::vector<Row> SetupRows() {
       {TickLine("tick-1", "acme", "pc-1", "2026-04-02T09:00:00+08:00", "2026-04-02T10:00:00+08:00"),
        Appended(4)},
   };
-}
-
-// Every key and value of every column family of the ledger's database.
-using CfContents = std::map<std::string, std::string>;
-using DbContents = std::map<std::string, CfContents>;
-
-DbContents Snapshot(const EventStore& store) {
-  DbContents contents;
-  std::vector<std::string> names;
-  const rocksdb::Status listed =
-      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), store.db()->GetName(), &names);
-  EXPECT_TRUE(listed.ok()) << listed.ToString();
-  for (const char* name : {"log", "account_index", "idempotency", "state", "usage_intervals"}) {
-    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
-  }
-  for (const std::string& name : names) {
-    rocksdb::ColumnFamilyHandle* cf = store.column_family(name);
-    if (cf == nullptr) {
-      ADD_FAILURE() << "column family " << name << " is not open";
-      continue;
-    }
-    CfContents& cf_contents = contents[name];
-    // The idempotency column family keeps a hash memtable: only a total-order
-    // seek sees all of it (event_store.cc).
-    rocksdb::ReadOptions read_options;
-    read_options.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(read_options, cf));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      cf_contents.emplace(it->key().ToString(), it->value().ToString());
-    }
-    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
-  }
-  return contents;
-}
-
-// What changed from `before` to `after`, per column family: each changed or
-// added key with its new value, each removed key with nullopt.
-using CfDiff = std::map<std::string, std::optional<std::string>>;
-using DbDiff = std::map<std::string, CfDiff>;
-
-DbDiff Diff(const DbContents& before, const DbContents& after) {
-  DbDiff diff;
-  for (const auto& [cf, after_cf] : after) {
-    const auto found = before.find(cf);
-    const CfContents empty;
-    const CfContents& before_cf = found == before.end() ? empty : found->second;
-    for (const auto& [key, value] : after_cf) {
-      const auto old = before_cf.find(key);
-      if (old == before_cf.end() || old->second != value) diff[cf][key] = value;
-    }
-    for (const auto& [key, value] : before_cf) {
-      if (!after_cf.contains(key)) diff[cf][key] = std::nullopt;
-    }
-  }
-  return diff;
-}
-
-std::string Printable(std::string_view bytes) {
-  std::string text;
-  for (const char c : bytes) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\\') {
-      text.push_back(c);
-    } else {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", u);
-      text += hex;
-    }
-  }
-  return text;
-}
-
-std::string Describe(const DbDiff& diff) {
-  std::string text;
-  for (const auto& [cf, keys] : diff) {
-    for (const auto& [key, value] : keys) {
-      text += "  " + cf + " [" + Printable(key) + "] " +
-              (value ? "= " + std::to_string(value->size()) + " bytes" : "deleted") + "\n";
-    }
-  }
-  return text.empty() ? "  (nothing)\n" : text;
 }
 
 std::vector<std::string> KeysOf(const DbDiff& diff, const std::string& cf) {
@@ -343,15 +225,19 @@ TEST(EventStoreTest, ReopenKeepsHeadIdempotencyAndState) {
 
   // A changed line under a stored id is a conflict; the rules' state
   // survived too (the tick overlaps a stored one).
-  AppendRows(*ledger, {
-      {AdjustmentLine("adj-1", "acme", "-2.01"), Rejected(ErrorCode::kEventIdConflict)},
-      {TickLine("tick-1", "acme", "pc-1", "2026-04-02T09:00:00+08:00", "2026-04-02T09:59:59+08:00"),
-       Rejected(ErrorCode::kEventIdConflict)},
-      {TickLine("tick-3", "acme", "pc-1", "2026-04-02T10:15:00+08:00", "2026-04-02T10:45:00+08:00"),
-       Rejected(ErrorCode::kUsageOverlap)},
-      {CertLine("create-pc-1-again", "acme", "pc-1"), Rejected(ErrorCode::kResourceExists)},
-      {AdjustmentLine("adj-3", "acme"), Appended(7)},
-  });
+  AppendRows(
+      *ledger,
+      {
+          {AdjustmentLine("adj-1", "acme", "-2.01"), Rejected(ErrorCode::kEventIdConflict)},
+          {TickLine("tick-1", "acme", "pc-1", "2026-04-02T09:00:00+08:00",
+                    "2026-04-02T09:59:59+08:00"),
+           Rejected(ErrorCode::kEventIdConflict)},
+          {TickLine("tick-3", "acme", "pc-1", "2026-04-02T10:15:00+08:00",
+                    "2026-04-02T10:45:00+08:00"),
+           Rejected(ErrorCode::kUsageOverlap)},
+          {CertLine("create-pc-1-again", "acme", "pc-1"), Rejected(ErrorCode::kResourceExists)},
+          {AdjustmentLine("adj-3", "acme"), Appended(7)},
+      });
   const std::vector<Envelope> events = StoredEvents(ledger->store());
   ASSERT_EQ(events.size(), 7u);
   EXPECT_EQ(HexOf(events[6].prev_hash), HexOf(head_before.hash))
@@ -378,8 +264,9 @@ TEST(EventStoreCrashChild, DISABLED_AppendThenDie) {
   const std::vector<std::string> lines = CrashLines();
   // Three batches, so the crash follows several synced commits.
   for (size_t begin = 0; begin < lines.size(); begin += 128) {
-    const std::vector<std::string> batch(lines.begin() + static_cast<long>(begin),
-                                         lines.begin() + static_cast<long>(std::min(begin + 128, lines.size())));
+    const std::vector<std::string> batch(
+        lines.begin() + static_cast<long>(begin),
+        lines.begin() + static_cast<long>(std::min(begin + 128, lines.size())));
     for (const AppendResult& r : Append(*ledger, batch)) {
       std::printf("%s %llu\n", r.outcome == AppendResult::Outcome::kAppended ? "appended" : "other",
                   static_cast<unsigned long long>(r.seq));
@@ -896,8 +783,10 @@ TEST_F(LongScanTest, StopsWhereTheVisitorSaysSo) {
 
 TEST_F(LongScanTest, DamagedEventEndsTheScanAtItsSeq) {
   EventStore& store = ledger_->store();
-  ASSERT_TRUE(store.db()->Put(rocksdb::WriteOptions(), store.log_cf(), internal::LogKey(7'000),
-                              "not an event").ok());
+  ASSERT_TRUE(
+      store.db()
+          ->Put(rocksdb::WriteOptions(), store.log_cf(), internal::LogKey(7'000), "not an event")
+          .ok());
   Status status;
   EXPECT_EQ(Visited(1, UINT64_MAX, &status), Range(1, 6'999));
   EXPECT_EQ(status.code(), Status::Code::kCorruption);
