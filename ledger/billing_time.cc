@@ -28,8 +28,8 @@ int ReadDigits(std::string_view text, size_t pos, size_t count) {
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 int64_t DaysFromCivil(int year, unsigned month, unsigned day) {
-  return sys_days{year_month_day{std::chrono::year{year}, std::chrono::month{month},
-                                 std::chrono::day{day}}}
+  return sys_days{
+      year_month_day{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}}}
       .time_since_epoch()
       .count();
 }
@@ -64,8 +64,8 @@ std::string FormatUtcOffset(int32_t offset_s) {
 std::optional<int64_t> ParseRfc3339_s(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SS then Z or +hh:mm: 20 or 25 bytes.
   if (text.size() != 20 && text.size() != 25) return std::nullopt;
-  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') ||
-      text[13] != ':' || text[16] != ':') {
+  if (text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't') || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
   const int year = ReadDigits(text, 0, 4);
@@ -78,13 +78,14 @@ std::optional<int64_t> ParseRfc3339_s(std::string_view text) {
       minute > 59 || second < 0 || second > 59) {
     return std::nullopt;
   }
-  const year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
+  const year_month_day date{std::chrono::year{year},
+                            std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
   const std::optional<int32_t> offset_s = ParseUtcOffset_s(text.substr(19));
   if (!offset_s) return std::nullopt;
-  const int64_t local_s = sys_days{date}.time_since_epoch().count() * kDay_s + hour * 3600 +
-                          minute * 60 + second;
+  const int64_t local_s =
+      sys_days{date}.time_since_epoch().count() * kDay_s + hour * 3600 + minute * 60 + second;
   return local_s - *offset_s;
 }
 
@@ -109,13 +110,33 @@ std::string BillingZone::Format(int64_t time_s) const {
   const int64_t day_index = FloorDiv(local_s, kDay_s);
   const int64_t second_of_day = local_s - day_index * kDay_s;
   const year_month_day date = CivilFromDays(day_index);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d%s",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<int>(second_of_day / 3600),
-                static_cast<int>(second_of_day % 3600 / 60), static_cast<int>(second_of_day % 60),
-                FormatUtcOffset(offset_s_).c_str());
-  return buffer;
+  const int year = static_cast<int>(date.year());
+  const int32_t offset_magnitude_s = offset_s_ < 0 ? -offset_s_ : offset_s_;
+  if (year < 0 || year > 9999) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d%s", year,
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                  static_cast<int>(second_of_day / 3600),
+                  static_cast<int>(second_of_day % 3600 / 60), static_cast<int>(second_of_day % 60),
+                  FormatUtcOffset(offset_s_).c_str());
+    return buffer;
+  }
+  // Written digit by digit: exports and typed appends format every time.
+  std::string text = "0000-00-00T00:00:00+00:00";
+  const auto put = [&text](size_t at, int64_t value, size_t width) {
+    for (size_t i = width; i > 0; --i, value /= 10)
+      text[at + i - 1] = static_cast<char>('0' + value % 10);
+  };
+  put(0, year, 4);
+  put(5, static_cast<unsigned>(date.month()), 2);
+  put(8, static_cast<unsigned>(date.day()), 2);
+  put(11, second_of_day / 3600, 2);
+  put(14, second_of_day % 3600 / 60, 2);
+  put(17, second_of_day % 60, 2);
+  text[19] = offset_s_ < 0 ? '-' : '+';
+  put(20, offset_magnitude_s / 3600, 2);
+  put(23, offset_magnitude_s % 3600 / 60, 2);
+  return text;
 }
 
 int64_t BillingZone::HourStart(int64_t time_s) const {
@@ -134,11 +155,12 @@ int64_t BillingZone::PeriodStart(Period period) const {
 
 int64_t BillingZone::EndOfDayMonthsLater(int64_t time_s, int32_t months) const {
   const year_month_day date = CivilFromDays(FloorDiv(time_s + offset_s_, kDay_s));
-  const std::chrono::year_month target = std::chrono::year_month{date.year(), date.month()} +
-                                         std::chrono::months{months};
+  const std::chrono::year_month target =
+      std::chrono::year_month{date.year(), date.month()} + std::chrono::months{months};
   const std::chrono::day last_day = std::chrono::year_month_day_last{
-      target.year(), std::chrono::month_day_last{target.month()}}
-                                        .day();
+      target.year(),
+      std::chrono::month_day_last{
+          target.month()}}.day();
   const std::chrono::day day = date.day() <= last_day ? date.day() : last_day;
   const int64_t day_index =
       sys_days{year_month_day{target.year(), target.month(), day}}.time_since_epoch().count();

@@ -44,6 +44,24 @@ TEST(BillingTimeTest, FormatsInTheBillingZone) {
   EXPECT_EQ(BillingZone(-5 * 3600 - 1800).Format(At("2026-01-01T05:30:00Z")),
             "2026-01-01T00:00:00-05:30");
   EXPECT_EQ(BillingZone(0).Format(0), "1970-01-01T00:00:00+00:00");
+  EXPECT_EQ(BillingZone(0).Format(-1), "1969-12-31T23:59:59+00:00");
+  EXPECT_EQ(BillingZone(14 * 3600).Format(At("9999-12-31T09:59:59Z")), "9999-12-31T23:59:59+14:00");
+  // Beyond four-digit years the text is no RFC 3339 time, and says so.
+  EXPECT_EQ(BillingZone(0).Format(At("9999-12-31T23:59:59Z") + 1), "10000-01-01T00:00:00+00:00");
+}
+
+TEST(BillingTimeTest, FormattedTimesParseBackToTheSameInstant) {
+  // Every zone offset in quarter hours, times from year 1 to 9999 in steps
+  // that land on every second of the minute and every hour of the day.
+  const int64_t first_s = At("0001-01-02T00:00:00Z");
+  const int64_t last_s = At("9999-12-30T00:00:00Z");
+  for (int32_t offset_s = -12 * 3600; offset_s <= 14 * 3600; offset_s += 900) {
+    const BillingZone zone(offset_s);
+    for (int64_t time_s = first_s; time_s < last_s; time_s += 86'400 * 367 + 3'607) {
+      const std::string text = zone.Format(time_s);
+      ASSERT_EQ(ParseRfc3339_s(text), time_s) << text;
+    }
+  }
 }
 
 TEST(BillingTimeTest, HoursAreClockHoursOfTheZone) {
