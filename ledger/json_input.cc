@@ -58,6 +58,26 @@ void AppendPiece(std::string_view piece, std::string* out) {
   out->append(piece);
 }
 
+std::vector<const JsonField*> SortedByKey(std::span<const JsonField> fields) {
+  std::vector<const JsonField*> sorted;
+  sorted.reserve(fields.size());
+  for (const JsonField& field : fields) sorted.push_back(&field);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const JsonField* a, const JsonField* b) { return a->key < b->key; });
+  return sorted;
+}
+
+// The canonical form: fields sorted by key, each as key, kind, text.
+Sha256 CanonicalDigest(std::span<const JsonField* const> sorted, std::string* scratch) {
+  scratch->clear();
+  for (const JsonField* field : sorted) {
+    AppendPiece(field->key, scratch);
+    scratch->push_back(static_cast<char>(field->kind));
+    AppendPiece(field->text, scratch);
+  }
+  return HashBytes(*scratch);
+}
+
 // Reads one value into (kind, canonical text). Nested values are rendered
 // with sorted keys; they can never be part of a stored event, but a line that
 // holds them must still be valid JSON throughout and compare by value.
@@ -191,25 +211,18 @@ std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine
     return InvalidJson("unexpected content after the JSON object");
   }
 
-  // The canonical form: fields sorted by key, each as key, kind, text.
-  std::vector<const JsonField*> sorted;
-  sorted.reserve(out->fields.size());
-  for (const JsonField& field : out->fields) sorted.push_back(&field);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const JsonField* a, const JsonField* b) { return a->key < b->key; });
+  const std::vector<const JsonField*> sorted = SortedByKey(out->fields);
   for (size_t i = 1; i < sorted.size(); ++i) {
     if (sorted[i]->key == sorted[i - 1]->key) {
       return InvalidJson("field '" + sorted[i]->key + "' appears twice");
     }
   }
-  canonical_.clear();
-  for (const JsonField* field : sorted) {
-    AppendPiece(field->key, &canonical_);
-    canonical_.push_back(static_cast<char>(field->kind));
-    AppendPiece(field->text, &canonical_);
-  }
-  out->content_digest = HashBytes(canonical_);
+  out->content_digest = CanonicalDigest(sorted, &canonical_);
   return std::nullopt;
+}
+
+Sha256 ContentDigest(std::span<const JsonField> fields, std::string* scratch) {
+  return CanonicalDigest(SortedByKey(fields), scratch);
 }
 
 }  // namespace ledger

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,10 @@ struct ParsedLine {
 
 // How many bytes of readable memory a line must have after its end.
 inline constexpr size_t kJsonPaddingBytes = simdjson::SIMDJSON_PADDING;
+
+// The idempotency identity of a line with these fields (distinct keys): the
+// digest of their canonical form. `scratch` is a reusable buffer.
+Sha256 ContentDigest(std::span<const JsonField> fields, std::string* scratch);
 
 class JsonLineParser {
  public:

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "ledger/constants.h"
+#include "ledger/event_fields.h"
 #include "ledger/internal/bounded_queue.h"
 #include "ledger/internal/state_store.h"
 
@@ -55,10 +56,23 @@ Head Ledger::head() const {
 
 Status Ledger::AppendBatch(std::span<const std::string_view> lines,
                            std::vector<AppendResult>* results) {
-  LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
   Writer writer;
-  writer.lines = lines;
+  writer.input.lines = lines;
   writer.results = results;
+  return AppendAsWriter(&writer);
+}
+
+Status Ledger::AppendEvents(std::span<const IncomingEvent> events,
+                            std::vector<AppendResult>* results) {
+  Writer writer;
+  writer.input.events = events;
+  writer.results = results;
+  return AppendAsWriter(&writer);
+}
+
+Status Ledger::AppendAsWriter(Writer* self) {
+  LEDGER_CHECK(self->input.size() <= kAppendBatchEventsMax);
+  Writer& writer = *self;
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&writer);
   while (!writer.done && &writer != writers_.front()) writer.cv.wait(lock);
@@ -69,9 +83,9 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
   size_t events = 0;
   for (Writer* queued : writers_) {
     if (queued->stream) break;
-    if (!group.empty() && events + queued->lines.size() > kAppendBatchEventsMax) break;
+    if (!group.empty() && events + queued->input.size() > kAppendBatchEventsMax) break;
     group.push_back(queued);
-    events += queued->lines.size();
+    events += queued->input.size();
   }
   lock.unlock();
   const Status status = CommitGroup(group);
@@ -89,6 +103,29 @@ Status Ledger::AppendBatch(std::span<const std::string_view> lines,
 }
 
 Status Ledger::AppendStream(const BatchSource& source, const BatchCommitted& committed) {
+  return StreamFrom(source, &BatchInput::lines, committed);
+}
+
+Status Ledger::AppendEventStream(const EventBatchSource& source, const BatchCommitted& committed) {
+  return StreamFrom(source, &BatchInput::events, committed);
+}
+
+template <typename Item>
+Status Ledger::StreamFrom(const std::function<bool(std::vector<Item>*)>& source,
+                          std::span<const Item> BatchInput::*field,
+                          const BatchCommitted& committed) {
+  std::vector<Item> batch;
+  return StreamInputs(
+      [&](BatchInput* input) {
+        batch.clear();
+        if (!source(&batch)) return false;
+        input->*field = batch;
+        return true;
+      },
+      committed);
+}
+
+Status Ledger::StreamInputs(const InputSource& source, const BatchCommitted& committed) {
   Writer self;
   self.stream = true;
   std::unique_lock<std::mutex> lock(mu_);
@@ -167,7 +204,7 @@ class WriteStage {
 
 }  // namespace internal
 
-Status Ledger::StreamAsLeader(const BatchSource& source, const BatchCommitted& committed) {
+Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed) {
   Status status;
   {
     internal::WriteStage writes(
@@ -180,11 +217,10 @@ Status Ledger::StreamAsLeader(const BatchSource& source, const BatchCommitted& c
     // Two batches' results: one being judged, one being written.
     std::vector<AppendResult> results[2];
     size_t slot = 0;
-    std::vector<std::string_view> lines;
     while (status.ok()) {
-      lines.clear();
-      if (!source(&lines)) break;
-      status = StreamBatch(lines, &writes, &results[slot], committed);
+      BatchInput input;
+      if (!source(&input)) break;
+      status = StreamBatch(input, &writes, &results[slot], committed);
       slot ^= 1;
     }
     const Status last = SettleWrite(&writes);
@@ -193,11 +229,11 @@ Status Ledger::StreamAsLeader(const BatchSource& source, const BatchCommitted& c
   return status.ok() ? status : AbortPending(status);
 }
 
-Status Ledger::StreamBatch(std::span<const std::string_view> lines, internal::WriteStage* writes,
+Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes,
                            std::vector<AppendResult>* results, const BatchCommitted& committed) {
-  LEDGER_CHECK(lines.size() <= kAppendBatchEventsMax);
+  LEDGER_CHECK(input.size() <= kAppendBatchEventsMax);
   const uint64_t seq_before = store_->pending_head().seq;
-  const Status judged = JudgeLines(lines, RecordedTime_us(), results);
+  const Status judged = JudgeBatch(input, RecordedTime_us(), results);
   // Sealing waits for the batch before: one sealed batch at a time, and this
   // one must not be written if that one failed.
   const Status previous = SettleWrite(writes);
@@ -230,7 +266,7 @@ Status Ledger::CommitGroup(std::span<Writer* const> group) {
   const uint64_t seq_before = store_->pending_head().seq;
   Status status;
   for (Writer* writer : group) {
-    if (status.ok()) status = JudgeLines(writer->lines, recorded_at_us, writer->results);
+    if (status.ok()) status = JudgeBatch(writer->input, recorded_at_us, writer->results);
   }
   if (status.ok() && store_->pending_head().seq != seq_before) {
     Result<EventStore::SealedBatch> sealed = SealPending();
@@ -240,11 +276,14 @@ Status Ledger::CommitGroup(std::span<Writer* const> group) {
   return status.ok() ? status : AbortPending(status);
 }
 
-Status Ledger::JudgeLines(std::span<const std::string_view> lines, int64_t recorded_at_us,
+Status Ledger::JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
                           std::vector<AppendResult>* results) {
-  results->resize(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) {
-    LEDGER_RETURN_IF_ERROR(AppendLine(lines[i], recorded_at_us, &(*results)[i]));
+  results->resize(input.size());
+  for (size_t i = 0; i < input.lines.size(); ++i) {
+    LEDGER_RETURN_IF_ERROR(AppendLine(input.lines[i], recorded_at_us, &(*results)[i]));
+  }
+  for (size_t i = 0; i < input.events.size(); ++i) {
+    LEDGER_RETURN_IF_ERROR(AppendEvent(input.events[i], recorded_at_us, &(*results)[i]));
   }
   return Status::Ok();
 }
@@ -274,11 +313,24 @@ Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendR
   // with the padding it needs.
   padded_line_.assign(line);
   padded_line_.append(kJsonPaddingBytes, '\0');
-  if (std::optional<RuleError> error = parser_.Parse(
-          std::string_view(padded_line_.data(), line.size()), &parsed_)) {
+  if (std::optional<RuleError> error =
+          parser_.Parse(std::string_view(padded_line_.data(), line.size()), &parsed_)) {
     Reject(std::move(*error), std::nullopt, result);
     return Status::Ok();
   }
+  return AppendParsed(recorded_at_us, result);
+}
+
+Status Ledger::AppendEvent(const IncomingEvent& event, int64_t recorded_at_us,
+                           AppendResult* result) {
+  if (std::optional<RuleError> error = EventFields(event, zone(), &parsed_, &digest_scratch_)) {
+    Reject(std::move(*error), std::nullopt, result);
+    return Status::Ok();
+  }
+  return AppendParsed(recorded_at_us, result);
+}
+
+Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
   if (std::optional<RuleError> error = DecodeEventId(parsed_, &incoming_.event_id)) {
     Reject(std::move(*error), std::nullopt, result);
     return Status::Ok();
@@ -291,9 +343,9 @@ Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendR
   if (!known.ok()) return known.status();
   if (*known) {
     if ((*known)->content_digest != parsed_.content_digest) {
-      Reject({ErrorCode::kEventIdConflict,
-              "event " + incoming_.event_id + " was stored as seq " +
-                  std::to_string((*known)->seq) + " with different content"},
+      Reject({ErrorCode::kEventIdConflict, "event " + incoming_.event_id + " was stored as seq " +
+                                               std::to_string((*known)->seq) +
+                                               " with different content"},
              result->event_id, result);
       return Status::Ok();
     }

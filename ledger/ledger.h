@@ -15,10 +15,10 @@
 
 #pragma once
 
-#include <functional>
-#include <memory>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -40,13 +40,13 @@ namespace ledger {
 namespace internal {
 class StateStore;
 class WriteStage;
-}
+}  // namespace internal
 
 struct AppendResult {
   enum class Outcome { kAppended, kDuplicate, kRejected };
   Outcome outcome = Outcome::kRejected;
-  std::optional<std::string> event_id;  // nullopt when the line has no valid id
-  uint64_t seq = 0;                     // appended and duplicate
+  std::optional<std::string> event_id;           // nullopt when the line has no valid id
+  uint64_t seq = 0;                              // appended and duplicate
   RuleError error{ErrorCode::kInvalidJson, ""};  // rejected
 };
 
@@ -89,13 +89,34 @@ class Ledger {
   // every batch after it, were not stored.
   Status AppendStream(const BatchSource& source, const BatchCommitted& committed);
 
+  // The library API without JSON: appends typed events as one batch, as
+  // AppendBatch appends lines. Each event is judged as the JSON line that
+  // stands for it (event_fields.h): the same checks, error codes and order,
+  // and the same idempotency identity, so a typed re-send of an event sent
+  // as that line is a duplicate.
+  Status AppendEvents(std::span<const IncomingEvent> events, std::vector<AppendResult>* results);
+
+  // Where AppendEventStream gets its batches, as BatchSource for lines. The
+  // events may be reused once the call after returns.
+  using EventBatchSource = std::function<bool(std::vector<IncomingEvent>* events)>;
+  // AppendStream for typed events.
+  Status AppendEventStream(const EventBatchSource& source, const BatchCommitted& committed);
+
   BillingZone zone() const { return BillingZone(store_->billing_offset_s()); }
   Head head() const;
   EventStore& store() { return *store_; }
 
  private:
-  struct Writer {
+  // One batch of input: JSON lines or typed events.
+  struct BatchInput {
     std::span<const std::string_view> lines;
+    std::span<const IncomingEvent> events;
+    size_t size() const { return lines.size() + events.size(); }
+  };
+  using InputSource = std::function<bool(BatchInput* input)>;
+
+  struct Writer {
+    BatchInput input;
     std::vector<AppendResult>* results = nullptr;
     // An AppendStream: never part of another leader's group; it leads alone
     // once it is at the front.
@@ -106,26 +127,38 @@ class Ledger {
   };
 
   Ledger() = default;
+  // Queues `writer` and returns its status once its batch was committed,
+  // leading a group when it reaches the front.
+  Status AppendAsWriter(Writer* writer);
+  // AppendStream and AppendEventStream: batches of `Item` from `source`,
+  // each handed on as the BatchInput `field`.
+  template <typename Item>
+  Status StreamFrom(const std::function<bool(std::vector<Item>*)>& source,
+                    std::span<const Item> BatchInput::*field, const BatchCommitted& committed);
+  Status StreamInputs(const InputSource& source, const BatchCommitted& committed);
   // Judges the lines of a group of writers and commits them as one batch.
   // Called by the leader only, without mu_ held.
   Status CommitGroup(std::span<Writer* const> group);
-  Status StreamAsLeader(const BatchSource& source, const BatchCommitted& committed);
+  Status StreamAsLeader(const InputSource& source, const BatchCommitted& committed);
   // Judges one batch of a stream and hands it to the write stage.
-  Status StreamBatch(std::span<const std::string_view> lines, internal::WriteStage* writes,
+  Status StreamBatch(const BatchInput& input, internal::WriteStage* writes,
                      std::vector<AppendResult>* results, const BatchCommitted& committed);
   // Waits for the batch being written, if any, and makes it committed state.
   Status SettleWrite(internal::WriteStage* writes);
   // The leader's steps: judge lines into the pending batch; seal it (the
   // rules' state and the sink's writes go in); after its write, make it
   // committed state; or drop everything not written.
-  Status JudgeLines(std::span<const std::string_view> lines, int64_t recorded_at_us,
+  Status JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
                     std::vector<AppendResult>* results);
   Result<EventStore::SealedBatch> SealPending();
   void Written(const Head& head);
   Status AbortPending(const Status& cause);
   int64_t RecordedTime_us() const;
-  // Judges one line; stages it when accepted. Status errors abort the batch.
+  // Judge one line or typed event into parsed_, then judge parsed_; stage it
+  // when accepted. Status errors abort the batch.
   Status AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result);
+  Status AppendEvent(const IncomingEvent& event, int64_t recorded_at_us, AppendResult* result);
+  Status AppendParsed(int64_t recorded_at_us, AppendResult* result);
 
   // Guards writers_ and committed_head_. The leader works without it, so
   // others can queue meanwhile; everything below it is the leader's alone.
@@ -141,6 +174,7 @@ class Ledger {
   ParsedLine parsed_;
   IncomingEvent incoming_;
   std::string padded_line_;
+  std::string digest_scratch_;
 };
 
 }  // namespace ledger
