@@ -2,7 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <memory>
+#include <string>
 
 #include <cereal/types/array.hpp>
 #include <cereal/types/string.hpp>
@@ -20,6 +23,19 @@ namespace ledger {
 // layout (a newer writer's fields would be misread).
 inline void CheckVersion(std::uint32_t version) {
   if (version != 1) throw cereal::Exception("unknown class version " + std::to_string(version));
+}
+
+// An enum travels as its byte. Loaded, a byte outside the values the enum
+// may hold there is damage, refused like any other: a stored event never
+// holds one, since the ledger judged it first.
+template <class Archive, typename Enum>
+void CheckEnum(Enum value, std::initializer_list<Enum> allowed, const char* name) {
+  if constexpr (Archive::is_loading::value) {
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      throw cereal::Exception(std::string(name) + " byte " +
+                              std::to_string(static_cast<int>(value)));
+    }
+  }
 }
 
 template <class Archive>
@@ -63,6 +79,13 @@ void serialize(Archive& ar, ResourceCreated& e, std::uint32_t version) {
      auto_renew);
   if (auto_renew > 1) throw cereal::Exception("auto_renew byte " + std::to_string(auto_renew));
   e.auto_renew = auto_renew == 1;
+  CheckEnum<Archive>(e.resource_type, {ResourceType::kPrivateCa, ResourceType::kPrivateCert},
+                     "resource_type");
+  CheckEnum<Archive>(e.ca_type, {CaType::kNone, CaType::kRoot, CaType::kSubordinate}, "ca_type");
+  CheckEnum<Archive>(e.billing_mode, {BillingMode::kPayPerUse, BillingMode::kYearlyMonthly},
+                     "billing_mode");
+  CheckEnum<Archive>(e.period_unit, {PeriodUnit::kNone, PeriodUnit::kMonth, PeriodUnit::kYear},
+                     "period_unit");
 }
 template <class Archive>
 void serialize(Archive& ar, UsageRecorded& e, std::uint32_t version) {
@@ -73,6 +96,7 @@ template <class Archive>
 void serialize(Archive& ar, SubscriptionRenewed& e, std::uint32_t version) {
   CheckVersion(version);
   ar(e.resource_id, e.period_unit, e.periods);
+  CheckEnum<Archive>(e.period_unit, {PeriodUnit::kMonth, PeriodUnit::kYear}, "period_unit");
 }
 template <class Archive>
 void serialize(Archive& ar, SubscriptionUnsubscribed& e, std::uint32_t version) {
@@ -88,6 +112,8 @@ template <class Archive>
 void serialize(Archive& ar, BillingModeChangeRequested& e, std::uint32_t version) {
   CheckVersion(version);
   ar(e.resource_id, e.billing_mode);
+  CheckEnum<Archive>(e.billing_mode, {BillingMode::kPayPerUse, BillingMode::kYearlyMonthly},
+                     "billing_mode");
 }
 template <class Archive>
 void serialize(Archive& ar, AdjustmentPosted& e, std::uint32_t version) {

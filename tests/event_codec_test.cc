@@ -293,6 +293,37 @@ TEST(EventCodecTest, EveryTruncationIsCorruption) {
   EXPECT_EQ(DecodeEnvelope(value + '\0', &decoded).code(), Status::Code::kCorruption);
 }
 
+// A sealed value whose enum bytes are outside their enums (only a writer's
+// bug could store one): Corruption that names the field, not a value the
+// projections would misread.
+TEST(EventCodecTest, SealedEnumBytesOutsideTheirEnumsAreCorruption) {
+  const auto decode_with = [](auto mutate) {
+    Envelope original =
+        OneEnvelopePerType()[static_cast<size_t>(EventType::kResourceCreated) - 1];
+    mutate(&std::get<ResourceCreated>(original.payload));
+    const std::string value = Encode(Sha256{}, &original);
+    Envelope decoded;
+    return DecodeEnvelope(value, &decoded);
+  };
+  const Status type = decode_with([](ResourceCreated* e) { e->resource_type = ResourceType{9}; });
+  EXPECT_EQ(type.code(), Status::Code::kCorruption);
+  EXPECT_NE(type.message().find("resource_type byte 9"), std::string::npos) << type.ToString();
+  EXPECT_EQ(decode_with([](ResourceCreated* e) { e->ca_type = CaType{3}; }).code(),
+            Status::Code::kCorruption);
+  EXPECT_EQ(decode_with([](ResourceCreated* e) { e->billing_mode = BillingMode{0}; }).code(),
+            Status::Code::kCorruption);
+  EXPECT_EQ(decode_with([](ResourceCreated* e) { e->period_unit = PeriodUnit{7}; }).code(),
+            Status::Code::kCorruption);
+  EXPECT_TRUE(decode_with([](ResourceCreated*) {}).ok());
+
+  Envelope renewal =
+      OneEnvelopePerType()[static_cast<size_t>(EventType::kSubscriptionRenewed) - 1];
+  std::get<SubscriptionRenewed>(renewal.payload).period_unit = PeriodUnit::kNone;
+  Envelope decoded;
+  EXPECT_EQ(DecodeEnvelope(Encode(Sha256{}, &renewal), &decoded).code(),
+            Status::Code::kCorruption);
+}
+
 // Values whose seal is right but whose contents are not an event: the codec
 // must say Corruption, never throw or accept them.
 TEST(EventCodecTest, SealedGarbageIsCorruption) {
