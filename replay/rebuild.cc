@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <thread>
 
 #include "ledger/bytes.h"
 #include "ledger/event_codec.h"
@@ -69,7 +70,7 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
   std::vector<projections::ProjectionStore*> sources;
   for (rocksdb::ColumnFamilyHandle* family : *families) {
     stores.push_back(std::make_unique<projections::RocksProjectionStore>(store.db(), family,
-                                                                        kRebuildCacheEntriesMax));
+                                                                         kRebuildCacheEntriesMax));
     if (sources.size() < projections.size()) sources.push_back(stores.back().get());
   }
   // The snapshots last, as in ProjectionSet: they read the read models'
@@ -104,8 +105,8 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
     ++result.events;
     size_t pending_bytes = 0;
     for (const auto& projection_store : stores) pending_bytes += projection_store->dirty_bytes();
-    const bool full = result.events % options.batch_events_max == 0 ||
-                      pending_bytes >= kRebuildBatchBytesMax;
+    const bool full =
+        result.events % options.batch_events_max == 0 || pending_bytes >= kRebuildBatchBytesMax;
     if (status.ok() && full) status = write_batch();
     return status.ok();
   }));
@@ -120,15 +121,28 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
                      .ok());
   }
   LEDGER_RETURN_IF_ERROR(write_batch());
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
-  LEDGER_RETURN_IF_ERROR(FromRocks(store.db()->Flush(flush, *families), "rebuild flush"));
-  for (size_t i = 0; i < projections.size(); ++i) {
-    Result<FamilyDigest> digest = DigestFamily(
-        projections::RocksKvReader(store.db(), (*families)[i]), std::string(projections[i]->name()));
+  std::vector<std::string> names;
+  for (const auto& projection : projections) names.emplace_back(projection->name());
+  projections.clear();  // the snapshots read the stores
+  // The tail of a build, overlapped: RocksDB flushes the new families (they
+  // have no WAL) while this thread frees the caches and digests what was
+  // written; an iterator reads the memtables being flushed as well. At 1M
+  // events the three took 0.06 + 0.05 + 0.04 s one after the other.
+  Status flushed;
+  std::jthread flusher([&] {
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    flushed = FromRocks(store.db()->Flush(flush, *families), "rebuild flush");
+  });
+  stores.clear();
+  for (size_t i = 0; i < names.size(); ++i) {
+    Result<FamilyDigest> digest =
+        DigestFamily(projections::RocksKvReader(store.db(), (*families)[i]), names[i]);
     if (!digest.ok()) return digest.status();
     result.digests.push_back(std::move(*digest));
   }
+  flusher.join();
+  LEDGER_RETURN_IF_ERROR(flushed);
   return result;
 }
 
