@@ -1586,6 +1586,8 @@ struct IngestBudget {
   double target_per_s = 0;   // 70% of the raw write
   double budget_us = 0;      // every core's time, spread over the target rate
   double floors_us = 0;      // event-id index + JSON, per event
+  double floors_cap_per_s = 0;  // the most the cores can ingest paying only the floors
+  std::optional<double> peer_target_per_s;  // 3x PostgreSQL COPY
 };
 
 std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
@@ -1595,6 +1597,8 @@ std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
   budget.target_per_s = 0.7 * raw.rate_per_s;
   budget.budget_us = machine.cores * 1e6 / budget.target_per_s;
   budget.floors_us = *report.floor_ids.cpu_us + *report.floor_parse.cpu_us;
+  budget.floors_cap_per_s = machine.cores * 1e6 / budget.floors_us;
+  if (report.pg_copy.ok()) budget.peer_target_per_s = 3 * report.pg_copy.rate_per_s;
   return budget;
 }
 
@@ -1630,6 +1634,16 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
         budget->floors_us > budget->budget_us
             ? ": the target is out of reach on this machine before any rule, hash or projection"
             : "");
+    std::printf("the floors alone let %u cores ingest at most %s events/s", machine.cores,
+                Grouped(budget->floors_cap_per_s).c_str());
+    if (budget->peer_target_per_s) {
+      std::printf("; 3x the PostgreSQL peer is %s events/s%s",
+                  Grouped(*budget->peer_target_per_s).c_str(),
+                  budget->floors_cap_per_s < *budget->peer_target_per_s
+                      ? ": out of reach for a JSON ledger on this machine"
+                      : "");
+    }
+    std::printf("\n");
   }
   std::printf("\nratios (events/s over events/s):\n");
   for (const Ratio& ratio : Ratios(report)) {
@@ -1673,7 +1687,9 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
   if (const std::optional<IngestBudget> budget = Budget(report, machine)) {
     out += ",\n  \"ingest_budget\": {\"target_per_s\": " + JsonNumber(budget->target_per_s) +
            ", \"cpu_budget_us\": " + JsonNumber(budget->budget_us) +
-           ", \"floors_cpu_us\": " + JsonNumber(budget->floors_us) + "}";
+           ", \"floors_cpu_us\": " + JsonNumber(budget->floors_us) +
+           ", \"floors_cap_per_s\": " + JsonNumber(budget->floors_cap_per_s) +
+           ", \"peer_target_per_s\": " + JsonNumber(budget->peer_target_per_s) + "}";
   }
   return out + "\n}\n";
 }
