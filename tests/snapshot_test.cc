@@ -310,7 +310,7 @@ TEST_F(SnapshotTest, VerifyNamesAWrongCounter) {
   ASSERT_TRUE(store()
                   .db()
                   ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key,
-                        projections::internal::PairValue(3, 50))
+                        std::string_view(projections::internal::PairValue(3, 50)))
                   .ok());
   const replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);

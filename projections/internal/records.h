@@ -8,7 +8,9 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
+#include <array>
 #include <cstdint>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,14 +52,18 @@ inline std::string AccountKey(std::string_view account) {
   return key;
 }
 
-inline std::string AccountScoped(Tag tag, std::string_view account) {
-  std::string key(1, tag);
+// `more_bytes`: what the caller appends, so that the key is allocated once
+// (the projections build several keys per event).
+inline std::string AccountScoped(Tag tag, std::string_view account, size_t more_bytes = 0) {
+  std::string key;
+  key.reserve(2 + account.size() + more_bytes);
+  key.push_back(static_cast<char>(tag));
   AppendShortString(account, &key);
   return key;
 }
 
 inline std::string ResourceKey(Tag tag, std::string_view account, std::string_view resource_id) {
-  std::string key = AccountScoped(tag, account);
+  std::string key = AccountScoped(tag, account, resource_id.size());
   key.append(resource_id);
   return key;
 }
@@ -72,21 +78,22 @@ inline void AppendSortableId(std::string_view id, std::string* key) {
 
 inline std::string HourKey(std::string_view account, std::string_view resource_id,
                            int64_t hour_start_s) {
-  std::string key = AccountScoped(kTagHour, account);
+  std::string key = AccountScoped(kTagHour, account, resource_id.size() + 1 + 8);
   AppendSortableId(resource_id, &key);
   AppendU64BE(static_cast<uint64_t>(hour_start_s), &key);
   return key;
 }
 
-inline std::string PeriodScoped(Tag tag, std::string_view account, Period period) {
-  std::string key = AccountScoped(tag, account);
+inline std::string PeriodScoped(Tag tag, std::string_view account, Period period,
+                                size_t more_bytes = 0) {
+  std::string key = AccountScoped(tag, account, 4 + more_bytes);
   AppendU32BE(PeriodKey(period), &key);
   return key;
 }
 
 inline std::string ChargeLineKey(std::string_view account, Period period, int64_t charged_at_s,
                                  uint64_t seq, uint8_t index) {
-  std::string key = PeriodScoped(kTagChargeLine, account, period);
+  std::string key = PeriodScoped(kTagChargeLine, account, period, 8 + 8 + 1);
   AppendU64BE(static_cast<uint64_t>(charged_at_s), &key);
   AppendU64BE(seq, &key);
   key.push_back(static_cast<char>(index));
@@ -97,7 +104,7 @@ inline std::string ChargeLineKey(std::string_view account, Period period, int64_
 // period's key + 1.
 inline std::string UsageLineKey(std::string_view account, Period period,
                                 std::string_view resource_id, uint32_t late_from) {
-  std::string key = PeriodScoped(kTagUsageLine, account, period);
+  std::string key = PeriodScoped(kTagUsageLine, account, period, resource_id.size() + 1 + 4);
   AppendSortableId(resource_id, &key);
   AppendU32BE(late_from, &key);
   return key;
@@ -132,7 +139,9 @@ enum SnapshotTag : char {
 };
 
 inline std::string SnapshotCounterKey(std::string_view account) {
-  std::string key(1, kTagSnapshotCounter);
+  std::string key;
+  key.reserve(2 + account.size());
+  key.push_back(kTagSnapshotCounter);
   AppendShortString(account, &key);
   return key;
 }
@@ -190,23 +199,36 @@ struct SubscriptionRecord {
   }
 };
 
+// A fixed-size value built on the stack: the projections write a few per
+// event, and a std::string of 16 or 24 bytes is a heap allocation each.
+template <size_t N>
+struct FixedValue {
+  std::array<char, N> bytes{};
+  size_t size = 0;
+
+  void AppendU64BE(uint64_t value) {
+    for (int shift = 56; shift >= 0; shift -= 8) bytes[size++] = static_cast<char>(value >> shift);
+  }
+  operator std::string_view() const { return std::string_view(bytes.data(), size); }
+};
+
 // Two u64 values as one 16-byte value: hour and usage-line records.
-inline std::string PairValue(uint64_t first, uint64_t second) {
-  std::string value;
-  AppendU64BE(first, &value);
-  AppendU64BE(second, &value);
+inline FixedValue<16> PairValue(uint64_t first, uint64_t second) {
+  FixedValue<16> value;
+  value.AppendU64BE(first);
+  value.AppendU64BE(second);
   return value;
 }
 
 // An hourly_usage line: seconds u64 | amount i128 as two u64 (high, low).
 // A month of hours at the highest price passes 2^63 units of 10^-8, so the
 // sum is kept in 128 bits, like invoice totals.
-inline std::string UsageLineValue(uint64_t seconds, Int128 amount_e8) {
-  std::string value;
-  AppendU64BE(seconds, &value);
+inline FixedValue<24> UsageLineValue(uint64_t seconds, Int128 amount_e8) {
+  FixedValue<24> value;
+  value.AppendU64BE(seconds);
   const auto bits = static_cast<unsigned __int128>(amount_e8);
-  AppendU64BE(static_cast<uint64_t>(bits >> 64), &value);
-  AppendU64BE(static_cast<uint64_t>(bits), &value);
+  value.AppendU64BE(static_cast<uint64_t>(bits >> 64));
+  value.AppendU64BE(static_cast<uint64_t>(bits));
   return value;
 }
 inline constexpr size_t kUsageLineValueBytes = 24;
