@@ -425,22 +425,6 @@ Stream Generate(const WorkloadOptions& options) {
   return stream;
 }
 
-// JSON line to typed event, as the ledger decodes it before its rules.
-class LineDecoder {
- public:
-  bool Decode(std::string_view line, IncomingEvent* event) {
-    padded_.assign(line);
-    padded_.append(kJsonPaddingBytes, '\0');
-    return !parser_.Parse(std::string_view(padded_.data(), line.size()), &parsed_) &&
-           !DecodeEventId(parsed_, &event->event_id) && !DecodeEvent(parsed_, event);
-  }
-
- private:
-  JsonLineParser parser_;
-  ParsedLine parsed_;
-  std::string padded_;
-};
-
 bool WriteFile(const std::string& path, const Stream& stream) {
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) return false;

@@ -181,4 +181,11 @@ void GenerateWorkload(const WorkloadOptions& options,
   Generator(options, emit).Run();
 }
 
+bool LineDecoder::Decode(std::string_view line, IncomingEvent* event) {
+  padded_.assign(line);
+  padded_.append(kJsonPaddingBytes, '\0');
+  return !parser_.Parse(std::string_view(padded_.data(), line.size()), &parsed_) &&
+         !DecodeEventId(parsed_, &event->event_id) && !DecodeEvent(parsed_, event);
+}
+
 }  // namespace ledger::bench

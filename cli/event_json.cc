@@ -5,55 +5,23 @@
 #include <cstdio>
 
 #include "ledger/event_codec.h"
+#include "ledger/event_fields.h"
 #include "ledger/money.h"
 
 namespace ledger::cli {
 namespace {
 
-void WritePayload(const Payload& payload, const BillingZone& zone, JsonWriter* w) {
-  std::visit(
-      [&](const auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, PriceSet>) {
-          w->Field("sku", e.sku).Field("currency", e.currency);
-          w->Field("unit_price", FormatPrice_e10(e.unit_price_e10));
-        } else if constexpr (std::is_same_v<T, AccountOpened>) {
-          w->Field("currency", e.currency);
-        } else if constexpr (std::is_same_v<T, SslCertificatePurchased>) {
-          w->Field("order_id", e.order_id).Field("ca", e.ca).Field("cert_type", e.cert_type);
-          w->Field("domain_type", e.domain_type).Field("domains", e.domains).Field("years", e.years);
-        } else if constexpr (std::is_same_v<T, SslCertificateRefunded>) {
-          w->Field("order_id", e.order_id);
-        } else if constexpr (std::is_same_v<T, SslExpansionPurchased>) {
-          w->Field("order_id", e.order_id).Field("quantity", e.quantity);
-        } else if constexpr (std::is_same_v<T, ResourceCreated>) {
-          w->Field("resource_id", e.resource_id);
-          w->Field("resource_type", ResourceTypeName(e.resource_type));
-          if (e.ca_type != CaType::kNone) w->Field("ca_type", CaTypeName(e.ca_type));
-          w->Field("billing_mode", BillingModeName(e.billing_mode));
-          if (e.billing_mode == BillingMode::kYearlyMonthly) {
-            w->Field("period_unit", PeriodUnitName(e.period_unit)).Field("periods", e.periods);
-            w->Field("auto_renew", e.auto_renew);
-          }
-        } else if constexpr (std::is_same_v<T, UsageRecorded>) {
-          w->Field("resource_id", e.resource_id);
-          w->Field("from", zone.Format(e.from_s)).Field("to", zone.Format(e.to_s));
-        } else if constexpr (std::is_same_v<T, SubscriptionRenewed>) {
-          w->Field("resource_id", e.resource_id);
-          w->Field("period_unit", PeriodUnitName(e.period_unit)).Field("periods", e.periods);
-        } else if constexpr (std::is_same_v<T, SubscriptionUnsubscribed> ||
-                             std::is_same_v<T, ResourceDeleted>) {
-          w->Field("resource_id", e.resource_id);
-        } else if constexpr (std::is_same_v<T, BillingModeChangeRequested>) {
-          w->Field("resource_id", e.resource_id).Field("billing_mode", BillingModeName(e.billing_mode));
-        } else if constexpr (std::is_same_v<T, AdjustmentPosted>) {
-          w->Field("amount", FormatAmount_e8(e.amount_e8)).Field("reason", e.reason);
-        } else if constexpr (std::is_same_v<T, InvoiceFinalized>) {
-          w->Field("period", FormatPeriod(e.period));
-        }
-      },
-      payload);
-}
+// The payload's fields, as the typed append API sees them too.
+class JsonFieldWriter : public FieldVisitor {
+ public:
+  explicit JsonFieldWriter(JsonWriter* w) : w_(w) {}
+  void String(std::string_view key, std::string_view text) override { w_->Field(key, text); }
+  void Number(std::string_view key, int64_t value) override { w_->Field(key, value); }
+  void Bool(std::string_view key, bool value) override { w_->Field(key, value); }
+
+ private:
+  JsonWriter* w_;
+};
 
 void WriteRating(const Envelope& envelope, const BillingZone& zone, JsonWriter* w) {
   const Rating& r = envelope.rating;
@@ -143,7 +111,8 @@ void WriteEventJson(const Envelope& envelope, const BillingZone& zone,
   w->Field("event_id", envelope.event_id);
   if (!envelope.account.empty()) w->Field("account", envelope.account);
   w->Field("occurred_at", zone.Format(envelope.occurred_at_s));
-  WritePayload(envelope.payload, zone, w);
+  JsonFieldWriter fields(w);
+  VisitPayloadFields(envelope.payload, zone, &fields);
   WriteRating(envelope, zone, w);
   if (stored_value != nullptr) w->Field("stored_value", Base64(*stored_value));
   w->EndObject();

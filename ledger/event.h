@@ -45,6 +45,21 @@ enum class CaType : uint8_t { kNone = 0, kRoot = 1, kSubordinate = 2 };
 enum class BillingMode : uint8_t { kPayPerUse = 1, kYearlyMonthly = 2 };
 enum class PeriodUnit : uint8_t { kNone = 0, kMonth = 1, kYear = 2 };
 
+// Whether a value is one of its enum's: a typed event or a stored byte can
+// hold any value of the underlying type.
+inline bool IsValid(ResourceType t) {
+  return t == ResourceType::kPrivateCa || t == ResourceType::kPrivateCert;
+}
+inline bool IsValid(CaType t) {
+  return t == CaType::kNone || t == CaType::kRoot || t == CaType::kSubordinate;
+}
+inline bool IsValid(BillingMode m) {
+  return m == BillingMode::kPayPerUse || m == BillingMode::kYearlyMonthly;
+}
+inline bool IsValid(PeriodUnit u) {
+  return u == PeriodUnit::kNone || u == PeriodUnit::kMonth || u == PeriodUnit::kYear;
+}
+
 // Wire names (interface.md) of the enums above.
 std::string_view EventTypeName(EventType type);
 std::string_view ResourceTypeName(ResourceType type);

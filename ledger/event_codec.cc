@@ -2,8 +2,6 @@
 
 #include <openssl/evp.h>
 
-#include <algorithm>
-#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -28,13 +26,10 @@ inline void CheckVersion(std::uint32_t version) {
 // An enum travels as its byte. Loaded, a byte outside the values the enum
 // may hold there is damage, refused like any other: a stored event never
 // holds one, since the ledger judged it first.
-template <class Archive, typename Enum>
-void CheckEnum(Enum value, std::initializer_list<Enum> allowed, const char* name) {
+template <class Archive>
+void CheckEnum(bool valid, const char* name, int value) {
   if constexpr (Archive::is_loading::value) {
-    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-      throw cereal::Exception(std::string(name) + " byte " +
-                              std::to_string(static_cast<int>(value)));
-    }
+    if (!valid) throw cereal::Exception(std::string(name) + " byte " + std::to_string(value));
   }
 }
 
@@ -79,13 +74,10 @@ void serialize(Archive& ar, ResourceCreated& e, std::uint32_t version) {
      auto_renew);
   if (auto_renew > 1) throw cereal::Exception("auto_renew byte " + std::to_string(auto_renew));
   e.auto_renew = auto_renew == 1;
-  CheckEnum<Archive>(e.resource_type, {ResourceType::kPrivateCa, ResourceType::kPrivateCert},
-                     "resource_type");
-  CheckEnum<Archive>(e.ca_type, {CaType::kNone, CaType::kRoot, CaType::kSubordinate}, "ca_type");
-  CheckEnum<Archive>(e.billing_mode, {BillingMode::kPayPerUse, BillingMode::kYearlyMonthly},
-                     "billing_mode");
-  CheckEnum<Archive>(e.period_unit, {PeriodUnit::kNone, PeriodUnit::kMonth, PeriodUnit::kYear},
-                     "period_unit");
+  CheckEnum<Archive>(IsValid(e.resource_type), "resource_type", static_cast<int>(e.resource_type));
+  CheckEnum<Archive>(IsValid(e.ca_type), "ca_type", static_cast<int>(e.ca_type));
+  CheckEnum<Archive>(IsValid(e.billing_mode), "billing_mode", static_cast<int>(e.billing_mode));
+  CheckEnum<Archive>(IsValid(e.period_unit), "period_unit", static_cast<int>(e.period_unit));
 }
 template <class Archive>
 void serialize(Archive& ar, UsageRecorded& e, std::uint32_t version) {
@@ -96,7 +88,8 @@ template <class Archive>
 void serialize(Archive& ar, SubscriptionRenewed& e, std::uint32_t version) {
   CheckVersion(version);
   ar(e.resource_id, e.period_unit, e.periods);
-  CheckEnum<Archive>(e.period_unit, {PeriodUnit::kMonth, PeriodUnit::kYear}, "period_unit");
+  CheckEnum<Archive>(IsValid(e.period_unit) && e.period_unit != PeriodUnit::kNone, "period_unit",
+                     static_cast<int>(e.period_unit));
 }
 template <class Archive>
 void serialize(Archive& ar, SubscriptionUnsubscribed& e, std::uint32_t version) {
@@ -112,8 +105,7 @@ template <class Archive>
 void serialize(Archive& ar, BillingModeChangeRequested& e, std::uint32_t version) {
   CheckVersion(version);
   ar(e.resource_id, e.billing_mode);
-  CheckEnum<Archive>(e.billing_mode, {BillingMode::kPayPerUse, BillingMode::kYearlyMonthly},
-                     "billing_mode");
+  CheckEnum<Archive>(IsValid(e.billing_mode), "billing_mode", static_cast<int>(e.billing_mode));
 }
 template <class Archive>
 void serialize(Archive& ar, AdjustmentPosted& e, std::uint32_t version) {

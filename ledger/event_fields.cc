@@ -10,35 +10,51 @@
 namespace ledger {
 namespace {
 
-// Beyond this a time has no calendar date BillingZone::Format can write.
-constexpr int64_t kFormattableTimeMax_s = 1'000'000'000'000;
+// Times from year 0 to 9999, in any zone, have a four-digit RFC 3339 text.
+constexpr int64_t kFormattableTimeMin_s = -62'167'219'200;  // 0000-01-01T00:00:00Z
+constexpr int64_t kFormattableTimeMax_s = 253'402'300'800;  // 10000-01-01T00:00:00Z
+
+std::string TimeText(int64_t time_s, const BillingZone& zone) {
+  const bool formattable = time_s >= kFormattableTimeMin_s && time_s < kFormattableTimeMax_s;
+  return formattable ? zone.Format(time_s) : std::to_string(time_s);
+}
+
+// An enum's wire name, or a text no check accepts for a value outside it.
+template <typename Enum>
+std::string NameText(Enum value, std::string_view name) {
+  if (IsValid(value)) return std::string(name);
+  return "(no value " + std::to_string(static_cast<int>(value)) + ")";
+}
+
+void VisitResourceCreated(const ResourceCreated& e, FieldVisitor* v) {
+  v->String("resource_id", e.resource_id);
+  v->String("resource_type", NameText(e.resource_type, ResourceTypeName(e.resource_type)));
+  if (e.ca_type != CaType::kNone) v->String("ca_type", NameText(e.ca_type, CaTypeName(e.ca_type)));
+  v->String("billing_mode", NameText(e.billing_mode, BillingModeName(e.billing_mode)));
+  const bool prepaid = e.billing_mode == BillingMode::kYearlyMonthly;
+  if (e.period_unit != PeriodUnit::kNone) {
+    v->String("period_unit", NameText(e.period_unit, PeriodUnitName(e.period_unit)));
+  }
+  if (prepaid || e.periods != 0) v->Number("periods", e.periods);
+  if (prepaid || e.auto_renew) v->Bool("auto_renew", e.auto_renew);
+}
 
 // Appends fields to a ParsedLine, reusing the strings of the line before.
-class FieldWriter {
+class ParsedLineWriter : public FieldVisitor {
  public:
-  explicit FieldWriter(ParsedLine* out) : out_(out) {}
-  ~FieldWriter() { out_->fields.resize(count_); }
+  explicit ParsedLineWriter(ParsedLine* out) : out_(out) {}
+  ~ParsedLineWriter() override { out_->fields.resize(count_); }
 
-  void String(std::string_view key, std::string_view text) {
+  void String(std::string_view key, std::string_view text) override {
     Next(key, JsonKind::kString).text.assign(text);
   }
-  void Number(std::string_view key, int64_t value) {
+  void Number(std::string_view key, int64_t value) override {
     char digits[24];
     const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
     Next(key, JsonKind::kNumber).text.assign(digits, end);
   }
-  void Bool(std::string_view key, bool value) {
+  void Bool(std::string_view key, bool value) override {
     Next(key, value ? JsonKind::kTrue : JsonKind::kFalse).text.clear();
-  }
-  void Time(std::string_view key, int64_t time_s, const BillingZone& zone) {
-    const bool formattable = time_s > -kFormattableTimeMax_s && time_s < kFormattableTimeMax_s;
-    String(key, formattable ? zone.Format(time_s) : std::to_string(time_s));
-  }
-  // An enum's wire name, or a text no check accepts for a value outside it.
-  template <typename Enum>
-  void Name(std::string_view key, Enum value, bool known, std::string_view name) {
-    const auto number = static_cast<int>(value);
-    String(key, known ? std::string(name) : "(no value " + std::to_string(number) + ")");
   }
 
  private:
@@ -54,92 +70,66 @@ class FieldWriter {
   size_t count_ = 0;
 };
 
-bool Known(ResourceType t) {
-  return t == ResourceType::kPrivateCa || t == ResourceType::kPrivateCert;
-}
-bool Known(CaType t) { return t == CaType::kRoot || t == CaType::kSubordinate; }
-bool Known(BillingMode m) {
-  return m == BillingMode::kPayPerUse || m == BillingMode::kYearlyMonthly;
-}
-bool Known(PeriodUnit u) { return u == PeriodUnit::kMonth || u == PeriodUnit::kYear; }
+}  // namespace
 
-void WriteResourceCreated(const ResourceCreated& e, FieldWriter* w) {
-  w->String("resource_id", e.resource_id);
-  w->Name("resource_type", e.resource_type, Known(e.resource_type),
-          ResourceTypeName(e.resource_type));
-  if (e.ca_type != CaType::kNone) {
-    w->Name("ca_type", e.ca_type, Known(e.ca_type), CaTypeName(e.ca_type));
-  }
-  w->Name("billing_mode", e.billing_mode, Known(e.billing_mode), BillingModeName(e.billing_mode));
-  if (e.period_unit != PeriodUnit::kNone) {
-    w->Name("period_unit", e.period_unit, Known(e.period_unit), PeriodUnitName(e.period_unit));
-  }
-  if (e.periods != 0) w->Number("periods", e.periods);
-  if (e.auto_renew) w->Bool("auto_renew", true);
-}
-
-void WritePayload(const Payload& payload, const BillingZone& zone, FieldWriter* w) {
+void VisitPayloadFields(const Payload& payload, const BillingZone& zone, FieldVisitor* v) {
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, PriceSet>) {
-          w->String("sku", e.sku);
-          w->String("currency", e.currency);
-          w->String("unit_price", FormatPrice_e10(e.unit_price_e10));
+          v->String("sku", e.sku);
+          v->String("currency", e.currency);
+          v->String("unit_price", FormatPrice_e10(e.unit_price_e10));
         } else if constexpr (std::is_same_v<T, AccountOpened>) {
-          w->String("currency", e.currency);
+          v->String("currency", e.currency);
         } else if constexpr (std::is_same_v<T, SslCertificatePurchased>) {
-          w->String("order_id", e.order_id);
-          w->String("ca", e.ca);
-          w->String("cert_type", e.cert_type);
-          w->String("domain_type", e.domain_type);
-          w->Number("domains", e.domains);
-          w->Number("years", e.years);
+          v->String("order_id", e.order_id);
+          v->String("ca", e.ca);
+          v->String("cert_type", e.cert_type);
+          v->String("domain_type", e.domain_type);
+          v->Number("domains", e.domains);
+          v->Number("years", e.years);
         } else if constexpr (std::is_same_v<T, SslCertificateRefunded>) {
-          w->String("order_id", e.order_id);
+          v->String("order_id", e.order_id);
         } else if constexpr (std::is_same_v<T, SslExpansionPurchased>) {
-          w->String("order_id", e.order_id);
-          w->Number("quantity", e.quantity);
+          v->String("order_id", e.order_id);
+          v->Number("quantity", e.quantity);
         } else if constexpr (std::is_same_v<T, ResourceCreated>) {
-          WriteResourceCreated(e, w);
+          VisitResourceCreated(e, v);
         } else if constexpr (std::is_same_v<T, UsageRecorded>) {
-          w->String("resource_id", e.resource_id);
-          w->Time("from", e.from_s, zone);
-          w->Time("to", e.to_s, zone);
+          v->String("resource_id", e.resource_id);
+          v->String("from", TimeText(e.from_s, zone));
+          v->String("to", TimeText(e.to_s, zone));
         } else if constexpr (std::is_same_v<T, SubscriptionRenewed>) {
-          w->String("resource_id", e.resource_id);
-          w->Name("period_unit", e.period_unit, Known(e.period_unit),
-                  PeriodUnitName(e.period_unit));
-          w->Number("periods", e.periods);
+          v->String("resource_id", e.resource_id);
+          v->String("period_unit", NameText(e.period_unit, PeriodUnitName(e.period_unit)));
+          v->Number("periods", e.periods);
         } else if constexpr (std::is_same_v<T, SubscriptionUnsubscribed> ||
                              std::is_same_v<T, ResourceDeleted>) {
-          w->String("resource_id", e.resource_id);
+          v->String("resource_id", e.resource_id);
         } else if constexpr (std::is_same_v<T, BillingModeChangeRequested>) {
-          w->String("resource_id", e.resource_id);
-          w->Name("billing_mode", e.billing_mode, Known(e.billing_mode),
-                  BillingModeName(e.billing_mode));
+          v->String("resource_id", e.resource_id);
+          v->String("billing_mode", NameText(e.billing_mode, BillingModeName(e.billing_mode)));
         } else if constexpr (std::is_same_v<T, AdjustmentPosted>) {
-          w->String("amount", FormatAmount_e8(e.amount_e8));
-          w->String("reason", e.reason);
+          v->String("amount", FormatAmount_e8(e.amount_e8));
+          v->String("reason", e.reason);
         } else if constexpr (std::is_same_v<T, InvoiceFinalized>) {
-          w->String("period", FormatPeriod(e.period));
+          v->String("period", FormatPeriod(e.period));
         }
       },
       payload);
 }
 
-}  // namespace
-
 std::optional<RuleError> EventFields(const IncomingEvent& event, const BillingZone& zone,
                                      ParsedLine* out, std::string* scratch) {
   {
-    FieldWriter w(out);
+    ParsedLineWriter w(out);
     const EventType type = TypeOf(event.payload);
     w.String("type", EventTypeName(type));
     w.String("event_id", event.event_id);
     if (type != EventType::kPriceSet || !event.account.empty()) w.String("account", event.account);
-    w.Time("occurred_at", event.occurred_at_s, zone);
-    WritePayload(event.payload, zone, &w);
+    w.String("occurred_at", TimeText(event.occurred_at_s, zone));
+    VisitPayloadFields(event.payload, zone, &w);
   }
   for (const JsonField& field : out->fields) {
     if (field.kind == JsonKind::kString &&

@@ -449,7 +449,8 @@ namespace {
 // SHA-256 check) and reading blocks were half of a replay.
 constexpr uint64_t kReadAheadEventsMin = 4096;  // shorter scans stay on one thread
 constexpr size_t kChunkEvents = 256;
-// Bounds the read-ahead's memory (about 5 MB). Deep enough to keep reading
+// Bounds the read-ahead's memory (16,384 Envelopes of 432 bytes, about 7 MB,
+// plus their strings). Deep enough to keep reading
 // while the visitor writes a replay batch (tens of ms): 8 chunks left each
 // thread waiting a quarter of a 1M-event replay for the other. Of 8, 16,
 // 32, 64, 128 and 256, 64 was fastest: 10-12% faster than 8 (interleaved

@@ -70,13 +70,12 @@ Status Ledger::AppendEvents(std::span<const IncomingEvent> events,
   return AppendAsWriter(&writer);
 }
 
-Status Ledger::AppendAsWriter(Writer* self) {
-  LEDGER_CHECK(self->input.size() <= kAppendBatchEventsMax);
-  Writer& writer = *self;
+Status Ledger::AppendAsWriter(Writer* writer) {
+  LEDGER_CHECK(writer->input.size() <= kAppendBatchEventsMax);
   std::unique_lock<std::mutex> lock(mu_);
-  writers_.push_back(&writer);
-  while (!writer.done && &writer != writers_.front()) writer.cv.wait(lock);
-  if (writer.done) return writer.status;
+  writers_.push_back(writer);
+  while (!writer->done && writer != writers_.front()) writer->cv.wait(lock);
+  if (writer->done) return writer->status;
 
   // The leader: take the writers queued behind, up to a batch's worth.
   std::vector<Writer*> group;
@@ -96,7 +95,7 @@ Status Ledger::AppendAsWriter(Writer* self) {
     writers_.pop_front();
     member->status = status;
     member->done = true;
-    if (member != &writer) member->cv.notify_one();
+    if (member != writer) member->cv.notify_one();
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   return status;

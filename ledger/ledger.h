@@ -1,16 +1,17 @@
-// Ledger: the append path. Takes JSON Lines events, judges each against the
-// billing rules, rates the accepted ones and stores them in one RocksDB
-// WriteBatch per call, synced before any result says `appended`.
+// Ledger: the append path. Takes events as JSON lines or typed
+// (IncomingEvent), judges each against the billing rules, rates the accepted
+// ones and stores them in one RocksDB WriteBatch per call, synced before any
+// result says `appended`.
 //
-// Thread-safe. Concurrent AppendBatch calls are committed in groups: the
-// first waiting caller becomes the leader, takes the calls queued behind it
-// (up to kAppendBatchEventsMax events), judges them all in order and writes
-// them as one WriteBatch with one WAL sync, then wakes the others with their
-// results (LevelDB's writer queue). Many writers share one sync, and one
-// leader at a time assigns gapless sequence numbers. A bulk AppendStream
-// queues like a call and, at the front, leads alone until its source ends
-// (the calls behind it wait), judging on its caller's thread and writing on
-// a second one. store() is for the thread that owns the Ledger when no
+// Thread-safe. Concurrent AppendBatch (and AppendEvents) calls are committed
+// in groups: the first waiting caller becomes the leader, takes the calls
+// queued behind it (up to kAppendBatchEventsMax events), judges them all in
+// order and writes them as one WriteBatch with one WAL sync, then wakes the
+// others with their results (LevelDB's writer queue). Many writers share one
+// sync, and one leader at a time assigns gapless sequence numbers. A bulk
+// AppendStream (or AppendEventStream) queues like a call and, at the front,
+// leads alone until its source ends (the calls behind it wait), judging on
+// its caller's thread and writing on a second one. store() is for the thread that owns the Ledger when no
 // append is running (queries, audits).
 
 #pragma once
@@ -45,7 +46,7 @@ class WriteStage;
 struct AppendResult {
   enum class Outcome { kAppended, kDuplicate, kRejected };
   Outcome outcome = Outcome::kRejected;
-  std::optional<std::string> event_id;           // nullopt when the line has no valid id
+  std::optional<std::string> event_id;           // nullopt when the event has no valid id
   uint64_t seq = 0;                              // appended and duplicate
   RuleError error{ErrorCode::kInvalidJson, ""};  // rejected
 };
@@ -96,8 +97,9 @@ class Ledger {
   // as that line is a duplicate.
   Status AppendEvents(std::span<const IncomingEvent> events, std::vector<AppendResult>* results);
 
-  // Where AppendEventStream gets its batches, as BatchSource for lines. The
-  // events may be reused once the call after returns.
+  // Where AppendEventStream gets its batches: fills `events` (handed over
+  // empty; at most kAppendBatchEventsMax) and returns true, or returns false
+  // at the end. The ledger judges them before it asks for the next batch.
   using EventBatchSource = std::function<bool(std::vector<IncomingEvent>* events)>;
   // AppendStream for typed events.
   Status AppendEventStream(const EventBatchSource& source, const BatchCommitted& committed);
@@ -136,7 +138,7 @@ class Ledger {
   Status StreamFrom(const std::function<bool(std::vector<Item>*)>& source,
                     std::span<const Item> BatchInput::*field, const BatchCommitted& committed);
   Status StreamInputs(const InputSource& source, const BatchCommitted& committed);
-  // Judges the lines of a group of writers and commits them as one batch.
+  // Judges the input of a group of writers and commits it as one batch.
   // Called by the leader only, without mu_ held.
   Status CommitGroup(std::span<Writer* const> group);
   Status StreamAsLeader(const InputSource& source, const BatchCommitted& committed);

@@ -119,6 +119,11 @@ inline DbDiff Diff(const DbContents& before, const DbContents& after) {
       if (!after_cf.contains(key)) diff[cf][key] = std::nullopt;
     }
   }
+  // A family only `before` has: every key of it removed.
+  for (const auto& [cf, before_cf] : before) {
+    if (after.contains(cf)) continue;
+    for (const auto& [key, value] : before_cf) diff[cf][key] = std::nullopt;
+  }
   return diff;
 }
 
