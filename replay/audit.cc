@@ -1,10 +1,18 @@
 #include "replay/audit.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "ledger/bytes.h"
 #include "ledger/event_codec.h"
+#include "ledger/internal/state_store.h"
 #include "ledger/keys.h"
+#include "ledger/rules.h"
 #include "projections/internal/records.h"
 #include "projections/projection_set.h"
 #include "projections/snapshot_projection.h"
@@ -13,6 +21,40 @@ namespace ledger::replay {
 namespace {
 
 constexpr uint64_t kProgressEvery = 100'000;
+// Events applied between writes of the rebuilt rules' state.
+constexpr uint64_t kRulesStateBatchEvents = 50'000;
+
+// A throwaway ledger in the temporary folder, removed with everything in it.
+struct ScratchLedger {
+  std::filesystem::path path;
+  std::unique_ptr<EventStore> store;
+
+  static Result<ScratchLedger> Create(int32_t billing_offset_s) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "ledger-verify-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return Status::IoError("cannot create a scratch folder: " +
+                             std::string(std::strerror(errno)));
+    }
+    ScratchLedger scratch;
+    scratch.path = pattern;
+    StoreOptions options;
+    options.path = pattern;
+    options.billing_offset_s = billing_offset_s;
+    Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
+    if (!opened.ok()) return opened.status();
+    scratch.store = std::move(*opened);
+    return scratch;
+  }
+  ScratchLedger() = default;
+  ScratchLedger(ScratchLedger&& other) noexcept
+      : path(std::exchange(other.path, {})), store(std::move(other.store)) {}
+  ~ScratchLedger() {
+    store.reset();
+    std::error_code ignored;
+    if (!path.empty()) std::filesystem::remove_all(path, ignored);
+  }
+};
 
 // An order-independent digest of a set of records: the XOR of their
 // SHA-256s, with their count. Two sets of distinct records are equal when
@@ -275,6 +317,7 @@ class Auditor {
     LEDGER_RETURN_IF_ERROR(Check("account_index", chain_ok, [&] { return CheckAccountIndex(); }));
     index_ok_ = chain_ok && report_.checks.back().ok;
     LEDGER_RETURN_IF_ERROR(Check("idempotency", chain_ok, [&] { return CheckIdempotency(); }));
+    LEDGER_RETURN_IF_ERROR(Check("rules_state", chain_ok, [&] { return CheckRulesState(); }));
     LEDGER_RETURN_IF_ERROR(
         Check("projections", chain_ok && options_.projections, [&] { return CheckProjections(); }));
     if (options_.digest) {
@@ -320,12 +363,14 @@ class Auditor {
       }
       const Status decoded = DecodeEnvelope(it->value().ToStringView(), &envelope);
       if (!decoded.ok()) {
-        Fail("hash_chain", seq, "", "stored event " + std::to_string(seq) + " is damaged: " + decoded.message());
+        Fail("hash_chain", seq, "",
+             "stored event " + std::to_string(seq) + " is damaged: " + decoded.message());
         return Status::Ok();
       }
       if (envelope.seq != seq) {
         Fail("hash_chain", seq, "",
-             "the log's entry " + std::to_string(seq) + " holds event seq " + std::to_string(envelope.seq));
+             "the log's entry " + std::to_string(seq) + " holds event seq " +
+                 std::to_string(envelope.seq));
         return Status::Ok();
       }
       if (envelope.prev_hash != prev_hash) {
@@ -344,40 +389,43 @@ class Auditor {
     if (report_.events != report_.head_seq || prev_hash != report_.head_hash) {
       Fail("hash_chain", report_.events + 1, "",
            "the ledger's head says seq " + std::to_string(report_.head_seq) + " hash " +
-               HexOf(report_.head_hash) + ", the log ends at seq " + std::to_string(report_.events) +
-               " hash " + HexOf(prev_hash));
+               HexOf(report_.head_hash) + ", the log ends at seq " +
+               std::to_string(report_.events) + " hash " + HexOf(prev_hash));
     }
     return Status::Ok();
   }
 
   Status CheckAccountIndex() {
     SetDigest stored;
-    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
-      stored.Add(key);
-      return true;
-    }));
+    LEDGER_RETURN_IF_ERROR(
+        ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
+          stored.Add(key);
+          return true;
+        }));
     if (stored == index_from_log_) return Status::Ok();
     // Find the first entry that is wrong, then the first event without one.
     bool found = false;
-    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
-      const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
-      if (key.size() != 1 + account_size + 8) {
-        Fail("account_index", 0, Printable(key), "a malformed account index key");
-        return !(found = true);
-      }
-      const std::string_view account = key.substr(1, account_size);
-      const uint64_t seq = ReadU64BE(key.substr(1 + account_size));
-      Envelope envelope;
-      const Status read = store_.ReadEvent(seq, &envelope);
-      if (!read.ok() || envelope.account != account) {
-        Fail("account_index", seq, Printable(key),
-             read.ok() ? "files event " + std::to_string(seq) + " under account '" + std::string(account) +
-                             "', but its account is '" + envelope.account + "'"
-                       : "names event " + std::to_string(seq) + ", which the log does not have");
-        return !(found = true);
-      }
-      return true;
-    }));
+    LEDGER_RETURN_IF_ERROR(
+        ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
+          const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+          if (key.size() != 1 + account_size + 8) {
+            Fail("account_index", 0, Printable(key), "a malformed account index key");
+            return !(found = true);
+          }
+          const std::string_view account = key.substr(1, account_size);
+          const uint64_t seq = ReadU64BE(key.substr(1 + account_size));
+          Envelope envelope;
+          const Status read = store_.ReadEvent(seq, &envelope);
+          if (!read.ok() || envelope.account != account) {
+            Fail("account_index", seq, Printable(key),
+                 read.ok()
+                     ? "files event " + std::to_string(seq) + " under account '" +
+                           std::string(account) + "', but its account is '" + envelope.account + "'"
+                     : "names event " + std::to_string(seq) + ", which the log does not have");
+            return !(found = true);
+          }
+          return true;
+        }));
     if (found) return Status::Ok();
     return store_.ScanEvents(1, UINT64_MAX, [&](const Envelope& envelope) {
       std::string value;
@@ -396,32 +444,35 @@ class Auditor {
   Status CheckIdempotency() {
     SetDigest stored;
     bool malformed = false;
-    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.idempotency_cf(), [&](std::string_view key, std::string_view value) {
-      if (value.size() != internal::kIdempotencyValueBytes) {
-        Fail("idempotency", 0, Printable(key), "an idempotency entry of the wrong size");
-        malformed = true;
-        return false;
-      }
-      Sha256 digest;
-      std::copy_n(value.begin() + 8, 32, digest.begin());
-      stored.Add(IdempotencyRecord(key, ReadU64BE(value), digest));
-      return true;
-    }));
+    LEDGER_RETURN_IF_ERROR(
+        ScanFamily(store_.idempotency_cf(), [&](std::string_view key, std::string_view value) {
+          if (value.size() != internal::kIdempotencyValueBytes) {
+            Fail("idempotency", 0, Printable(key), "an idempotency entry of the wrong size");
+            malformed = true;
+            return false;
+          }
+          Sha256 digest;
+          std::copy_n(value.begin() + 8, 32, digest.begin());
+          stored.Add(IdempotencyRecord(key, ReadU64BE(value), digest));
+          return true;
+        }));
     if (malformed || stored == ids_from_log_) return Status::Ok();
     bool found = false;
-    LEDGER_RETURN_IF_ERROR(ScanFamily(store_.idempotency_cf(), [&](std::string_view key, std::string_view value) {
-      const uint64_t seq = ReadU64BE(value);
-      Envelope envelope;
-      const Status read = store_.ReadEvent(seq, &envelope);
-      Sha256 digest;
-      std::copy_n(value.begin() + 8, 32, digest.begin());
-      if (!read.ok() || envelope.event_id != key || envelope.content_digest != digest) {
-        Fail("idempotency", seq, Printable(key),
-             "the entry for event id '" + std::string(key) + "' does not match event " + std::to_string(seq));
-        return !(found = true);
-      }
-      return true;
-    }));
+    LEDGER_RETURN_IF_ERROR(
+        ScanFamily(store_.idempotency_cf(), [&](std::string_view key, std::string_view value) {
+          const uint64_t seq = ReadU64BE(value);
+          Envelope envelope;
+          const Status read = store_.ReadEvent(seq, &envelope);
+          Sha256 digest;
+          std::copy_n(value.begin() + 8, 32, digest.begin());
+          if (!read.ok() || envelope.event_id != key || envelope.content_digest != digest) {
+            Fail("idempotency", seq, Printable(key),
+                 "the entry for event id '" + std::string(key) + "' does not match event " +
+                     std::to_string(seq));
+            return !(found = true);
+          }
+          return true;
+        }));
     if (found) return Status::Ok();
     return store_.ScanEvents(1, UINT64_MAX, [&](const Envelope& envelope) {
       Result<std::optional<IdempotencyEntry>> entry = store_.FindEventId(envelope.event_id);
@@ -442,7 +493,8 @@ class Auditor {
     RebuildOptions rebuild_options;
     rebuild_options.progress = options_.progress;
     rebuild_options.snapshots = false;  // CheckSnapshots proves them another way
-    Result<RebuildResult> fresh = BuildGeneration(store_, scratch, report_.head_seq, rebuild_options);
+    Result<RebuildResult> fresh =
+        BuildGeneration(store_, scratch, report_.head_seq, rebuild_options);
     if (!fresh.ok()) return fresh.status();
     Status status;
     for (const FamilyDigest& expected : fresh->digests) {
@@ -498,6 +550,15 @@ class Auditor {
     std::unique_ptr<rocksdb::Iterator> fresh(store_.db()->NewIterator(
         rocksdb::ReadOptions(),
         store_.column_family(projections::FamilyName(family, fresh_generation))));
+    ReportFirstDifference("projections", family, "stored projection", stored.get(), fresh.get());
+    return Status::Ok();
+  }
+
+  // The first key where `stored` and `fresh` (a replay of the log) differ,
+  // reported under `check` as `family` plus the key.
+  void ReportFirstDifference(const std::string& check, const std::string& family,
+                             const std::string& what, rocksdb::Iterator* stored,
+                             rocksdb::Iterator* fresh) {
     stored->SeekToFirst();
     fresh->SeekToFirst();
     while (stored->Valid() || fresh->Valid()) {
@@ -505,24 +566,74 @@ class Auditor {
                         : !fresh->Valid() ? -1
                                           : stored->key().compare(fresh->key());
       if (order < 0) {
-        Fail("projections", 0, family + " " + Printable(stored->key().ToStringView()),
-             "the stored projection has this key, a replay of the log does not");
-        return Status::Ok();
+        Fail(check, 0, family + " " + Printable(stored->key().ToStringView()),
+             "the " + what + " has this key, a replay of the log does not");
+        return;
       }
       if (order > 0) {
-        Fail("projections", 0, family + " " + Printable(fresh->key().ToStringView()),
-             "a replay of the log has this key, the stored projection does not");
-        return Status::Ok();
+        Fail(check, 0, family + " " + Printable(fresh->key().ToStringView()),
+             "a replay of the log has this key, the " + what + " does not");
+        return;
       }
       if (stored->value() != fresh->value()) {
-        Fail("projections", 0, family + " " + Printable(stored->key().ToStringView()),
-             "the stored value differs from a replay of the log");
-        return Status::Ok();
+        Fail(check, 0, family + " " + Printable(stored->key().ToStringView()),
+             "the " + what + "'s value differs from a replay of the log");
+        return;
       }
       stored->Next();
       fresh->Next();
     }
-    Fail("projections", 0, family, "the digests differ but no key does (a scan error?)");
+    if (!stored->status().ok() || !fresh->status().ok()) {
+      Fail(check, 0, family,
+           "a scan failed: " + stored->status().ToString() + " / " + fresh->status().ToString());
+    } else if (check == "projections") {
+      Fail(check, 0, family, "the digests differ but no key does (a scan error?)");
+    }
+  }
+
+  // The rules' state (families `state` and `usage_intervals`) follows from
+  // the log too: RuleEngine::Apply of each event, in order. A wrong record
+  // there bills no figure already shown but makes later appends judge and
+  // rate wrongly. Rebuilt in a scratch ledger in the temporary folder and
+  // compared key by key; the first difference is reported.
+  Status CheckRulesState() {
+    Result<ScratchLedger> scratch = ScratchLedger::Create(store_.billing_offset_s());
+    if (!scratch.ok()) return scratch.status();
+    EventStore& fresh = *scratch->store;
+    internal::StateStore state(&fresh);
+    LEDGER_RETURN_IF_ERROR(state.Load());
+    RuleEngine rules(&state, BillingZone(store_.billing_offset_s()));
+    rocksdb::WriteOptions unlogged;  // a scratch ledger, dropped afterwards
+    unlogged.disableWAL = true;
+    const auto write = [&]() -> Status {
+      state.Flush();
+      const rocksdb::Status written = fresh.db()->Write(unlogged, &fresh.batch());
+      if (!written.ok()) return Status::IoError("rules state rebuild: " + written.ToString());
+      fresh.batch().Clear();
+      state.OnWritten();
+      return Status::Ok();
+    };
+    Status status;
+    uint64_t applied = 0;
+    LEDGER_RETURN_IF_ERROR(store_.ScanEvents(1, report_.head_seq, [&](const Envelope& envelope) {
+      status = rules.Apply(envelope);
+      if (status.ok() && ++applied % kRulesStateBatchEvents == 0) status = write();
+      return status.ok();
+    }));
+    LEDGER_RETURN_IF_ERROR(status);
+    LEDGER_RETURN_IF_ERROR(write());
+    rocksdb::ReadOptions read_options;
+    read_options.total_order_seek = true;
+    const std::pair<const char*, rocksdb::ColumnFamilyHandle* (EventStore::*)() const> families[] =
+        {{"state", &EventStore::state_cf}, {"usage_intervals", &EventStore::intervals_cf}};
+    for (const auto& [name, family] : families) {
+      std::unique_ptr<rocksdb::Iterator> stored(
+          store_.db()->NewIterator(read_options, (store_.*family)()));
+      std::unique_ptr<rocksdb::Iterator> rebuilt(
+          fresh.db()->NewIterator(read_options, (fresh.*family)()));
+      ReportFirstDifference("rules_state", name, "stored rules' state", stored.get(),
+                            rebuilt.get());
+    }
     return Status::Ok();
   }
 

@@ -1,13 +1,14 @@
 // Replay, audit and historical lookups: verify names exactly what was
 // tampered with; rebuilds swap in atomically; a digest proves a prefix.
 
+#include "replay/audit.h"
+
 #include <gtest/gtest.h>
 
 #include "bench/workload.h"
 #include "ledger/bytes.h"
 #include "ledger/keys.h"
 #include "projection_test_util.h"
-#include "replay/audit.h"
 #include "replay/rebuild.h"
 
 namespace ledger {
@@ -55,8 +56,17 @@ class AuditTest : public ::testing::Test {
     EXPECT_TRUE(store().ReadRawEvent(seq, &value).ok());
     return value;
   }
-  void PutRaw(rocksdb::ColumnFamilyHandle* family, const std::string& key, const std::string& value) {
+  void PutRaw(rocksdb::ColumnFamilyHandle* family, const std::string& key,
+              const std::string& value) {
     ASSERT_TRUE(store().db()->Put(rocksdb::WriteOptions(), family, key, value).ok());
+  }
+  // Verify's only failure is the rules' state check's, on a key of the
+  // family `key_prefix` names, saying `problem`.
+  void ExpectRulesStateFailure(const std::string& key_prefix, const std::string& problem) {
+    const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+    EXPECT_EQ(failure.check, "rules_state");
+    EXPECT_EQ(failure.key.rfind(key_prefix, 0), 0u) << failure.key;
+    EXPECT_NE(failure.problem.find(problem), std::string::npos) << failure.problem;
   }
 
   TestBook book_;
@@ -67,7 +77,7 @@ TEST_F(AuditTest, AnUntouchedLedgerVerifies) {
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.events, 400u);
   EXPECT_EQ(report.head_seq, 400u);
-  ASSERT_EQ(report.checks.size(), 4u);
+  ASSERT_EQ(report.checks.size(), 5u);
   for (const replay::AuditCheck& check : report.checks) {
     EXPECT_TRUE(check.ran && check.ok) << check.name;
   }
@@ -92,7 +102,8 @@ TEST_F(AuditTest, AFlippedByteInTheHashOrPrevHashIsCaughtToo) {
 }
 
 TEST_F(AuditTest, ADeletedEventIsAGap) {
-  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().log_cf(), internal::LogKey(200)).ok());
+  ASSERT_TRUE(
+      store().db()->Delete(rocksdb::WriteOptions(), store().log_cf(), internal::LogKey(200)).ok());
   const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
   EXPECT_EQ(failure.check, "hash_chain");
   EXPECT_EQ(failure.seq, 200u);
@@ -117,11 +128,14 @@ TEST_F(AuditTest, AnAlteredProjectionValueNamesItsKey) {
   std::string key;
   std::string value;
   const projections::RocksKvReader reader(store().db(), invoices);
-  ASSERT_TRUE(reader.Scan("u", "v", [&](std::string_view k, std::string_view v) {
-    key = k;
-    value = v;
-    return false;
-  }).ok());
+  ASSERT_TRUE(reader
+                  .Scan("u", "v",
+                        [&](std::string_view k, std::string_view v) {
+                          key = k;
+                          value = v;
+                          return false;
+                        })
+                  .ok());
   ASSERT_FALSE(key.empty());
   value[15] ^= 0x01;
   PutRaw(invoices, key, value);
@@ -136,11 +150,46 @@ TEST_F(AuditTest, AnAlteredProjectionValueNamesItsKey) {
   }
 }
 
+// The rules' state is not a figure anyone reads, but later appends are
+// judged and rated from it: verify rebuilds it from the log and compares.
+TEST_F(AuditTest, AnAlteredRulesStateRecordNamesItsKey) {
+  std::string key;
+  std::string value;
+  const projections::RocksKvReader reader(store().db(), store().state_cf());
+  ASSERT_TRUE(reader
+                  .Scan("", "\xff",
+                        [&](std::string_view k, std::string_view v) {
+                          key = k;
+                          value = v;
+                          return false;
+                        })
+                  .ok());
+  ASSERT_FALSE(value.empty());
+  value.back() ^= 0x01;
+  PutRaw(store().state_cf(), key, value);
+  ExpectRulesStateFailure("state ", "differs from a replay of the log");
+}
+
+TEST_F(AuditTest, ADeletedUsageIntervalIsNamed) {
+  rocksdb::ReadOptions read_options;
+  read_options.total_order_seek = true;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store().db()->NewIterator(read_options, store().intervals_cf()));
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  const std::string key = it->key().ToString();
+  it.reset();
+  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().intervals_cf(), key).ok());
+  ExpectRulesStateFailure("usage_intervals ", "a replay of the log has this key");
+}
+
 TEST_F(AuditTest, ADroppedIdempotencyEntryNamesItsEvent) {
   Envelope envelope;
   ASSERT_TRUE(store().ReadEvent(222, &envelope).ok());
-  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().idempotency_cf(),
-                                   envelope.event_id).ok());
+  ASSERT_TRUE(store()
+                  .db()
+                  ->Delete(rocksdb::WriteOptions(), store().idempotency_cf(), envelope.event_id)
+                  .ok());
   const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
   EXPECT_EQ(failure.check, "idempotency");
   EXPECT_EQ(failure.seq, 222u);
@@ -150,8 +199,11 @@ TEST_F(AuditTest, ADroppedIdempotencyEntryNamesItsEvent) {
 TEST_F(AuditTest, AWrongAccountIndexEntryIsNamed) {
   Envelope envelope;
   ASSERT_TRUE(store().ReadEvent(99, &envelope).ok());
-  ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().account_index_cf(),
-                                   internal::AccountIndexKey(envelope.account, 99)).ok());
+  ASSERT_TRUE(store()
+                  .db()
+                  ->Delete(rocksdb::WriteOptions(), store().account_index_cf(),
+                           internal::AccountIndexKey(envelope.account, 99))
+                  .ok());
   PutRaw(store().account_index_cf(), internal::AccountIndexKey("someone-else", 99), "");
   const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
   EXPECT_EQ(failure.check, "account_index");
@@ -244,7 +296,8 @@ TEST(HistoricalTest, LastSeqRecordedByATime) {
   const std::vector<std::string> lines = Workload(30);
   for (int batch = 0; batch < 3; ++batch) {
     book.set_clock_us(1'000'000'000'000'000 + batch * 1'000'000);
-    book.Append(std::vector<std::string>(lines.begin() + batch * 10, lines.begin() + batch * 10 + 10));
+    book.Append(
+        std::vector<std::string>(lines.begin() + batch * 10, lines.begin() + batch * 10 + 10));
   }
   const EventStore& store = book.ledger().store();
   EXPECT_EQ(*store.LastSeqRecordedBy(999'999'999'999'999), 0u);
