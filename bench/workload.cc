@@ -182,9 +182,7 @@ void GenerateWorkload(const WorkloadOptions& options,
 }
 
 bool LineDecoder::Decode(std::string_view line, IncomingEvent* event) {
-  padded_.assign(line);
-  padded_.append(kJsonPaddingBytes, '\0');
-  return !parser_.Parse(std::string_view(padded_.data(), line.size()), &parsed_) &&
+  return !parser_.ParseCopy(line, &parsed_) &&
          !DecodeEventId(parsed_, &event->event_id) && !DecodeEvent(parsed_, event);
 }
 

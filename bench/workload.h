@@ -44,7 +44,6 @@ class LineDecoder {
  private:
   JsonLineParser parser_;
   ParsedLine parsed_;
-  std::string padded_;
 };
 
 }  // namespace ledger::bench

@@ -221,6 +221,12 @@ std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine
   return std::nullopt;
 }
 
+std::optional<RuleError> JsonLineParser::ParseCopy(std::string_view line, ParsedLine* out) {
+  padded_.assign(line);
+  padded_.append(kJsonPaddingBytes, '\0');
+  return Parse(std::string_view(padded_.data(), line.size()), out);
+}
+
 Sha256 ContentDigest(std::span<const JsonField> fields, std::string* scratch) {
   return CanonicalDigest(SortedByKey(fields), scratch);
 }

@@ -49,10 +49,14 @@ class JsonLineParser {
   // Parses `line`, which must be followed in memory by kJsonPaddingBytes
   // readable bytes. On success fills *out; otherwise returns invalid_json.
   std::optional<RuleError> Parse(std::string_view line, ParsedLine* out);
+  // Parse() of a copy of `line` with that padding after it: for lines read
+  // into buffers that have none.
+  std::optional<RuleError> ParseCopy(std::string_view line, ParsedLine* out);
 
  private:
   simdjson::ondemand::parser parser_;
   std::string canonical_;  // reused buffer for the digest input
+  std::string padded_;     // reused buffer for ParseCopy
 };
 
 }  // namespace ledger

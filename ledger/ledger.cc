@@ -308,12 +308,9 @@ Status Ledger::AbortPending(const Status& cause) {
 }
 
 Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result) {
-  // simdjson reads a little past the end of its input: parse from a copy
-  // with the padding it needs.
-  padded_line_.assign(line);
-  padded_line_.append(kJsonPaddingBytes, '\0');
-  if (std::optional<RuleError> error =
-          parser_.Parse(std::string_view(padded_line_.data(), line.size()), &parsed_)) {
+  // simdjson reads a little past the end of its input: the lines come from
+  // the caller's buffers, so the parser reads a padded copy.
+  if (std::optional<RuleError> error = parser_.ParseCopy(line, &parsed_)) {
     Reject(std::move(*error), std::nullopt, result);
     return Status::Ok();
   }

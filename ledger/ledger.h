@@ -11,8 +11,8 @@
 // sync, and one leader at a time assigns gapless sequence numbers. A bulk
 // AppendStream (or AppendEventStream) queues like a call and, at the front,
 // leads alone until its source ends (the calls behind it wait), judging on
-// its caller's thread and writing on a second one. store() is for the thread that owns the Ledger when no
-// append is running (queries, audits).
+// its caller's thread and writing on a second one. store() is for the thread
+// that owns the Ledger when no append is running (queries, audits).
 
 #pragma once
 
@@ -175,7 +175,6 @@ class Ledger {
   JsonLineParser parser_;
   ParsedLine parsed_;
   IncomingEvent incoming_;
-  std::string padded_line_;
   std::string digest_scratch_;
 };
 
