@@ -60,6 +60,17 @@ class AuditTest : public ::testing::Test {
               const std::string& value) {
     ASSERT_TRUE(store().db()->Put(rocksdb::WriteOptions(), family, key, value).ok());
   }
+  // The first key at or after `from` in `family`, and its value; an empty
+  // key when there is none.
+  std::pair<std::string, std::string> FirstRecord(rocksdb::ColumnFamilyHandle* family,
+                                                  std::string_view from = "") {
+    rocksdb::ReadOptions read_options;
+    read_options.total_order_seek = true;  // whatever the family's memtable
+    std::unique_ptr<rocksdb::Iterator> it(store().db()->NewIterator(read_options, family));
+    it->Seek(rocksdb::Slice(from.data(), from.size()));
+    if (!it->Valid()) return {};
+    return {it->key().ToString(), it->value().ToString()};
+  }
   // Verify's only failure is the rules' state check's, on a key of the
   // family `key_prefix` names, saying `problem`.
   void ExpectRulesStateFailure(const std::string& key_prefix, const std::string& problem) {
@@ -125,18 +136,8 @@ TEST_F(AuditTest, AnAlteredProjectionValueNamesItsKey) {
   rocksdb::ColumnFamilyHandle* invoices = store().column_family("proj_invoices");
   ASSERT_NE(invoices, nullptr);
   // Change the amount of the first hourly-usage line.
-  std::string key;
-  std::string value;
-  const projections::RocksKvReader reader(store().db(), invoices);
-  ASSERT_TRUE(reader
-                  .Scan("u", "v",
-                        [&](std::string_view k, std::string_view v) {
-                          key = k;
-                          value = v;
-                          return false;
-                        })
-                  .ok());
-  ASSERT_FALSE(key.empty());
+  auto [key, value] = FirstRecord(invoices, "u");
+  ASSERT_TRUE(key.starts_with("u")) << key;
   value[15] ^= 0x01;
   PutRaw(invoices, key, value);
   const AuditReport report = AuditOrDie(book_);
@@ -153,17 +154,7 @@ TEST_F(AuditTest, AnAlteredProjectionValueNamesItsKey) {
 // The rules' state is not a figure anyone reads, but later appends are
 // judged and rated from it: verify rebuilds it from the log and compares.
 TEST_F(AuditTest, AnAlteredRulesStateRecordNamesItsKey) {
-  std::string key;
-  std::string value;
-  const projections::RocksKvReader reader(store().db(), store().state_cf());
-  ASSERT_TRUE(reader
-                  .Scan("", "\xff",
-                        [&](std::string_view k, std::string_view v) {
-                          key = k;
-                          value = v;
-                          return false;
-                        })
-                  .ok());
+  auto [key, value] = FirstRecord(store().state_cf());
   ASSERT_FALSE(value.empty());
   value.back() ^= 0x01;
   PutRaw(store().state_cf(), key, value);
@@ -171,14 +162,8 @@ TEST_F(AuditTest, AnAlteredRulesStateRecordNamesItsKey) {
 }
 
 TEST_F(AuditTest, ADeletedUsageIntervalIsNamed) {
-  rocksdb::ReadOptions read_options;
-  read_options.total_order_seek = true;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store().db()->NewIterator(read_options, store().intervals_cf()));
-  it->SeekToFirst();
-  ASSERT_TRUE(it->Valid());
-  const std::string key = it->key().ToString();
-  it.reset();
+  const std::string key = FirstRecord(store().intervals_cf()).first;
+  ASSERT_FALSE(key.empty());
   ASSERT_TRUE(store().db()->Delete(rocksdb::WriteOptions(), store().intervals_cf(), key).ok());
   ExpectRulesStateFailure("usage_intervals ", "a replay of the log has this key");
 }
