@@ -13,8 +13,15 @@
 
 namespace ledger {
 
+// Writes the 8 bytes of `value` at `out`.
+inline void StoreU64BE(uint64_t value, char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(value >> (56 - 8 * i));
+}
+
 inline void AppendU64BE(uint64_t value, std::string* out) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+  char bytes[8];
+  StoreU64BE(value, bytes);
+  out->append(bytes, sizeof bytes);
 }
 
 inline void AppendU32BE(uint32_t value, std::string* out) {

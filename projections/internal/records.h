@@ -207,7 +207,8 @@ struct FixedValue {
   size_t size = 0;
 
   void AppendU64BE(uint64_t value) {
-    for (int shift = 56; shift >= 0; shift -= 8) bytes[size++] = static_cast<char>(value >> shift);
+    StoreU64BE(value, bytes.data() + size);
+    size += 8;
   }
   operator std::string_view() const { return std::string_view(bytes.data(), size); }
 };
