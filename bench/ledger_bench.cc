@@ -593,6 +593,19 @@ Status AppendLines(Ledger& ledger, const Stream& stream, size_t batch_events, Ou
       [&](std::span<const AppendResult> results) { outcomes->Count(results); });
 }
 
+// Fills an in-process append's row: what was stored, in how long, at what
+// CPU; FAILED when the outcomes do not cover every input or differ from the
+// CLI's.
+void RecordAppend(const Outcomes& outcomes, size_t inputs, double seconds, double cpu_s,
+                  const Outcomes& cli, const std::string& what, Row* row) {
+  row->Ok(outcomes.appended + outcomes.duplicate, seconds);
+  row->SetCpu(cpu_s);
+  row->notes = outcomes.Text() + "; " + what;
+  if (outcomes.total() != inputs) row->Fail("results do not match inputs");
+  if (outcomes.appended != cli.appended && cli.total() != 0)
+    row->Fail("outcomes differ from `ledger append`");
+}
+
 void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& cli, Row* row) {
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(db, /*projections=*/true);
   if (!ledger.ok()) return row->Fail(ledger.status().ToString());
@@ -602,13 +615,8 @@ void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& c
   const Status status = AppendLines(**ledger, stream, 4096, &outcomes);
   const double seconds = SecondsSince(start);
   if (!status.ok()) return row->Fail(status.ToString());
-  row->Ok(outcomes.appended + outcomes.duplicate, seconds);
-  row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
-  row->notes =
-      outcomes.Text() + "; JSON parsing included (the API takes JSON lines), projections on";
-  if (outcomes.total() != stream.size()) row->Fail("results do not match lines");
-  if (outcomes.appended != cli.appended && cli.total() != 0)
-    row->Fail("outcomes differ from `ledger append`");
+  RecordAppend(outcomes, stream.size(), seconds, ProcessCpuSeconds() - cpu_start_s, cli,
+               "JSON parsing included (the API takes JSON lines), projections on", row);
 }
 
 // Stage 2b: Ledger::AppendEventStream, the typed API: the same events decoded
@@ -636,13 +644,10 @@ void RunTypedAppend(const std::string& db, const Stream& stream, const Outcomes&
       [&](std::span<const AppendResult> results) { outcomes.Count(results); });
   const double seconds = SecondsSince(start);
   if (!status.ok()) return row->Fail(status.ToString());
-  row->Ok(outcomes.appended + outcomes.duplicate, seconds);
-  row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
-  row->notes = outcomes.Text() + " of " + std::to_string(events.size()) +
-               " typed events; rendered to fields and judged as their lines, projections on";
-  if (outcomes.total() != events.size()) row->Fail("results do not match events");
-  if (outcomes.appended != cli.appended && cli.total() != 0)
-    row->Fail("outcomes differ from `ledger append`");
+  RecordAppend(outcomes, events.size(), seconds, ProcessCpuSeconds() - cpu_start_s, cli,
+               std::to_string(events.size()) +
+                   " typed events, rendered to fields and judged as their lines, projections on",
+               row);
 }
 
 // ---------------------------------------------------------------------------
