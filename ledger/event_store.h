@@ -88,8 +88,8 @@ class EventStore {
   // seconds. Small appends skip it: they would only leave tiny table files.
   Status FlushMemtablesOver(uint64_t bytes_min);
 
-  // Adds an event to the pending batch: the log entry, the account index and
-  // the idempotency entry. `envelope->seq` must be pending_head().seq + 1;
+  // Adds an event to the pending batch: the log entry and the account index
+  // (its idempotency entry is added at Seal). `envelope->seq` must be pending_head().seq + 1;
   // fills in the hashes.
   Status StageEvent(Envelope* envelope);
   const Head& pending_head() const { return pending_head_; }
@@ -152,7 +152,8 @@ class EventStore {
  private:
   EventStore() = default;
   Status LoadMeta(const StoreOptions& options, bool fresh);
-  void StageHead();
+  // Puts the idempotency entries of pending_ids_ into the batch.
+  void StageIdempotencyEntries();
   Status ScanEventsInline(uint64_t from_seq, uint64_t to_seq,
                           const std::function<bool(const Envelope&)>& visit) const;
   // The read-ahead thread of ScanEvents: decodes into chunks taken from

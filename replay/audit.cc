@@ -622,8 +622,7 @@ class Auditor {
     }));
     LEDGER_RETURN_IF_ERROR(status);
     LEDGER_RETURN_IF_ERROR(write());
-    rocksdb::ReadOptions read_options;
-    read_options.total_order_seek = true;
+    const rocksdb::ReadOptions read_options;
     const std::pair<const char*, rocksdb::ColumnFamilyHandle* (EventStore::*)() const> families[] =
         {{"state", &EventStore::state_cf}, {"usage_intervals", &EventStore::intervals_cf}};
     for (const auto& [name, family] : families) {
@@ -658,9 +657,7 @@ class Auditor {
 
   Status ScanFamily(rocksdb::ColumnFamilyHandle* family,
                     const std::function<bool(std::string_view, std::string_view)>& visit) {
-    rocksdb::ReadOptions read_options;
-    read_options.total_order_seek = true;  // the idempotency family hashes its memtable
-    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(read_options, family));
+    std::unique_ptr<rocksdb::Iterator> it(store_.db()->NewIterator(rocksdb::ReadOptions(), family));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
     }
