@@ -466,11 +466,12 @@ void PrefetchEnvelope(const Envelope& envelope) {
 }  // namespace
 
 // Decoded events, and the error that ended the scan after them, if any.
-struct DecodedChunk {
+struct internal::DecodedChunk {
   std::vector<Envelope> events;  // the first `size` are this chunk's
   size_t size = 0;
   Status status;
 };
+using internal::DecodedChunk;
 using ChunkQueue = internal::BoundedQueue<std::unique_ptr<DecodedChunk>>;
 
 Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
@@ -486,6 +487,18 @@ Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
     ReadAhead(from_seq, to_seq, &spare, &decoded);
     decoded.Close();
   });
+  // However the scan ends, a visitor's exception included: closing both
+  // queues stops the reader wherever it waits, and it is joined.
+  struct StopReader {
+    ChunkQueue& spare;
+    ChunkQueue& decoded;
+    std::thread& reader;
+    ~StopReader() {
+      spare.Close();
+      decoded.Close();
+      reader.join();
+    }
+  } stop_reader{spare, decoded, reader};
   Status status;
   while (std::optional<std::unique_ptr<DecodedChunk>> chunk = decoded.Pop()) {
     bool go_on = true;
@@ -501,10 +514,6 @@ Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
     if (!status.ok()) break;
     spare.Push(std::move(*chunk));
   }
-  // Stops the reader wherever it waits.
-  spare.Close();
-  decoded.Close();
-  reader.join();
   return status;
 }
 

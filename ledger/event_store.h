@@ -29,8 +29,8 @@ namespace ledger {
 namespace internal {
 template <typename T>
 class BoundedQueue;
-}
 struct DecodedChunk;
+}  // namespace internal
 
 struct StoreOptions {
   std::string path;
@@ -159,8 +159,8 @@ class EventStore {
   // The read-ahead thread of ScanEvents: decodes into chunks taken from
   // `spare` and hands them over through `decoded`.
   void ReadAhead(uint64_t from_seq, uint64_t to_seq,
-                 internal::BoundedQueue<std::unique_ptr<DecodedChunk>>* spare,
-                 internal::BoundedQueue<std::unique_ptr<DecodedChunk>>* decoded) const;
+                 internal::BoundedQueue<std::unique_ptr<internal::DecodedChunk>>* spare,
+                 internal::BoundedQueue<std::unique_ptr<internal::DecodedChunk>>* decoded) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

@@ -131,11 +131,14 @@ Status Ledger::StreamInputs(const InputSource& source, const BatchCommitted& com
   writers_.push_back(&self);
   while (&self != writers_.front()) self.cv.wait(lock);
   lock.unlock();
-  const Status status = StreamAsLeader(source, committed);
+  std::exception_ptr thrown;
+  const Status status = StreamAsLeader(source, committed, &thrown);
   lock.lock();
   committed_head_ = store_->head();
   writers_.pop_front();
   if (!writers_.empty()) writers_.front()->cv.notify_one();
+  lock.unlock();
+  if (thrown) std::rethrow_exception(thrown);
   return status;
 }
 
@@ -160,6 +163,9 @@ class WriteStage {
     thread_.join();
   }
 
+  // What `committed` threw for a batch Settle has returned; null if nothing.
+  std::exception_ptr thrown() const { return settled_thrown_; }
+
   void Write(EventStore::SealedBatch sealed, const std::vector<AppendResult>* results) {
     in_flight_ = sealed.head;
     to_write_.Push(Sealed{std::move(sealed), results});
@@ -171,6 +177,7 @@ class WriteStage {
     const Head head = *in_flight_;
     in_flight_.reset();
     const Status status = *outcomes_.Pop();
+    settled_thrown_ = thrown_;  // written before the outcome was pushed
     if (!status.ok()) return status;
     return std::optional<Head>(head);
   }
@@ -186,7 +193,13 @@ class WriteStage {
       const Status status = store_->Write(&item->sealed);
       if (status.ok()) {
         durable_(item->sealed.head);
-        committed_(*item->results);
+        // The batch is stored whatever the callback does; its exception
+        // stops the stream (see thrown()).
+        try {
+          committed_(*item->results);
+        } catch (...) {
+          thrown_ = std::current_exception();
+        }
       }
       outcomes_.Push(status);
     }
@@ -198,12 +211,15 @@ class WriteStage {
   BoundedQueue<Sealed> to_write_{1};
   BoundedQueue<Status> outcomes_{1};
   std::optional<Head> in_flight_;  // the first stage's alone
+  std::exception_ptr thrown_;  // the stage's thread's
+  std::exception_ptr settled_thrown_;  // the first stage's copy, taken in Settle
   std::thread thread_;
 };
 
 }  // namespace internal
 
-Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed) {
+Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
+                              std::exception_ptr* thrown) {
   Status status;
   {
     internal::WriteStage writes(
@@ -216,16 +232,25 @@ Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& c
     // Two batches' results: one being judged, one being written.
     std::vector<AppendResult> results[2];
     size_t slot = 0;
-    while (status.ok()) {
+    while (status.ok() && !writes.thrown()) {
       BatchInput input;
-      if (!source(&input)) break;
-      status = StreamBatch(input, &writes, &results[slot], committed);
+      try {
+        if (!source(&input)) break;
+        status = StreamBatch(input, &writes, &results[slot], committed);
+      } catch (...) {
+        *thrown = std::current_exception();
+        break;
+      }
       slot ^= 1;
     }
     const Status last = SettleWrite(&writes);
     if (status.ok()) status = last;
+    if (!*thrown) *thrown = writes.thrown();
   }
-  return status.ok() ? status : AbortPending(status);
+  if (!status.ok()) return AbortPending(status);
+  // A callback threw: whatever it left judged but unsealed is dropped.
+  if (*thrown) return DropPending();
+  return status;
 }
 
 Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes,
@@ -238,6 +263,7 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
   const Status previous = SettleWrite(writes);
   LEDGER_RETURN_IF_ERROR(judged);
   LEDGER_RETURN_IF_ERROR(previous);
+  if (writes->thrown()) return Status::Ok();  // the stream stops: not sealed
   if (store_->pending_head().seq == seq_before) {
     committed(*results);  // nothing to write: duplicates and rejections
     return Status::Ok();
@@ -300,11 +326,15 @@ void Ledger::Written(const Head& head) {
 }
 
 Status Ledger::AbortPending(const Status& cause) {
-  store_->Abort();
-  if (sink_) sink_->Aborted();
-  const Status reset = state_->OnAbort();
+  const Status reset = DropPending();
   spdlog::error("append batch failed, nothing of it was stored: {}", cause.ToString());
   return reset.ok() ? cause : reset;
+}
+
+Status Ledger::DropPending() {
+  store_->Abort();
+  if (sink_) sink_->Aborted();
+  return state_->OnAbort();
 }
 
 Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result) {

@@ -18,6 +18,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -87,7 +88,11 @@ class Ledger {
   // RocksDB write (memtable inserts, WAL sync), so a bulk append uses two
   // cores. Holds the writer role for the whole stream (other appenders wait).
   // A non-ok Status means the batch whose results were not delivered, and
-  // every batch after it, were not stored.
+  // every batch after it, were not stored. If `source` or `committed`
+  // throws, the stream stops and AppendStream rethrows the exception once
+  // the ledger is consistent and free for other appenders: every batch whose
+  // results went to `committed` is stored (the one whose delivery threw
+  // too), and nothing after it.
   Status AppendStream(const BatchSource& source, const BatchCommitted& committed);
 
   // The library API without JSON: appends typed events as one batch, as
@@ -141,7 +146,9 @@ class Ledger {
   // Judges the input of a group of writers and commits it as one batch.
   // Called by the leader only, without mu_ held.
   Status CommitGroup(std::span<Writer* const> group);
-  Status StreamAsLeader(const InputSource& source, const BatchCommitted& committed);
+  // Sets *thrown to the exception a callback threw, which stopped the stream.
+  Status StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
+                        std::exception_ptr* thrown);
   // Judges one batch of a stream and hands it to the write stage.
   Status StreamBatch(const BatchInput& input, internal::WriteStage* writes,
                      std::vector<AppendResult>* results, const BatchCommitted& committed);
@@ -155,6 +162,8 @@ class Ledger {
   Result<EventStore::SealedBatch> SealPending();
   void Written(const Head& head);
   Status AbortPending(const Status& cause);
+  // Drops the pending batch: the pending state is the committed one again.
+  Status DropPending();
   int64_t RecordedTime_us() const;
   // Judge one line or typed event into parsed_, then judge parsed_; stage it
   // when accepted. Status errors abort the batch.

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -778,6 +779,24 @@ TEST_F(LongScanTest, VisitsEveryEventInOrder) {
 TEST_F(LongScanTest, StopsWhereTheVisitorSaysSo) {
   Status status;
   EXPECT_EQ(Visited(1, UINT64_MAX, &status, /*stop_at=*/5'000), Range(1, 5'000));
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST_F(LongScanTest, AVisitorsExceptionStopsTheReaderAndLeavesTheStoreUsable) {
+  std::vector<uint64_t> seqs;
+  EXPECT_THROW(
+      {
+        const Status status = ledger_->store().ScanEvents(1, UINT64_MAX, [&](const Envelope& e) {
+          if (e.seq == 5'000) throw std::runtime_error("visitor failed");
+          seqs.push_back(e.seq);
+          return true;
+        });
+        ADD_FAILURE() << "the scan returned " << status.ToString();
+      },
+      std::runtime_error);
+  EXPECT_EQ(seqs, Range(1, 4'999));
+  Status status;
+  EXPECT_EQ(Visited(1, UINT64_MAX, &status), Range(1, kEvents));
   EXPECT_TRUE(status.ok()) << status.ToString();
 }
 

@@ -6,6 +6,7 @@
 
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <thread>
 
 #include "projection_test_util.h"
@@ -31,6 +32,37 @@ AppendResult AppendOne(Ledger& ledger, int writer, int i) {
   EXPECT_EQ(results.size(), 1u);
   return results.empty() ? AppendResult{} : results[0];
 }
+
+// Reopened as maintenance opens it, the ledger verifies: chain, indexes,
+// projections.
+void ExpectReopenedLedgerVerifies(projection_test::TestBook& book) {
+  book.Reopen(/*with_projections=*/false);
+  Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+}
+
+// The batches of a stream of adjustments by writer `writer`, `batch_events`
+// each.
+class AdjustmentBatches {
+ public:
+  AdjustmentBatches(int writer, int batch_events) : writer_(writer), batch_events_(batch_events) {}
+  // Fills the next batch; the number of batches handed out so far.
+  int Next(std::vector<std::string_view>* batch) {
+    lines_.clear();
+    for (int i = 0; i < batch_events_; ++i) {
+      lines_.push_back(Adjustment(writer_, given_ * batch_events_ + i));
+    }
+    batch->assign(lines_.begin(), lines_.end());
+    return ++given_;
+  }
+
+ private:
+  int writer_;
+  int batch_events_;
+  int given_ = 0;
+  std::vector<std::string> lines_;
+};
 
 TEST(GroupCommitTest, EightWritersOfSingleEventsAllLandOnceInOrder) {
   projection_test::TestBook book;
@@ -86,10 +118,7 @@ TEST(GroupCommitTest, EightWritersOfSingleEventsAllLandOnceInOrder) {
   // Each writer posted -(1 + 2 + ... + 150) = -11325.
   EXPECT_EQ((*invoice)->total_e8, Int128{-11325} * kWriters * 100'000'000);
 
-  book.Reopen(/*with_projections=*/false);
-  Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok());
+  ExpectReopenedLedgerVerifies(book);
 }
 
 // A bulk AppendStream among single-event callers: it leads alone while it
@@ -115,19 +144,9 @@ TEST(GroupCommitTest, AStreamAmongSingleEventWritersStoresEveryEventOnce) {
     });
   }
   threads.emplace_back([&] {
-    int given = 0;
-    std::vector<std::string> lines;
+    AdjustmentBatches batches(kStreamWriter, kStreamBatchEvents);
     const Status status = book.ledger().AppendStream(
-        [&](std::vector<std::string_view>* batch) {
-          if (given == kStreamBatches) return false;
-          lines.clear();
-          for (int i = 0; i < kStreamBatchEvents; ++i) {
-            lines.push_back(Adjustment(kStreamWriter, given * kStreamBatchEvents + i));
-          }
-          batch->assign(lines.begin(), lines.end());
-          ++given;
-          return true;
-        },
+        [&](std::vector<std::string_view>* batch) { return batches.Next(batch) <= kStreamBatches; },
         [&](std::span<const AppendResult> results) {
           for (const AppendResult& result : results) {
             EXPECT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
@@ -149,10 +168,70 @@ TEST(GroupCommitTest, AStreamAmongSingleEventWritersStoresEveryEventOnce) {
   EXPECT_EQ(*all.begin(), 2u);
   EXPECT_EQ(*all.rbegin(), 1u + kEvents);
   EXPECT_EQ(book.ledger().head().seq, 1u + kEvents);
-  book.Reopen(/*with_projections=*/false);
-  Result<replay::AuditReport> report = replay::Audit(book.ledger().store(), {});
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok());
+  ExpectReopenedLedgerVerifies(book);
+}
+
+// After a callback of a stream threw, the ledger is consistent and free:
+// another append lands right after what the stream stored, and a reopened
+// ledger verifies.
+void ExpectUsableAfterStream(projection_test::TestBook& book, uint64_t stored_seq) {
+  EXPECT_EQ(book.ledger().head().seq, stored_seq);
+  const AppendResult next = AppendOne(book.ledger(), 9, 0);
+  EXPECT_EQ(next.outcome, AppendResult::Outcome::kAppended) << next.error.message;
+  EXPECT_EQ(next.seq, stored_seq + 1);
+  ExpectReopenedLedgerVerifies(book);
+  EXPECT_EQ(book.ledger().head().seq, stored_seq + 1);
+}
+
+// A stream one of whose callbacks throws a std::runtime_error: AppendStream
+// rethrows it.
+void ExpectStreamRethrows(Ledger& ledger, const Ledger::BatchSource& source,
+                          const Ledger::BatchCommitted& committed) {
+  EXPECT_THROW(
+      {
+        const Status status = ledger.AppendStream(source, committed);
+        ADD_FAILURE() << "AppendStream returned " << status.ToString();
+      },
+      std::runtime_error);
+}
+
+// Streams of 50-event batches of adjustments to one open account.
+class StreamCallbackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    book.Append({R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})"});
+  }
+
+  projection_test::TestBook book;
+  AdjustmentBatches batches{/*writer=*/0, /*batch_events=*/50};
+};
+
+TEST_F(StreamCallbackTest, AThrowingResultCallbackStopsTheStreamAfterItsStoredBatch) {
+  int deliveries = 0;
+  ExpectStreamRethrows(
+      book.ledger(),
+      [&](std::vector<std::string_view>* batch) { return batches.Next(batch) <= 5; },
+      [&](std::span<const AppendResult> results) {
+        EXPECT_EQ(results.size(), 50u);
+        if (++deliveries == 2) throw std::runtime_error("the caller's sink failed");
+      });
+  EXPECT_EQ(deliveries, 2);
+  // The account, then the two batches delivered; the third, judged while
+  // the second was written, is not stored.
+  ExpectUsableAfterStream(book, 1 + 2 * 50);
+}
+
+TEST_F(StreamCallbackTest, AThrowingSourceStopsTheStreamAfterTheBatchesItGave) {
+  size_t delivered = 0;
+  ExpectStreamRethrows(
+      book.ledger(),
+      [&](std::vector<std::string_view>* batch) {
+        if (batches.Next(batch) == 3) throw std::runtime_error("the input broke");
+        return true;
+      },
+      [&](std::span<const AppendResult> results) { delivered += results.size(); });
+  EXPECT_EQ(delivered, 100u);
+  ExpectUsableAfterStream(book, 1 + 2 * 50);
 }
 
 }  // namespace
