@@ -59,8 +59,14 @@ inline constexpr int64_t kTickDurationMax_s = 31 * 24 * kHour_s;
 inline constexpr int64_t kSslRefundWindow_s = 7 * 24 * kHour_s;  // inclusive
 inline constexpr int64_t kBillingOffsetMax_s = 14 * kHour_s;
 
-// Append batching: one RocksDB WriteBatch and one WAL sync per batch.
-inline constexpr size_t kAppendBatchEventsMax = 4096;
+// Append batching: one RocksDB WriteBatch and one WAL sync per batch. A
+// projection record written many times in a batch (an hour, an invoice line,
+// an account's counter) reaches RocksDB once per batch, so larger batches
+// write fewer keys: 16,384 rather than 4,096 cut a bulk append's CPU by 18%
+// at 1M events and its time by a quarter at 10M, where compactions share
+// the cores. 32,768 gained no more. A reader that waits for input does not
+// wait for a full batch (cli/commands.cc).
+inline constexpr size_t kAppendBatchEventsMax = 16384;
 inline constexpr size_t kAppendBatchBytesMax = 16 * 1024 * 1024;
 // `ledger append` flushes the memtables before it exits when they hold more
 // than this (EventStore::FlushMemtablesOver).
