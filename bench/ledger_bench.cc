@@ -6,10 +6,11 @@
 //
 // Stages, each one row of the report:
 //   ledger append          the real `ledger append FILE` program into a fresh ledger
-//   Ledger::AppendStream   the library in-process, same JSON lines, 4096 per batch
+//   Ledger::AppendStream   the library in-process, same JSON lines, batches as the CLI's
 //   Ledger::AppendEventStream  the typed API: the same events, decoded beforehand
-//   floor: ...             the raw write plus an event-id index, and JSON decoding
-//                          alone: what any idempotent JSON ledger must spend
+//   floor: ...             the raw write plus an event-id index, JSON decoding, and
+//                          encoding into the hash chain, each alone: what any
+//                          idempotent, hash-chained JSON ledger must spend
 //   raw RocksDB write      the stored values (already encoded) into a bare RocksDB,
 //                          1,000 per synced WriteBatch: the limit of the store
 //   raw RocksDB scan       that DB read back, every value through DecodeEnvelope
@@ -74,6 +75,7 @@
 
 #include "bench/workload.h"
 #include "ledger/billing_time.h"
+#include "ledger/constants.h"
 #include "ledger/event.h"
 #include "ledger/event_codec.h"
 #include "ledger/event_decoder.h"
@@ -156,6 +158,7 @@ struct Report {
   Row raw_write{"raw RocksDB write (encoded, sync/1000)"};
   Row floor_ids{"floor: raw write + event-id index"};
   Row floor_parse{"floor: JSON parse + decode"};
+  Row floor_chain{"floor: Cereal encode + hash chain"};
   Row raw_scan{"raw RocksDB scan + DecodeEnvelope"};
   Row pg_copy{"PostgreSQL COPY (1000-row commits)"};
   Row pg_query{"PostgreSQL invoice total (SQL)"};
@@ -170,8 +173,9 @@ struct Report {
   }
 
   std::vector<Row*> rows() {
-    return {&cli_append, &api_append, &typed_append, &raw_write, &floor_ids, &floor_parse, &raw_scan, &pg_copy,
-            &pg_query,   &replay,     &verify,    &invoice,   &as_of,       &concurrent};
+    return {&cli_append, &api_append, &typed_append, &raw_write, &floor_ids,
+            &floor_parse, &floor_chain, &raw_scan, &pg_copy, &pg_query,
+            &replay, &verify, &invoice, &as_of, &concurrent};
   }
 };
 
@@ -612,7 +616,7 @@ void RunApiAppend(const std::string& db, const Stream& stream, const Outcomes& c
   Outcomes outcomes;
   const double cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
-  const Status status = AppendLines(**ledger, stream, 4096, &outcomes);
+  const Status status = AppendLines(**ledger, stream, kAppendBatchEventsMax, &outcomes);
   const double seconds = SecondsSince(start);
   if (!status.ok()) return row->Fail(status.ToString());
   RecordAppend(outcomes, stream.size(), seconds, ProcessCpuSeconds() - cpu_start_s, cli,
@@ -637,7 +641,7 @@ void RunTypedAppend(const std::string& db, const Stream& stream, const Outcomes&
   const Status status = (*ledger)->AppendEventStream(
       [&](std::vector<IncomingEvent>* batch) {
         if (next == events.size()) return false;
-        for (; next < events.size() && batch->size() < 4096; ++next)
+        for (; next < events.size() && batch->size() < kAppendBatchEventsMax; ++next)
           batch->push_back(std::move(events[next]));
         return true;
       },
@@ -845,7 +849,7 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
 // do at the least, measured alone: (1) the raw write above plus an index of
 // event ids, looked up before each event is stored (a re-sent event must be
 // answered as a duplicate, whenever it was first stored); (2) reading the
-// JSON lines into typed events. Their CPU per event against the CPU the
+// JSON lines into typed events; (3) encoding them into the hash chain. Their CPU per event against the CPU the
 // ingest target leaves (PrintReport) shows whether the target can be met.
 
 void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& values, Row* row) {
@@ -898,6 +902,41 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
   row->notes = "the raw write + an event-id key per event, each id looked up first; "
                "no parsing, rules, hashing or projections";
   if (duplicates != 0) row->Fail(std::to_string(duplicates) + " ids found twice");
+}
+
+// (3) Encoding each event into its stored value, hashed into the chain: the
+// raw write is given values already encoded. The values it builds must be
+// the stored ones, byte for byte.
+void RunFloorChain(const std::vector<std::string>& values, Row* row) {
+  constexpr size_t kChunkEvents = 10'000;  // decoded untimed, a chunk at a time
+  std::vector<Envelope> envelopes(kChunkEvents);
+  std::string value;
+  Sha256 prev_hash{};
+  double cpu_s = 0;
+  double seconds = 0;
+  for (size_t first = 0; first < values.size(); first += kChunkEvents) {
+    const size_t count = std::min(kChunkEvents, values.size() - first);
+    for (size_t i = 0; i < count; ++i) {
+      const Status decoded = DecodeEnvelope(values[first + i], &envelopes[i]);
+      if (!decoded.ok()) return row->Fail(decoded.ToString());
+    }
+    size_t differing = 0;
+    const double cpu_start_s = ProcessCpuSeconds();
+    const Clock::time_point start = Clock::now();
+    for (size_t i = 0; i < count; ++i) {
+      value.clear();
+      EncodeEnvelope(prev_hash, &envelopes[i], &value);
+      prev_hash = envelopes[i].hash;
+      differing += value != values[first + i];
+    }
+    seconds += SecondsSince(start);
+    cpu_s += ProcessCpuSeconds() - cpu_start_s;
+    if (differing != 0) return row->Fail(std::to_string(differing) + " values differ from the stored ones");
+  }
+  row->Ok(values.size(), seconds);
+  row->SetCpu(cpu_s);
+  row->notes = "EncodeEnvelope of every event (Cereal body + SHA-256 chained on the one before), "
+               "one thread; each value equals the stored one";
 }
 
 void RunFloorParse(const Stream& stream, Row* row) {
@@ -1392,7 +1431,7 @@ void RunHistoricalQueries(const std::string& db, const std::string& main_db, uin
   options.accounts = 1;
   const Stream stream = Generate(options);
   Outcomes outcomes;
-  const Status appended = AppendLines(**ledger, stream, 4096, &outcomes);
+  const Status appended = AppendLines(**ledger, stream, kAppendBatchEventsMax, &outcomes);
   if (!appended.ok()) return row->Fail(appended.ToString());
   if (outcomes.appended != stream.size()) return row->Fail("heavy stream: " + outcomes.Text());
 
@@ -1574,18 +1613,22 @@ std::string Cell(std::optional<double> ms) { return ms ? Fixed(*ms, 3) : "-"; }
 struct IngestBudget {
   double target_per_s = 0;   // 70% of the raw write
   double budget_us = 0;      // every core's time, spread over the target rate
-  double floors_us = 0;      // event-id index + JSON, per event
+  double floors_us = 0;      // event-id index + JSON + hash chain, per event
   double floors_cap_per_s = 0;  // the most the cores can ingest paying only the floors
   std::optional<double> peer_target_per_s;  // 3x PostgreSQL COPY
 };
 
 std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
   const Row& raw = report.raw_write;
-  if (!raw.ok() || !report.floor_ids.cpu_us || !report.floor_parse.cpu_us) return std::nullopt;
+  if (!raw.ok() || !report.floor_ids.cpu_us || !report.floor_parse.cpu_us ||
+      !report.floor_chain.cpu_us) {
+    return std::nullopt;
+  }
   IngestBudget budget;
   budget.target_per_s = 0.7 * raw.rate_per_s;
   budget.budget_us = machine.cores * 1e6 / budget.target_per_s;
-  budget.floors_us = *report.floor_ids.cpu_us + *report.floor_parse.cpu_us;
+  budget.floors_us =
+      *report.floor_ids.cpu_us + *report.floor_parse.cpu_us + *report.floor_chain.cpu_us;
   budget.floors_cap_per_s = machine.cores * 1e6 / budget.floors_us;
   if (report.pg_copy.ok()) budget.peer_target_per_s = 3 * report.pg_copy.rate_per_s;
   return budget;
@@ -1617,11 +1660,12 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
   if (const std::optional<IngestBudget> budget = Budget(report, machine)) {
     std::printf(
         "\ningest target, 70%% of the raw write: %s events/s; %u cores leave %s us of CPU per "
-        "event.\nfloors alone (event-id index + JSON): %s us per event = %s of that budget%s\n",
+        "event.\nfloors alone (event-id index + JSON + hash chain): %s us per event = %s of that "
+        "budget%s\n",
         Grouped(budget->target_per_s).c_str(), machine.cores, Fixed(budget->budget_us, 2).c_str(),
         Fixed(budget->floors_us, 2).c_str(), Fixed(budget->floors_us / budget->budget_us, 2).c_str(),
         budget->floors_us > budget->budget_us
-            ? ": the target is out of reach on this machine before any rule, hash or projection"
+            ? ": the target is out of reach on this machine before any rule or projection"
             : "");
     std::printf("the floors alone let %u cores ingest at most %s events/s", machine.cores,
                 Grouped(budget->floors_cap_per_s).c_str());
@@ -1629,7 +1673,7 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
       std::printf("; 3x the PostgreSQL peer is %s events/s%s",
                   Grouped(*budget->peer_target_per_s).c_str(),
                   budget->floors_cap_per_s < *budget->peer_target_per_s
-                      ? ": out of reach for a JSON ledger on this machine"
+                      ? ": out of reach for a hash-chained JSON ledger on this machine"
                       : "");
     }
     std::printf("\n");
@@ -1795,9 +1839,11 @@ int Run(const Flags& flags) {
     std::filesystem::remove_all(run_dir + "/raw-rocksdb", ec);
     RunFloorIdIndex(run_dir + "/raw-ids", stored.values, &report.floor_ids);
     std::filesystem::remove_all(run_dir + "/raw-ids", ec);
+    RunFloorChain(stored.values, &report.floor_chain);
   } else {
     report.raw_scan.Fail("no raw DB");
     report.floor_ids.Fail("no stored events");
+    report.floor_chain.Fail("no stored events");
   }
   RunFloorParse(stream, &report.floor_parse);
 
