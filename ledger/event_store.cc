@@ -173,8 +173,9 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.IncreaseParallelism(2);
   db_options.db_write_buffer_size = kMemtableBytesMax;
   if (options.env != nullptr) db_options.env = options.env;
-  // One writer thread inserts each batch; the hash memtable of event ids
-  // (ColumnFamilyOptionsFor) does not support concurrent inserts.
+  // One thread writes each batch (the pipelined append's writing thread, or a
+  // group's leader): concurrent memtable inserts would only add their
+  // synchronization.
   db_options.allow_concurrent_memtable_write = false;
 
   std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kLogCf, kAccountIndexCf,

@@ -64,9 +64,7 @@ class AuditTest : public ::testing::Test {
   // key when there is none.
   std::pair<std::string, std::string> FirstRecord(rocksdb::ColumnFamilyHandle* family,
                                                   std::string_view from = "") {
-    rocksdb::ReadOptions read_options;
-    read_options.total_order_seek = true;  // whatever the family's memtable
-    std::unique_ptr<rocksdb::Iterator> it(store().db()->NewIterator(read_options, family));
+    std::unique_ptr<rocksdb::Iterator> it(store().db()->NewIterator(rocksdb::ReadOptions(), family));
     it->Seek(rocksdb::Slice(from.data(), from.size()));
     if (!it->Valid()) return {};
     return {it->key().ToString(), it->value().ToString()};

@@ -87,11 +87,7 @@ inline DbContents Snapshot(const EventStore& store) {
       continue;
     }
     CfContents& cf_contents = contents[name];
-    // The idempotency column family keeps a hash memtable: only a total-order
-    // seek sees all of it (event_store.cc).
-    rocksdb::ReadOptions read_options;
-    read_options.total_order_seek = true;
-    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(read_options, cf));
+    std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       cf_contents.emplace(it->key().ToString(), it->value().ToString());
     }
