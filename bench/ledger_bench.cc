@@ -849,8 +849,9 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
 // do at the least, measured alone: (1) the raw write above plus an index of
 // event ids, looked up before each event is stored (a re-sent event must be
 // answered as a duplicate, whenever it was first stored); (2) reading the
-// JSON lines into typed events; (3) encoding them into the hash chain. Their CPU per event against the CPU the
-// ingest target leaves (PrintReport) shows whether the target can be met.
+// JSON lines into typed events; (3) encoding them into the hash chain.
+// Their CPU per event against the CPU the ingest target leaves
+// (PrintReport) shows whether the target can be met.
 
 void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& values, Row* row) {
   std::vector<std::string> ids;
@@ -931,7 +932,9 @@ void RunFloorChain(const std::vector<std::string>& values, Row* row) {
     }
     seconds += SecondsSince(start);
     cpu_s += ProcessCpuSeconds() - cpu_start_s;
-    if (differing != 0) return row->Fail(std::to_string(differing) + " values differ from the stored ones");
+    if (differing != 0) {
+      return row->Fail(std::to_string(differing) + " values differ from the stored ones");
+    }
   }
   row->Ok(values.size(), seconds);
   row->SetCpu(cpu_s);

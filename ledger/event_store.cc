@@ -334,7 +334,8 @@ void EventStore::StageIdempotencyEntries() {
   std::vector<const IdMap::value_type*> ids;
   ids.reserve(pending_ids_.size());
   for (const IdMap::value_type& id : pending_ids_) ids.push_back(&id);
-  std::sort(ids.begin(), ids.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::sort(ids.begin(), ids.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
   std::string value;
   for (const IdMap::value_type* id : ids) {
     value.clear();

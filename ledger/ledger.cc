@@ -210,8 +210,8 @@ class WriteStage {
   const Ledger::BatchCommitted& committed_;
   BoundedQueue<Sealed> to_write_{1};
   BoundedQueue<Status> outcomes_{1};
-  std::optional<Head> in_flight_;  // the first stage's alone
-  std::exception_ptr thrown_;  // the stage's thread's
+  std::optional<Head> in_flight_;      // the first stage's alone
+  std::exception_ptr thrown_;          // the stage's thread's
   std::exception_ptr settled_thrown_;  // the first stage's copy, taken in Settle
   std::thread thread_;
 };

@@ -64,7 +64,8 @@ class AuditTest : public ::testing::Test {
   // key when there is none.
   std::pair<std::string, std::string> FirstRecord(rocksdb::ColumnFamilyHandle* family,
                                                   std::string_view from = "") {
-    std::unique_ptr<rocksdb::Iterator> it(store().db()->NewIterator(rocksdb::ReadOptions(), family));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store().db()->NewIterator(rocksdb::ReadOptions(), family));
     it->Seek(rocksdb::Slice(from.data(), from.size()));
     if (!it->Valid()) return {};
     return {it->key().ToString(), it->value().ToString()};
