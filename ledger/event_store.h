@@ -95,11 +95,13 @@ class EventStore {
   const Head& pending_head() const { return pending_head_; }
   void set_pending_invoices_finalized(uint64_t count) { pending_head_.invoices_finalized = count; }
 
-  // The commit, in three steps so that it can be pipelined: Seal takes the pending batch (with the head it
-  // ends on) out of the store, which goes on staging the next batch on top of
-  // it while another thread Writes the sealed one. The sealed batch's event
-  // ids stay visible to FindEventId until Written or Abort. At most one batch
-  // is sealed at a time: Written (or Abort) comes before the next Seal.
+  // The commit, in three steps so that it can be pipelined: Seal adds the
+  // batch's idempotency entries (in key order) and the head it ends on, and
+  // takes the pending batch out of the store, which goes on staging the next
+  // batch on top of it while another thread Writes the sealed one. The
+  // sealed batch's event ids stay visible to FindEventId until Written or
+  // Abort. At most one batch is sealed at a time: Written (or Abort) comes
+  // before the next Seal.
   struct SealedBatch {
     rocksdb::WriteBatch batch;
     Head head;

@@ -72,6 +72,7 @@ Status Ledger::AppendEvents(std::span<const IncomingEvent> events,
 
 Status Ledger::AppendAsWriter(Writer* writer) {
   LEDGER_CHECK(writer->input.size() <= kAppendBatchEventsMax);
+  LEDGER_CHECK(writer->input.line_bytes() <= kAppendBatchBytesMax);
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(writer);
   while (!writer->done && writer != writers_.front()) writer->cv.wait(lock);
@@ -80,14 +81,31 @@ Status Ledger::AppendAsWriter(Writer* writer) {
   // The leader: take the writers queued behind, up to a batch's worth.
   std::vector<Writer*> group;
   size_t events = 0;
+  size_t bytes = 0;
   for (Writer* queued : writers_) {
     if (queued->stream) break;
-    if (!group.empty() && events + queued->input.size() > kAppendBatchEventsMax) break;
+    const size_t queued_bytes = queued->input.line_bytes();
+    if (!group.empty() && (events + queued->input.size() > kAppendBatchEventsMax ||
+                           bytes + queued_bytes > kAppendBatchBytesMax)) {
+      break;
+    }
     group.push_back(queued);
     events += queued->input.size();
+    bytes += queued_bytes;
   }
+  const Status failed = failed_;
   lock.unlock();
-  const Status status = CommitGroup(group);
+  Status status = failed;
+  std::exception_ptr thrown;
+  if (failed.ok()) {
+    try {
+      status = CommitGroup(group);
+    } catch (...) {
+      thrown = std::current_exception();
+      status = Status::IoError("an append failed with an exception");
+      MarkFailed(status);
+    }
+  }
   lock.lock();
   committed_head_ = store_->head();
   for (Writer* member : group) {
@@ -98,6 +116,8 @@ Status Ledger::AppendAsWriter(Writer* writer) {
     if (member != writer) member->cv.notify_one();
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
+  lock.unlock();
+  if (thrown) std::rethrow_exception(thrown);
   return status;
 }
 
@@ -130,15 +150,29 @@ Status Ledger::StreamInputs(const InputSource& source, const BatchCommitted& com
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&self);
   while (&self != writers_.front()) self.cv.wait(lock);
+  const Status failed = failed_;
   lock.unlock();
+  Status status = failed;
   std::exception_ptr thrown;
-  const Status status = StreamAsLeader(source, committed, &thrown);
+  if (failed.ok()) {
+    try {
+      status = StreamAsLeader(source, committed, &thrown);
+    } catch (...) {
+      // Not a callback's: the ledger's own work stopped midway.
+      thrown = std::current_exception();
+      status = Status::IoError("an append stream failed with an exception");
+      MarkFailed(status);
+    }
+  }
   lock.lock();
   committed_head_ = store_->head();
   writers_.pop_front();
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   lock.unlock();
-  if (thrown) std::rethrow_exception(thrown);
+  if (thrown) {
+    if (!status.ok()) spdlog::error("append stream stopped by an exception: {}", status.ToString());
+    std::rethrow_exception(thrown);
+  }
   return status;
 }
 
@@ -167,8 +201,9 @@ class WriteStage {
   std::exception_ptr thrown() const { return settled_thrown_; }
 
   void Write(EventStore::SealedBatch sealed, const std::vector<AppendResult>* results) {
-    in_flight_ = sealed.head;
+    const Head head = sealed.head;
     to_write_.Push(Sealed{std::move(sealed), results});
+    in_flight_ = head;  // only once handed over: Settle waits for it
   }
   // Waits for the batch handed over last, if one is in flight: the head it
   // ends on once it is written, or why it was not.
@@ -176,7 +211,9 @@ class WriteStage {
     if (!in_flight_) return std::optional<Head>();
     const Head head = *in_flight_;
     in_flight_.reset();
-    const Status status = *outcomes_.Pop();
+    const std::optional<Status> outcome = outcomes_.Pop();
+    LEDGER_CHECK(outcome.has_value());  // closed only by the destructor
+    const Status& status = *outcome;
     settled_thrown_ = thrown_;  // written before the outcome was pushed
     if (!status.ok()) return status;
     return std::optional<Head>(head);
@@ -256,6 +293,7 @@ Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& c
 Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes,
                            std::vector<AppendResult>* results, const BatchCommitted& committed) {
   LEDGER_CHECK(input.size() <= kAppendBatchEventsMax);
+  LEDGER_CHECK(input.line_bytes() <= kAppendBatchBytesMax);
   const uint64_t seq_before = store_->pending_head().seq;
   const Status judged = JudgeBatch(input, RecordedTime_us(), results);
   // Sealing waits for the batch before: one sealed batch at a time, and this
@@ -334,7 +372,18 @@ Status Ledger::AbortPending(const Status& cause) {
 Status Ledger::DropPending() {
   store_->Abort();
   if (sink_) sink_->Aborted();
-  return state_->OnAbort();
+  const Status reset = state_->OnAbort();
+  if (!reset.ok()) MarkFailed(reset);
+  return reset;
+}
+
+void Ledger::MarkFailed(const Status& cause) {
+  spdlog::error("appends are refused until the ledger is reopened: {}", cause.ToString());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failed_.ok()) {
+    failed_ = Status::IoError("appends are refused until the ledger is reopened: " +
+                              cause.message());
+  }
 }
 
 Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result) {

@@ -5,7 +5,8 @@
 //
 // Thread-safe. Concurrent AppendBatch (and AppendEvents) calls are committed
 // in groups: the first waiting caller becomes the leader, takes the calls
-// queued behind it (up to kAppendBatchEventsMax events), judges them all in
+// queued behind it (up to kAppendBatchEventsMax events and
+// kAppendBatchBytesMax bytes of lines), judges them all in
 // order and writes them as one WriteBatch with one WAL sync, then wakes the
 // others with their results (LevelDB's writer queue). Many writers share one
 // sync, and one leader at a time assigns gapless sequence numbers. A bulk
@@ -66,16 +67,17 @@ class Ledger {
   static Result<std::unique_ptr<Ledger>> Open(LedgerOptions options);
   ~Ledger();
 
-  // Appends `lines` (JSON objects, no line breaks) as one batch: one
-  // WriteBatch, one synced write. Fills one result per line, in order. A
+  // Appends `lines` (JSON objects, no line breaks; at most
+  // kAppendBatchEventsMax of them and kAppendBatchBytesMax bytes in all) as
+  // one batch: one WriteBatch, one synced write. Fills one result per line, in order. A
   // non-ok Status means the batch was not stored (nothing of it is visible)
   // and `results` must be ignored. The Ledger stays consistent; whether it
   // can append again depends on the failure (see EventStore::Commit): after a
   // failed WAL write it may refuse appends until it is reopened.
   Status AppendBatch(std::span<const std::string_view> lines, std::vector<AppendResult>* results);
 
-  // Where AppendStream gets its batches: fills `lines` (at most
-  // kAppendBatchEventsMax; they must stay valid until the next call) and
+  // Where AppendStream gets its batches: fills `lines` (as AppendBatch takes
+  // them; they must stay valid until the next call) and
   // returns true, or returns false at the end.
   using BatchSource = std::function<bool(std::vector<std::string_view>* lines)>;
   // Gets a batch's results once the batch is durable: in order, one at a
@@ -92,7 +94,11 @@ class Ledger {
   // throws, the stream stops and AppendStream rethrows the exception once
   // the ledger is consistent and free for other appenders: every batch whose
   // results went to `committed` is stored (the one whose delivery threw
-  // too), and nothing after it.
+  // too), and nothing after it (`source` may have handed over one batch more,
+  // judged while the last was written: it is dropped). The exception wins
+  // over a failure Status, which is logged. An exception from the ledger's
+  // own work is rethrown too, and the ledger then refuses appends until it
+  // is reopened.
   Status AppendStream(const BatchSource& source, const BatchCommitted& committed);
 
   // The library API without JSON: appends typed events as one batch, as
@@ -119,6 +125,12 @@ class Ledger {
     std::span<const std::string_view> lines;
     std::span<const IncomingEvent> events;
     size_t size() const { return lines.size() + events.size(); }
+    // The lines' bytes (typed events are bounded by their count alone).
+    size_t line_bytes() const {
+      size_t bytes = 0;
+      for (std::string_view line : lines) bytes += line.size();
+      return bytes;
+    }
   };
   using InputSource = std::function<bool(BatchInput* input)>;
 
@@ -163,7 +175,11 @@ class Ledger {
   void Written(const Head& head);
   Status AbortPending(const Status& cause);
   // Drops the pending batch: the pending state is the committed one again.
+  // If that fails, the ledger refuses appends until reopened (MarkFailed).
   Status DropPending();
+  // The ledger's state in memory may no longer follow from what is stored:
+  // every later append returns an error (reopening reloads it).
+  void MarkFailed(const Status& cause);
   int64_t RecordedTime_us() const;
   // Judge one line or typed event into parsed_, then judge parsed_; stage it
   // when accepted. Status errors abort the batch.
@@ -171,11 +187,13 @@ class Ledger {
   Status AppendEvent(const IncomingEvent& event, int64_t recorded_at_us, AppendResult* result);
   Status AppendParsed(int64_t recorded_at_us, AppendResult* result);
 
-  // Guards writers_ and committed_head_. The leader works without it, so
-  // others can queue meanwhile; everything below it is the leader's alone.
+  // Guards writers_, committed_head_ and failed_. The leader works without
+  // it, so others can queue meanwhile; everything below it is the leader's
+  // alone.
   mutable std::mutex mu_;
   std::deque<Writer*> writers_;
   Head committed_head_;
+  Status failed_;  // not ok once MarkFailed: what every later append returns
   LedgerOptions options_;
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<internal::StateStore> state_;

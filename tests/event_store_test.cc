@@ -26,6 +26,7 @@
 #include "bench/workload.h"
 #include "ledger/constants.h"
 #include "ledger/event_codec.h"
+#include "ledger/event_sink.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/rule_error.h"
@@ -462,6 +463,58 @@ TEST(EventStoreTest, EmptyBatchStoresNothing) {
   EXPECT_TRUE(Append(*ledger, {}).empty());
   EXPECT_EQ(Snapshot(ledger->store()), before);
   ExpectSameHead(ledger->head(), head);
+}
+
+// A sink (the projections' seat) that throws on one event: an exception
+// from the ledger's own work, not from a caller's callback.
+class ThrowingSink : public EventSink {
+ public:
+  explicit ThrowingSink(std::string event_id) : event_id_(std::move(event_id)) {}
+  Status Apply(const Envelope& envelope) override {
+    if (envelope.event_id == event_id_) throw std::runtime_error("sink failed");
+    return Status::Ok();
+  }
+  Status Seal(uint64_t, rocksdb::WriteBatch*) override { return Status::Ok(); }
+  void Committed() override {}
+  void Aborted() override {}
+
+ private:
+  std::string event_id_;
+};
+
+// The exception reaches the caller; the batch is not stored; the ledger,
+// whose state in memory it may have left half changed, refuses appends with
+// a Status until it is reopened, and then appends normally.
+TEST(EventStoreTest, AnExceptionInsideAnAppendRefusesAppendsUntilReopened) {
+  TempDir dir;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    AppendRows(*ledger, SetupRows());
+  }
+  LedgerOptions options;
+  options.store.path = dir.path();
+  options.make_sink = [](EventStore&) -> Result<std::unique_ptr<EventSink>> {
+    return std::unique_ptr<EventSink>(new ThrowingSink("adj-2"));
+  };
+  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Ledger& ledger = **opened;
+  const std::vector<std::string> lines = {AdjustmentLine("adj-1", "acme"),
+                                          AdjustmentLine("adj-2", "acme")};
+  const std::vector<std::string_view> views(lines.begin(), lines.end());
+  std::vector<AppendResult> results;
+  EXPECT_THROW(IgnoreError(ledger.AppendBatch(views, &results)), std::runtime_error);
+  const Status refused = ledger.AppendBatch({&views[0], 1}, &results);
+  EXPECT_EQ(refused.code(), Status::Code::kIoError);
+  EXPECT_NE(refused.message().find("refused until the ledger is reopened"), std::string::npos)
+      << refused.ToString();
+  opened->reset();
+
+  std::unique_ptr<Ledger> reopened = OpenLedger(dir.path());
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->head().seq, 4u);
+  AppendRows(*reopened, {{lines[0], Appended(5)}, {lines[1], Appended(6)}});
 }
 
 // A batch whose commit fails leaves nothing. The failure is real: the

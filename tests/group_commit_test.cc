@@ -33,6 +33,27 @@ AppendResult AppendOne(Ledger& ledger, int writer, int i) {
   return results.empty() ? AppendResult{} : results[0];
 }
 
+// A stream one of whose callbacks throws a std::runtime_error: AppendStream
+// rethrows it.
+void ExpectStreamRethrows(Ledger& ledger, const Ledger::BatchSource& source,
+                          const Ledger::BatchCommitted& committed) {
+  EXPECT_THROW(
+      {
+        const Status status = ledger.AppendStream(source, committed);
+        ADD_FAILURE() << "AppendStream returned " << status.ToString();
+      },
+      std::runtime_error);
+}
+
+// Each result is `outcome` with seqs first_seq, first_seq + 1, ...
+void ExpectSeqs(std::span<const AppendResult> results, AppendResult::Outcome outcome,
+                uint64_t first_seq) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].outcome, outcome) << i << ": " << results[i].error.message;
+    EXPECT_EQ(results[i].seq, first_seq + i) << i;
+  }
+}
+
 // Reopened as maintenance opens it, the ledger verifies: chain, indexes,
 // projections.
 void ExpectReopenedLedgerVerifies(projection_test::TestBook& book) {
@@ -47,12 +68,17 @@ void ExpectReopenedLedgerVerifies(projection_test::TestBook& book) {
 class AdjustmentBatches {
  public:
   AdjustmentBatches(int writer, int batch_events) : writer_(writer), batch_events_(batch_events) {}
+  // The lines of batch `index` (from 0).
+  std::vector<std::string> Batch(int index) const {
+    std::vector<std::string> lines;
+    for (int i = 0; i < batch_events_; ++i) {
+      lines.push_back(Adjustment(writer_, index * batch_events_ + i));
+    }
+    return lines;
+  }
   // Fills the next batch; the number of batches handed out so far.
   int Next(std::vector<std::string_view>* batch) {
-    lines_.clear();
-    for (int i = 0; i < batch_events_; ++i) {
-      lines_.push_back(Adjustment(writer_, given_ * batch_events_ + i));
-    }
+    lines_ = Batch(given_);
     batch->assign(lines_.begin(), lines_.end());
     return ++given_;
   }
@@ -171,54 +197,80 @@ TEST(GroupCommitTest, AStreamAmongSingleEventWritersStoresEveryEventOnce) {
   ExpectReopenedLedgerVerifies(book);
 }
 
-// After a callback of a stream threw, the ledger is consistent and free:
-// another append lands right after what the stream stored, and a reopened
-// ledger verifies.
-void ExpectUsableAfterStream(projection_test::TestBook& book, uint64_t stored_seq) {
-  EXPECT_EQ(book.ledger().head().seq, stored_seq);
-  const AppendResult next = AppendOne(book.ledger(), 9, 0);
-  EXPECT_EQ(next.outcome, AppendResult::Outcome::kAppended) << next.error.message;
-  EXPECT_EQ(next.seq, stored_seq + 1);
-  ExpectReopenedLedgerVerifies(book);
-  EXPECT_EQ(book.ledger().head().seq, stored_seq + 1);
-}
-
-// A stream one of whose callbacks throws a std::runtime_error: AppendStream
-// rethrows it.
-void ExpectStreamRethrows(Ledger& ledger, const Ledger::BatchSource& source,
-                          const Ledger::BatchCommitted& committed) {
-  EXPECT_THROW(
-      {
-        const Status status = ledger.AppendStream(source, committed);
-        ADD_FAILURE() << "AppendStream returned " << status.ToString();
-      },
-      std::runtime_error);
-}
-
-// Streams of 50-event batches of adjustments to one open account.
+// A stream's callback that throws stops it; the ledger keeps exactly the
+// batches delivered, forgets the one judged after them (its ids included),
+// frees the writer role and stays consistent.
 class StreamCallbackTest : public ::testing::Test {
  protected:
+  static constexpr int kBatchEvents = 50;
+
   void SetUp() override {
     book.Append({R"({"type":"account_opened","event_id":"open","account":"acme","occurred_at":"2026-01-01T00:00:00+08:00","currency":"USD"})"});
   }
 
+  // After the stream stored `batches_stored` batches: a re-send of the
+  // last one is a duplicate at its seqs, the batch after it lands right
+  // after, and a reopened ledger verifies.
+  void ExpectStoredExactly(int batches_stored, uint64_t seq_after_stream) {
+    EXPECT_EQ(book.ledger().head().seq, seq_after_stream);
+    const uint64_t last_first_seq = 2 + static_cast<uint64_t>(batches_stored - 1) * kBatchEvents;
+    ExpectSeqs(book.Append(batches.Batch(batches_stored - 1)),
+               AppendResult::Outcome::kDuplicate, last_first_seq);
+    ExpectSeqs(book.Append(batches.Batch(batches_stored)), AppendResult::Outcome::kAppended,
+               seq_after_stream + 1);
+    ExpectReopenedLedgerVerifies(book);
+    EXPECT_EQ(book.ledger().head().seq, seq_after_stream + kBatchEvents);
+  }
+
   projection_test::TestBook book;
-  AdjustmentBatches batches{/*writer=*/0, /*batch_events=*/50};
+  AdjustmentBatches batches{/*writer=*/0, kBatchEvents};
 };
 
 TEST_F(StreamCallbackTest, AThrowingResultCallbackStopsTheStreamAfterItsStoredBatch) {
   int deliveries = 0;
+  uint64_t next_seq = 2;
+  std::thread waiting;  // a caller queued behind the stream
+  AppendResult waiting_result;
   ExpectStreamRethrows(
       book.ledger(),
-      [&](std::vector<std::string_view>* batch) { return batches.Next(batch) <= 5; },
+      [&](std::vector<std::string_view>* batch) {
+        if (!waiting.joinable()) {
+          waiting = std::thread([&] { waiting_result = AppendOne(book.ledger(), 9, 0); });
+        }
+        return batches.Next(batch) <= 5;
+      },
       [&](std::span<const AppendResult> results) {
-        EXPECT_EQ(results.size(), 50u);
+        ExpectSeqs(results, AppendResult::Outcome::kAppended, next_seq);
+        next_seq += results.size();
         if (++deliveries == 2) throw std::runtime_error("the caller's sink failed");
       });
+  waiting.join();
   EXPECT_EQ(deliveries, 2);
-  // The account, then the two batches delivered; the third, judged while
-  // the second was written, is not stored.
-  ExpectUsableAfterStream(book, 1 + 2 * 50);
+  // The third batch, judged while the second was written, is not stored;
+  // the queued caller went next.
+  EXPECT_EQ(waiting_result.outcome, AppendResult::Outcome::kAppended);
+  EXPECT_EQ(waiting_result.seq, 1u + 2 * kBatchEvents + 1);
+  ExpectStoredExactly(/*batches_stored=*/2, 1 + 2 * kBatchEvents + 1);
+}
+
+TEST_F(StreamCallbackTest, AThrowOnTheJudgingThreadStopsTheStreamToo) {
+  // The second batch re-sends the first: nothing to write, so its results
+  // are delivered on the calling thread.
+  const std::vector<std::string> first = batches.Batch(0);
+  int calls = 0;
+  ExpectStreamRethrows(
+      book.ledger(),
+      [&](std::vector<std::string_view>* batch) {
+        batch->assign(first.begin(), first.end());
+        return ++calls <= 3;
+      },
+      [&](std::span<const AppendResult> results) {
+        if (results[0].outcome == AppendResult::Outcome::kDuplicate) {
+          throw std::runtime_error("the caller's sink failed");
+        }
+      });
+  EXPECT_EQ(calls, 2);
+  ExpectStoredExactly(/*batches_stored=*/1, 1 + kBatchEvents);
 }
 
 TEST_F(StreamCallbackTest, AThrowingSourceStopsTheStreamAfterTheBatchesItGave) {
@@ -230,8 +282,40 @@ TEST_F(StreamCallbackTest, AThrowingSourceStopsTheStreamAfterTheBatchesItGave) {
         return true;
       },
       [&](std::span<const AppendResult> results) { delivered += results.size(); });
-  EXPECT_EQ(delivered, 100u);
-  ExpectUsableAfterStream(book, 1 + 2 * 50);
+  EXPECT_EQ(delivered, 2u * kBatchEvents);
+  ExpectStoredExactly(/*batches_stored=*/2, 1 + 2 * kBatchEvents);
+}
+
+TEST_F(StreamCallbackTest, ATypedStreamRethrowsAsWell) {
+  std::vector<IncomingEvent> events(kBatchEvents);
+  for (int i = 0; i < kBatchEvents; ++i) {
+    events[i].event_id = "w0-" + std::to_string(i);
+    events[i].account = "acme";
+    events[i].occurred_at_s = 1'772'294'400;  // 2026-03-01T00:00:00+08:00
+    events[i].payload = AdjustmentPosted{-(i + 1) * int64_t{100'000'000}, "credit"};
+  }
+  bool given = false;
+  EXPECT_THROW(
+      {
+        const Status status = book.ledger().AppendEventStream(
+            [&](std::vector<IncomingEvent>* batch) {
+              if (given) return false;
+              *batch = events;
+              given = true;
+              return true;
+            },
+            [&](std::span<const AppendResult> results) {
+              ExpectSeqs(results, AppendResult::Outcome::kAppended, 2);
+              throw std::runtime_error("the caller's sink failed");
+            });
+        ADD_FAILURE() << "AppendEventStream returned " << status.ToString();
+      },
+      std::runtime_error);
+  EXPECT_EQ(book.ledger().head().seq, 1u + kBatchEvents);
+  std::vector<AppendResult> resent;
+  ASSERT_TRUE(book.ledger().AppendEvents(events, &resent).ok());
+  ExpectSeqs(resent, AppendResult::Outcome::kDuplicate, 2);
+  ExpectReopenedLedgerVerifies(book);
 }
 
 }  // namespace
