@@ -68,7 +68,13 @@ class RocksProjectionStore : public ProjectionStore {
   // The cache keeps up to `cache_entries_max` records across batches.
   RocksProjectionStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
                        size_t cache_entries_max = 1 << 18)
-      : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {}
+      : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {
+    // Lookups in this cache are a quarter of a replay's applying thread and
+    // a tenth of an append's judging one, mostly cache misses along bucket
+    // chains: shorter chains made a 1M replay 4-6% faster, for twice the
+    // bucket array (at most 4 MiB per store).
+    cache_.max_load_factor(0.5f);
+  }
 
   Status Get(std::string_view key, std::string* value, bool* found) override;
   // Puts are held back: a key written many times in one batch (an hour, an
