@@ -40,13 +40,15 @@ Status RocksKvReader::Last(std::string_view begin, std::string_view end,
 }
 
 Result<RocksProjectionStore::Cache::iterator> RocksProjectionStore::Find(std::string_view key) {
-  if (last_valid_ && last_->first == key) return last_;
+  if (last_valid_ && last_->first.view() == key) return last_;
   auto it = cache_.find(key);
   if (it == cache_.end()) {
     // Absent keys are cached too: a new hour or line is looked up once.
     Entry entry;
-    LEDGER_RETURN_IF_ERROR(reader_.Get(key, &entry.value, &entry.present));
-    it = cache_.emplace(std::string(key), std::move(entry)).first;
+    std::string value;
+    LEDGER_RETURN_IF_ERROR(reader_.Get(key, &value, &entry.present));
+    entry.value.assign(value);
+    it = cache_.emplace(Key(key), std::move(entry)).first;
   }
   last_ = it;
   last_valid_ = true;
@@ -57,17 +59,17 @@ Status RocksProjectionStore::Get(std::string_view key, std::string* value, bool*
   Result<Cache::iterator> it = Find(key);
   if (!it.ok()) return it.status();
   *found = (*it)->second.present;
-  if (*found) *value = (*it)->second.value;
+  if (*found) value->assign((*it)->second.value.view());
   return Status::Ok();
 }
 
 void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
   Cache::iterator it;
-  if (last_valid_ && last_->first == key) {
+  if (last_valid_ && last_->first.view() == key) {
     it = last_;
   } else {
     it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.try_emplace(std::string(key)).first;
+    if (it == cache_.end()) it = cache_.try_emplace(Key(key)).first;
     last_ = it;
     last_valid_ = true;
   }
@@ -89,21 +91,21 @@ Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
   std::vector<const CacheEntry*> pending;
   for (const std::vector<CacheEntry*>* entries : {&dirty_, &sealed_}) {
     for (const CacheEntry* entry : *entries) {
-      if (entry->first >= begin && entry->first < end) pending.push_back(entry);
+      if (entry->first.view() >= begin && entry->first.view() < end) pending.push_back(entry);
     }
   }
   std::sort(pending.begin(), pending.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
+            [](const auto* a, const auto* b) { return a->first.view() < b->first.view(); });
   pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
   size_t next = 0;  // the first pending entry not yet visited
   bool going = true;
   LEDGER_RETURN_IF_ERROR(
       reader_.Scan(begin, end, [&](std::string_view key, std::string_view value) {
-        for (; next < pending.size() && pending[next]->first < key && going; ++next) {
+        for (; next < pending.size() && pending[next]->first.view() < key && going; ++next) {
           going = visit(pending[next]->first, pending[next]->second.value);
         }
         if (!going) return false;
-        if (next < pending.size() && pending[next]->first == key) {
+        if (next < pending.size() && pending[next]->first.view() == key) {
           going = visit(key, pending[next++]->second.value);
         } else {
           going = visit(key, value);
@@ -118,7 +120,7 @@ Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
 
 void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
   for (CacheEntry* entry : dirty_) {
-    LEDGER_CHECK(batch->Put(cf_, entry->first, entry->second.value).ok());
+    LEDGER_CHECK(batch->Put(cf_, entry->first.view(), entry->second.value.view()).ok());
     entry->second.dirty = false;
   }
   sealed_.insert(sealed_.end(), dirty_.begin(), dirty_.end());

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ledger/status.h"
+#include "projections/internal/inline_string.h"
 
 namespace ledger::projections {
 
@@ -96,19 +97,26 @@ class RocksProjectionStore : public ProjectionStore {
   void Aborted();
 
  private:
+  // Keys and values inline up to these sizes (internal/inline_string.h):
+  // most keys are 20 to 40 bytes, most values 16 or 24.
+  using Key = internal::InlineString<40>;
   struct Entry {
-    std::string value;
+    internal::InlineString<24> value;
     bool present = false;  // false: known to be absent
     bool dirty = false;
   };
 
-  // Lookups by string_view, without building a std::string per Get.
+  // Lookups by string_view, without building a key per Get.
   struct KeyHash {
     using is_transparent = void;
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
   };
-  using Cache = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
-  using CacheEntry = std::pair<const std::string, Entry>;
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
+  using Cache = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
+  using CacheEntry = std::pair<const Key, Entry>;
 
   // Larger values (snapshots, proj_snapshots) are written but leave the
   // cache once committed: nothing on the append path reads them back, and

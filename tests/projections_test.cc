@@ -6,6 +6,7 @@
 #include "cli/query_output.h"
 #include "ledger/billing_time.h"
 #include "projection_test_util.h"
+#include "projections/internal/inline_string.h"
 
 namespace ledger {
 namespace {
@@ -58,6 +59,36 @@ Invoice ReadInvoiceOrDie(const TestBook& book, const char* account, Period perio
   EXPECT_TRUE(invoice.ok());
   EXPECT_TRUE(invoice->has_value());
   return **invoice;
+}
+
+// The projection cache's strings: inline up to their size, on the heap
+// beyond, the same bytes either way, through growth, shrinking, copies and
+// moves.
+TEST(InlineStringTest, KeepsItsBytesInlineOrOnTheHeap) {
+  using Small = projections::internal::InlineString<8>;
+  const std::string exact(8, 'a');
+  const std::string longer = "0123456789abcdefghij";
+  Small s;
+  EXPECT_EQ(s.view(), "");
+  s.assign(exact);
+  EXPECT_EQ(s.view(), exact);
+  s.assign(longer);
+  EXPECT_EQ(s.view(), longer);
+  s.assign("short");  // back inline, the heap block kept for later
+  EXPECT_EQ(s.view(), "short");
+  s.assign(longer.substr(0, 12));
+  EXPECT_EQ(s.view(), longer.substr(0, 12));
+  const Small copy = s;
+  s.assign("x");
+  EXPECT_EQ(copy.view(), longer.substr(0, 12));
+  Small moved_heap(std::move(s = Small(longer)));
+  EXPECT_EQ(moved_heap.view(), longer);
+  Small moved_inline(Small(std::string_view("in")));
+  EXPECT_EQ(moved_inline.view(), "in");
+  moved_inline = std::move(moved_heap);
+  EXPECT_EQ(moved_inline.view(), longer);
+  std::string zeros("a\0b", 3);
+  EXPECT_EQ(Small(zeros).view(), zeros);
 }
 
 TEST(ProjectionsTest, UsageIsSplitAtTheHoursOfTheBillingZone) {
