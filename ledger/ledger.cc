@@ -95,17 +95,8 @@ Status Ledger::AppendAsWriter(Writer* writer) {
   }
   const Status failed = failed_;
   lock.unlock();
-  Status status = failed;
   std::exception_ptr thrown;
-  if (failed.ok()) {
-    try {
-      status = CommitGroup(group);
-    } catch (...) {
-      thrown = std::current_exception();
-      status = Status::IoError("an append failed with an exception");
-      MarkFailed(status);
-    }
-  }
+  const Status status = Lead(failed, &thrown, [&] { return CommitGroup(group); });
   lock.lock();
   committed_head_ = store_->head();
   for (Writer* member : group) {
@@ -119,6 +110,21 @@ Status Ledger::AppendAsWriter(Writer* writer) {
   lock.unlock();
   if (thrown) std::rethrow_exception(thrown);
   return status;
+}
+
+Status Ledger::Lead(const Status& failed, std::exception_ptr* thrown,
+                    const std::function<Status()>& work) {
+  if (!failed.ok()) return failed;
+  try {
+    return work();
+  } catch (...) {
+    // Not a callback's (those are caught where they run): the ledger's own
+    // work stopped midway.
+    *thrown = std::current_exception();
+    const Status status = Status::IoError("an append failed with an exception");
+    MarkFailed(status);
+    return status;
+  }
 }
 
 Status Ledger::AppendStream(const BatchSource& source, const BatchCommitted& committed) {
@@ -152,18 +158,9 @@ Status Ledger::StreamInputs(const InputSource& source, const BatchCommitted& com
   while (&self != writers_.front()) self.cv.wait(lock);
   const Status failed = failed_;
   lock.unlock();
-  Status status = failed;
   std::exception_ptr thrown;
-  if (failed.ok()) {
-    try {
-      status = StreamAsLeader(source, committed, &thrown);
-    } catch (...) {
-      // Not a callback's: the ledger's own work stopped midway.
-      thrown = std::current_exception();
-      status = Status::IoError("an append stream failed with an exception");
-      MarkFailed(status);
-    }
-  }
+  const Status status =
+      Lead(failed, &thrown, [&] { return StreamAsLeader(source, committed, &thrown); });
   lock.lock();
   committed_head_ = store_->head();
   writers_.pop_front();

@@ -155,6 +155,11 @@ class Ledger {
   Status StreamFrom(const std::function<bool(std::vector<Item>*)>& source,
                     std::span<const Item> BatchInput::*field, const BatchCommitted& committed);
   Status StreamInputs(const InputSource& source, const BatchCommitted& committed);
+  // The leader's `work`, unless the ledger refuses appends (`failed`, read
+  // under mu_). An exception from it marks the ledger failed and goes to
+  // *thrown, for the caller to rethrow once the writer queue moved on.
+  Status Lead(const Status& failed, std::exception_ptr* thrown,
+              const std::function<Status()>& work);
   // Judges the input of a group of writers and commits it as one batch.
   // Called by the leader only, without mu_ held.
   Status CommitGroup(std::span<Writer* const> group);
