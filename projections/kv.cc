@@ -77,7 +77,7 @@ void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
   it->second.present = true;
   if (!it->second.dirty) {
     it->second.dirty = true;
-    dirty_.push_back(&*it);
+    dirty_.push_back(it->first);
   }
   if (value.size() > kCachedValueBytesMax) uncached_.emplace_back(key);
   dirty_bytes_ += key.size() + value.size();
@@ -86,44 +86,46 @@ void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
 Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
                                   const KvVisitor& visit) {
   // Only the batch's writes and the sealed batch's (not in RocksDB before it
-  // is Committed) need laying over the stored keys; an entry in both holds
-  // the newer value. Projections never delete.
-  std::vector<const CacheEntry*> pending;
-  for (const std::vector<CacheEntry*>* entries : {&dirty_, &sealed_}) {
-    for (const CacheEntry* entry : *entries) {
-      if (entry->first.view() >= begin && entry->first.view() < end) pending.push_back(entry);
+  // is Committed) need laying over the stored keys; the cache holds the
+  // newer value of a key in both. Copied: `visit` may write to this store.
+  // Projections never delete.
+  std::vector<std::pair<std::string, std::string>> pending;
+  for (const std::vector<Key>* keys : {&dirty_, &sealed_}) {
+    for (const Key& key : *keys) {
+      if (key.view() < begin || key.view() >= end) continue;
+      pending.emplace_back(key.view(), cache_.find(key.view())->second.value.view());
     }
   }
-  std::sort(pending.begin(), pending.end(),
-            [](const auto* a, const auto* b) { return a->first.view() < b->first.view(); });
+  std::sort(pending.begin(), pending.end());
   pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
   size_t next = 0;  // the first pending entry not yet visited
   bool going = true;
   LEDGER_RETURN_IF_ERROR(
       reader_.Scan(begin, end, [&](std::string_view key, std::string_view value) {
-        for (; next < pending.size() && pending[next]->first.view() < key && going; ++next) {
-          going = visit(pending[next]->first, pending[next]->second.value);
+        for (; next < pending.size() && pending[next].first < key && going; ++next) {
+          going = visit(pending[next].first, pending[next].second);
         }
         if (!going) return false;
-        if (next < pending.size() && pending[next]->first.view() == key) {
-          going = visit(key, pending[next++]->second.value);
+        if (next < pending.size() && pending[next].first == key) {
+          going = visit(key, pending[next++].second);
         } else {
           going = visit(key, value);
         }
         return going;
       }));
   for (; next < pending.size() && going; ++next) {
-    going = visit(pending[next]->first, pending[next]->second.value);
+    going = visit(pending[next].first, pending[next].second);
   }
   return Status::Ok();
 }
 
 void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
-  for (CacheEntry* entry : dirty_) {
-    LEDGER_CHECK(batch->Put(cf_, entry->first.view(), entry->second.value.view()).ok());
-    entry->second.dirty = false;
+  for (const Key& key : dirty_) {
+    Entry& entry = cache_.find(key.view())->second;
+    LEDGER_CHECK(batch->Put(cf_, key.view(), entry.value.view()).ok());
+    entry.dirty = false;
   }
-  sealed_.insert(sealed_.end(), dirty_.begin(), dirty_.end());
+  std::move(dirty_.begin(), dirty_.end(), std::back_inserter(sealed_));
   dirty_.clear();
   dirty_bytes_ = 0;
   std::move(uncached_.begin(), uncached_.end(), std::back_inserter(sealed_uncached_));
@@ -142,7 +144,7 @@ void RocksProjectionStore::Committed() {
   if (cache_.size() <= cache_entries_max_) return;
   // Clean entries are in the database; dirty ones belong to the batch being
   // staged.
-  std::erase_if(cache_, [](const auto& entry) { return !entry.second.dirty; });
+  absl::erase_if(cache_, [](const auto& entry) { return !entry.second.dirty; });
 }
 
 void RocksProjectionStore::Aborted() {

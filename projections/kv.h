@@ -13,6 +13,7 @@
 
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -69,13 +70,7 @@ class RocksProjectionStore : public ProjectionStore {
   // The cache keeps up to `cache_entries_max` records across batches.
   RocksProjectionStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
                        size_t cache_entries_max = 1 << 18)
-      : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {
-    // Lookups in this cache are a quarter of a replay's applying thread and
-    // a tenth of an append's judging one, mostly cache misses along bucket
-    // chains: shorter chains made a 1M replay 4-6% faster, for twice the
-    // bucket array (at most 4 MiB per store).
-    cache_.max_load_factor(0.5f);
-  }
+      : reader_(db, cf), cf_(cf), cache_entries_max_(cache_entries_max) {}
 
   Status Get(std::string_view key, std::string* value, bool* found) override;
   // Puts are held back: a key written many times in one batch (an hour, an
@@ -115,8 +110,11 @@ class RocksProjectionStore : public ProjectionStore {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
-  using Cache = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
-  using CacheEntry = std::pair<const Key, Entry>;
+  // Open addressing, key and entry in the slot: a lookup loads a control
+  // group and one slot, where std::unordered_map followed a bucket to the
+  // node before and then to the node. Slots move when the table grows, so
+  // the lists below hold keys, not pointers.
+  using Cache = absl::flat_hash_map<Key, Entry, KeyHash, KeyEqual>;
 
   // Larger values (snapshots, proj_snapshots) are written but leave the
   // cache once committed: nothing on the append path reads them back, and
@@ -131,15 +129,14 @@ class RocksProjectionStore : public ProjectionStore {
   size_t cache_entries_max_;
   Cache cache_;
   // The projections read a key and then write it: the write finds the entry
-  // here without hashing the key again. Reset whenever cache_ may rehash.
+  // here without hashing the key again. Reset whenever cache_ may grow.
   Cache::iterator last_;
   bool last_valid_ = false;
-  // Pointers, not iterators: a rehash moves no element but invalidates
-  // iterators. `dirty_`: Put since the last Flush. `sealed_`: flushed into
-  // the batch being written, not yet Committed; Scan lays both over what
-  // RocksDB holds.
-  std::vector<CacheEntry*> dirty_;
-  std::vector<CacheEntry*> sealed_;
+  // `dirty_`: keys Put since the last Flush. `sealed_`: flushed into the
+  // batch being written, not yet Committed; Scan lays both over what
+  // RocksDB holds. Their entries stay in cache_ until Committed.
+  std::vector<Key> dirty_;
+  std::vector<Key> sealed_;
   // Keys of large values, Put since the last Flush and in the sealed batch.
   std::vector<std::string> uncached_;
   std::vector<std::string> sealed_uncached_;

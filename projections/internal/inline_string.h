@@ -1,9 +1,9 @@
 // InlineString<N>: bytes kept in the object itself up to N, on the heap
 // beyond. The projection cache's keys and values are mostly 16 to 40 bytes:
 // kept inline, a lookup compares the key and copies the value from the hash
-// node it already loaded, instead of following a std::string to the heap
-// for each (two cache misses per lookup, a quarter of a replay's applying
-// thread).
+// table's slot it already loaded, instead of following a std::string to the
+// heap for each (two cache misses per lookup, a quarter of a replay's
+// applying thread).
 
 #pragma once
 
