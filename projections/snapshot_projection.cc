@@ -33,7 +33,7 @@ Status SnapshotProjection::Apply(const Envelope& envelope, ProjectionStore& stor
   uint64_t due = found ? ReadU64BE(std::string_view(value).substr(8)) : options_.interval_events;
   if (!sources_.empty() && events >= due) {
     std::string snapshot;
-    LEDGER_RETURN_IF_ERROR(Capture(envelope.account, &snapshot));
+    LEDGER_RETURN_IF_ERROR(CaptureSnapshot(sources_, envelope.account, &snapshot));
     due = events +
           std::max<uint64_t>(options_.interval_events, snapshot.size() / options_.bytes_per_event);
     store.Put(internal::SnapshotKey(envelope.account, envelope.seq), snapshot);
@@ -42,13 +42,14 @@ Status SnapshotProjection::Apply(const Envelope& envelope, ProjectionStore& stor
   return Status::Ok();
 }
 
-Status SnapshotProjection::Capture(std::string_view account, std::string* value) {
+Status CaptureSnapshot(const std::vector<ProjectionStore*>& sources, std::string_view account,
+                       std::string* value) {
   value->push_back(static_cast<char>(kSnapshotFormatV1));
   const auto ranges = internal::AccountKeyRanges(account);
-  for (size_t family = 0; family < sources_.size(); ++family) {
+  for (size_t family = 0; family < sources.size(); ++family) {
     for (const auto& [begin, end] : ranges) {
       LEDGER_RETURN_IF_ERROR(
-          sources_[family]->Scan(begin, end, [&](std::string_view key, std::string_view entry) {
+          sources[family]->Scan(begin, end, [&](std::string_view key, std::string_view entry) {
             AppendSnapshotEntry(static_cast<uint8_t>(family), key, entry, value);
             return true;
           }));

@@ -60,9 +60,6 @@ class SnapshotProjection : public Projection {
   Status Apply(const Envelope& envelope, ProjectionStore& store) override;
 
  private:
-  // Appends the account's keys of every source to a snapshot value.
-  Status Capture(std::string_view account, std::string* value);
-
   std::vector<ProjectionStore*> sources_;
   SnapshotOptions options_;
 };
@@ -73,6 +70,10 @@ class SnapshotProjection : public Projection {
 inline constexpr uint8_t kSnapshotFormatV1 = 1;
 void AppendSnapshotEntry(uint8_t family, std::string_view key, std::string_view value,
                          std::string* out);
+// The snapshot value of `account` as `sources` (MakeProjections' order) hold
+// it now: every key of the account in each, appended to `value`.
+Status CaptureSnapshot(const std::vector<ProjectionStore*>& sources, std::string_view account,
+                       std::string* value);
 // Calls `visit` with each entry of a snapshot value; Corruption when the
 // value is malformed or names a family >= families.
 Status ForEachSnapshotEntry(

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -102,15 +103,64 @@ std::string Printable(std::string_view key) {
 }
 
 // Checks one proj_snapshots family against the log (Auditor::CheckSnapshots):
-// its checkpoint, every account's counter, and every snapshot, replaying each
-// account's events once, comparing at each of its snapshots on the way.
-// Reports the first finding.
+// its checkpoint, every account's counter, and every snapshot. The
+// snapshots are compared during the audit's rebuild of the read models
+// (AtEvent, called after each event): a snapshot of account A at seq S must
+// equal A's keys in the rebuilt read models right after event S. Reports
+// the first finding: checkpoint, then counters, then snapshots in seq order.
 class SnapshotAuditor {
  public:
   SnapshotAuditor(const EventStore& store, rocksdb::ColumnFamilyHandle* family, uint64_t head_seq)
       : store_(store), reader_(store.db(), family), head_seq_(head_seq) {}
 
-  Result<std::optional<AuditFailure>> Run() {
+  // Before the rebuild: where the stored snapshots are.
+  Status CollectSnapshots() {
+    const std::string begin(1, projections::internal::kTagSnapshot);
+    Status status;
+    LEDGER_RETURN_IF_ERROR(reader_.Scan(
+        begin, projections::internal::PrefixEnd(begin),
+        [&](std::string_view key, std::string_view) {
+          const size_t account_size = key.size() > 1 ? static_cast<uint8_t>(key[1]) : 0;
+          if (key.size() != 2 + account_size + 8) {
+            FailSnapshot(0, Printable(key), "a snapshot key of the wrong size");
+            return false;
+          }
+          const std::string account(key.substr(2, account_size));
+          const uint64_t seq = ReadU64BE(key.substr(2 + account_size));
+          if (seq > head_seq_) {
+            FailSnapshot(seq, Printable(key),
+                         "a snapshot of account '" + account + "' after the log's head");
+            return false;
+          }
+          if (seq == 0) {  // before any event: the empty state
+            status = CompareSnapshot(account, seq, std::vector<projections::MemoryKv>(kFamilies));
+          } else {
+            snapshot_accounts_[seq].push_back(account);
+          }
+          return status.ok() && !snapshot_failure_;
+        }));
+    return status;
+  }
+
+  // During the rebuild, right after event `envelope` was applied to
+  // `read_models`: compares the snapshots stored at its seq.
+  Status AtEvent(const Envelope& envelope,
+                 const std::vector<projections::ProjectionStore*>& read_models) {
+    if (snapshot_failure_) return Status::Ok();
+    const auto due = snapshot_accounts_.find(envelope.seq);
+    if (due == snapshot_accounts_.end()) return Status::Ok();
+    for (const std::string& account : due->second) {
+      std::string rebuilt;
+      LEDGER_RETURN_IF_ERROR(projections::CaptureSnapshot(read_models, account, &rebuilt));
+      LEDGER_RETURN_IF_ERROR(CompareSnapshot(account, envelope.seq, rebuilt));
+      if (snapshot_failure_) break;
+    }
+    snapshot_accounts_.erase(due);
+    return Status::Ok();
+  }
+
+  // After the rebuild: the first finding, if any.
+  Result<std::optional<AuditFailure>> Finish() {
     Result<uint64_t> checkpoint = projections::ReadCheckpoint(reader_);
     if (!checkpoint.ok()) return checkpoint.status();
     if (*checkpoint != head_seq_) {
@@ -120,7 +170,7 @@ class SnapshotAuditor {
       return std::move(failure_);
     }
     LEDGER_RETURN_IF_ERROR(CheckCounters());
-    if (!failure_) LEDGER_RETURN_IF_ERROR(CheckEverySnapshot());
+    if (!failure_) failure_ = std::move(snapshot_failure_);
     return std::move(failure_);
   }
 
@@ -129,9 +179,16 @@ class SnapshotAuditor {
 
   void Fail(uint64_t seq, std::string key, std::string problem) {
     if (failure_) return;
-    failure_ = AuditFailure{"projections", seq,
-                            std::string(projections::kSnapshotsFamily) + " " + std::move(key),
-                            std::move(problem)};
+    failure_ = MakeFailure(seq, std::move(key), std::move(problem));
+  }
+  void FailSnapshot(uint64_t seq, std::string key, std::string problem) {
+    if (snapshot_failure_) return;
+    snapshot_failure_ = MakeFailure(seq, std::move(key), std::move(problem));
+  }
+  static AuditFailure MakeFailure(uint64_t seq, std::string key, std::string problem) {
+    return AuditFailure{"projections", seq,
+                        std::string(projections::kSnapshotsFamily) + " " + std::move(key),
+                        std::move(problem)};
   }
 
   // Every account with events has a counter equal to its event count, and
@@ -194,63 +251,21 @@ class SnapshotAuditor {
     return Status::Ok();
   }
 
-  // Groups the snapshot keys by account; checks each account's in one pass.
-  Status CheckEverySnapshot() {
-    const std::string begin(1, projections::internal::kTagSnapshot);
-    std::string account;
-    std::vector<uint64_t> seqs;
-    Status status;
-    LEDGER_RETURN_IF_ERROR(reader_.Scan(
-        begin, projections::internal::PrefixEnd(begin),
-        [&](std::string_view key, std::string_view) {
-          const size_t account_size = key.size() > 1 ? static_cast<uint8_t>(key[1]) : 0;
-          if (key.size() != 2 + account_size + 8) {
-            Fail(0, Printable(key), "a snapshot key of the wrong size");
-            return false;
-          }
-          const std::string_view key_account = key.substr(2, account_size);
-          if (key_account != account && !seqs.empty()) {
-            status = CheckAccount(account, seqs);
-            seqs.clear();
-          }
-          account = std::string(key_account);
-          seqs.push_back(ReadU64BE(key.substr(2 + account_size)));
-          return status.ok() && !failure_;
-        }));
-    LEDGER_RETURN_IF_ERROR(status);
-    if (!seqs.empty() && !failure_) return CheckAccount(account, seqs);
-    return Status::Ok();
-  }
-
-  // Replays the account's events up to its last snapshot, comparing each
-  // snapshot with the replayed state just before the first event after it.
-  Status CheckAccount(const std::string& account, const std::vector<uint64_t>& seqs) {
-    if (seqs.back() > head_seq_) {
-      Fail(seqs.back(), Printable(projections::internal::SnapshotKey(account, seqs.back())),
-           "a snapshot of account '" + account + "' after the log's head");
-      return Status::Ok();
-    }
+  // The stored snapshot of `account` at `seq` against the rebuilt state:
+  // equal bytes, or else equal entries (the order aside).
+  Status CompareSnapshot(const std::string& account, uint64_t seq, const std::string& rebuilt) {
+    const std::string key = projections::internal::SnapshotKey(account, seq);
+    std::string snapshot;
+    bool found = false;
+    LEDGER_RETURN_IF_ERROR(reader_.Get(key, &snapshot, &found));
+    if (found && snapshot == rebuilt) return Status::Ok();
     std::vector<projections::MemoryKv> state(kFamilies);
-    std::vector<std::unique_ptr<projections::Projection>> projections =
-        projections::MakeProjections(BillingZone(store_.billing_offset_s()));
-    size_t next = 0;  // the first snapshot not compared yet
-    const auto compare_before = [&](uint64_t seq) -> Status {
-      for (; next < seqs.size() && seqs[next] < seq && !failure_; ++next) {
-        LEDGER_RETURN_IF_ERROR(CompareSnapshot(account, seqs[next], state));
-      }
-      return Status::Ok();
-    };
-    Status status;
-    LEDGER_RETURN_IF_ERROR(
-        store_.ScanAccountEvents(account, 1, seqs.back(), [&](const Envelope& e) {
-          status = compare_before(e.seq);
-          for (size_t i = 0; i < projections.size() && status.ok() && !failure_; ++i) {
-            status = projections[i]->Apply(e, state[i]);
-          }
-          return status.ok() && !failure_;
+    LEDGER_RETURN_IF_ERROR(projections::ForEachSnapshotEntry(
+        rebuilt, kFamilies, [&](uint8_t family, std::string_view entry_key, std::string_view value) {
+          state[family].Put(entry_key, value);
+          return true;
         }));
-    LEDGER_RETURN_IF_ERROR(status);
-    return compare_before(UINT64_MAX);
+    return CompareSnapshot(account, seq, state);
   }
 
   Status CompareSnapshot(const std::string& account, uint64_t seq,
@@ -262,9 +277,9 @@ class SnapshotAuditor {
     std::string problem =
         found ? SnapshotDifference(snapshot, state) : "it vanished during the audit";
     if (!problem.empty()) {
-      Fail(seq, Printable(key),
-           "the snapshot of account '" + account + "' at seq " + std::to_string(seq) +
-               " differs from a replay of the account's events: " + problem);
+      FailSnapshot(seq, Printable(key),
+                   "the snapshot of account '" + account + "' at seq " + std::to_string(seq) +
+                       " differs from a replay of the account's events: " + problem);
     }
     return Status::Ok();
   }
@@ -302,7 +317,10 @@ class SnapshotAuditor {
   const EventStore& store_;
   const projections::RocksKvReader reader_;
   const uint64_t head_seq_;
-  std::optional<AuditFailure> failure_;
+  // Accounts with a snapshot at each seq not yet compared.
+  std::map<uint64_t, std::vector<std::string>> snapshot_accounts_;
+  std::optional<AuditFailure> failure_;           // checkpoint and counters
+  std::optional<AuditFailure> snapshot_failure_;  // the snapshots
 };
 
 class Auditor {
@@ -492,7 +510,14 @@ class Auditor {
     const uint64_t scratch = *generation + 1;
     RebuildOptions rebuild_options;
     rebuild_options.progress = options_.progress;
-    rebuild_options.snapshots = false;  // CheckSnapshots proves them another way
+    rebuild_options.snapshots = false;  // the stored ones are proven another way
+    std::optional<SnapshotAuditor> snapshots = SnapshotsToCheck(*generation);
+    if (snapshots) {
+      LEDGER_RETURN_IF_ERROR(snapshots->CollectSnapshots());
+      rebuild_options.after_event = [&](const Envelope& envelope, const auto& read_models) {
+        return snapshots->AtEvent(envelope, read_models);
+      };
+    }
     Result<RebuildResult> fresh =
         BuildGeneration(store_, scratch, report_.head_seq, rebuild_options);
     if (!fresh.ok()) return fresh.status();
@@ -517,27 +542,27 @@ class Auditor {
     }
     LEDGER_RETURN_IF_ERROR(DropGeneration(store_, scratch));
     LEDGER_RETURN_IF_ERROR(status);
-    // Snapshots are replayed through the account index: with a bad index
-    // (already reported) they would only echo its faults.
-    if (!index_ok_) return Status::Ok();
-    return CheckSnapshots(*generation);
+    if (!snapshots) return Status::Ok();
+    Result<std::optional<AuditFailure>> failure = snapshots->Finish();
+    if (!failure.ok()) return failure.status();
+    if (*failure) report_.failures.push_back(std::move(**failure));
+    return Status::Ok();
   }
 
   // Snapshots sit where the account's event count crossed the interval the
   // writer used, which the log does not record, and a ledger may have been
-  // caught up without them: so they are not compared with a rebuild's, but
-  // each stored one is proven equal to its account's events replayed to its
-  // seq, and each counter equal to its account's event count. Missing
-  // snapshots are no finding: they only make queries slower.
-  Status CheckSnapshots(uint64_t generation) {
+  // caught up without them: so they are not compared with a rebuild's
+  // snapshots, but each stored one is proven equal to the rebuilt state at
+  // its seq, and each counter equal to its account's event count. Missing
+  // snapshots are no finding: they only make queries slower. Not checked
+  // with a bad account index (already reported), whose faults the counters
+  // would only echo, nor on a ledger older than snapshots.
+  std::optional<SnapshotAuditor> SnapshotsToCheck(uint64_t generation) {
+    if (!index_ok_) return std::nullopt;
     rocksdb::ColumnFamilyHandle* family =
         store_.column_family(projections::FamilyName(projections::kSnapshotsFamily, generation));
-    if (family == nullptr) return Status::Ok();  // a ledger older than snapshots
-    Result<std::optional<AuditFailure>> failure =
-        SnapshotAuditor(store_, family, report_.head_seq).Run();
-    if (!failure.ok()) return failure.status();
-    if (*failure) report_.failures.push_back(std::move(**failure));
-    return Status::Ok();
+    if (family == nullptr) return std::nullopt;
+    return std::optional<SnapshotAuditor>(std::in_place, store_, family, report_.head_seq);
   }
 
   // Walks both families in key order, side by side, to the first key where

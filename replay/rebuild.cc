@@ -102,6 +102,7 @@ Result<RebuildResult> BuildGeneration(EventStore& store, uint64_t generation, ui
     for (size_t i = 0; i < projections.size() && status.ok(); ++i) {
       status = projections[i]->Apply(envelope, *stores[i]);
     }
+    if (status.ok() && options.after_event) status = options.after_event(envelope, sources);
     ++result.events;
     size_t pending_bytes = 0;
     for (const auto& projection_store : stores) pending_bytes += projection_store->dirty_bytes();

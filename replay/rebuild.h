@@ -42,6 +42,12 @@ struct RebuildOptions {
   projections::SnapshotOptions snapshot_options;
   // Called between batches with the events applied so far and the total.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Called after each event is applied, with the read models' stores
+  // (MakeProjections' order) as they stand right after it; a non-ok Status
+  // stops the build. The audit compares stored snapshots there.
+  std::function<Status(const Envelope& envelope,
+                       const std::vector<projections::ProjectionStore*>& read_models)>
+      after_event;
 };
 
 struct RebuildResult {

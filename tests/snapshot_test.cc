@@ -305,6 +305,65 @@ TEST_F(SnapshotTest, VerifyNamesADroppedSnapshotEntryAndAMalformedSnapshot) {
       << report.failures[0].problem;
 }
 
+// A snapshot value of `dumps` (Historical's families), as the writer encodes it.
+std::string SnapshotValue(const FamilyDumps& dumps) {
+  std::string value(1, static_cast<char>(projections::kSnapshotFormatV1));
+  for (size_t family = 0; family < dumps.size(); ++family) {
+    for (const auto& [key, entry] : dumps[family]) {
+      projections::AppendSnapshotEntry(static_cast<uint8_t>(family), key, entry, &value);
+    }
+  }
+  return value;
+}
+
+TEST_F(SnapshotTest, VerifyProvesASnapshotAtAnotherAccountsEventAndNamesOneAfterTheHead) {
+  // Verify compares each snapshot with the state of its account right
+  // after the event at its seq, whoever's event that is.
+  const std::string account = kAccounts[0];
+  const std::vector<uint64_t> own = SnapshotSeqs(store(), account);
+  ASSERT_GE(own.size(), 2u);
+  const uint64_t seq = own[0] + 1;  // an event of another account, or a later one of its own
+  Envelope envelope;
+  ASSERT_TRUE(store().ReadEvent(seq, &envelope).ok());
+  const std::string key = projections::internal::SnapshotKey(account, seq);
+  const auto put = [&](const std::string& value) {
+    ASSERT_TRUE(
+        store().db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, value).ok());
+  };
+  put(SnapshotValue(Historical(store(), account, seq, false)));
+  EXPECT_TRUE(AuditWithoutProjectionSet(book_).ok());
+
+  // The state one event of the account later is not the state at `seq`.
+  uint64_t next_own = 0;
+  ASSERT_TRUE(store()
+                  .ScanAccountEvents(account, seq + 1, UINT64_MAX,
+                                     [&](const Envelope& e) {
+                                       next_own = e.seq;
+                                       return false;
+                                     })
+                  .ok());
+  ASSERT_NE(next_own, 0u);
+  put(SnapshotValue(Historical(store(), account, next_own, false)));
+  replay::AuditReport report = AuditWithoutProjectionSet(book_);
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_EQ(report.failures[0].seq, seq);
+  EXPECT_NE(report.failures[0].problem.find("differs from a replay"), std::string::npos)
+      << report.failures[0].problem;
+  put(SnapshotValue(Historical(store(), account, seq, false)));
+
+  const uint64_t beyond = book_.ledger().head().seq + 5;
+  ASSERT_TRUE(store()
+                  .db()
+                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()),
+                        projections::internal::SnapshotKey(account, beyond), "x")
+                  .ok());
+  report = AuditWithoutProjectionSet(book_);
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_EQ(report.failures[0].seq, beyond);
+  EXPECT_NE(report.failures[0].problem.find("after the log's head"), std::string::npos)
+      << report.failures[0].problem;
+}
+
 TEST_F(SnapshotTest, VerifyNamesAWrongCounter) {
   const std::string key = projections::internal::SnapshotCounterKey(kAccounts[0]);
   ASSERT_TRUE(store()
