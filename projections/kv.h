@@ -129,7 +129,8 @@ class RocksProjectionStore : public ProjectionStore {
   size_t cache_entries_max_;
   Cache cache_;
   // The projections read a key and then write it: the write finds the entry
-  // here without hashing the key again. Reset whenever cache_ may grow.
+  // here without hashing the key again. Set again by every insert (which
+  // may move slots); invalid after an erase.
   Cache::iterator last_;
   bool last_valid_ = false;
   // `dirty_`: keys Put since the last Flush. `sealed_`: flushed into the

@@ -102,12 +102,14 @@ std::string Printable(std::string_view key) {
   return out;
 }
 
-// Checks one proj_snapshots family against the log (Auditor::CheckSnapshots):
+// Checks one proj_snapshots family against the log (Auditor::CheckProjections):
 // its checkpoint, every account's counter, and every snapshot. The
 // snapshots are compared during the audit's rebuild of the read models
 // (AtEvent, called after each event): a snapshot of account A at seq S must
 // equal A's keys in the rebuilt read models right after event S. Reports
-// the first finding: checkpoint, then counters, then snapshots in seq order.
+// the first finding: checkpoint, then counters, then snapshots (a malformed
+// key or one after the head, found before the rebuild, first; then the
+// first snapshot in seq order that differs).
 class SnapshotAuditor {
  public:
   SnapshotAuditor(const EventStore& store, rocksdb::ColumnFamilyHandle* family, uint64_t head_seq)
@@ -159,8 +161,10 @@ class SnapshotAuditor {
     return Status::Ok();
   }
 
-  // After the rebuild: the first finding, if any.
-  Result<std::optional<AuditFailure>> Finish() {
+  // After the rebuild: the first finding, if any. The counters are counted
+  // through the account index: not checked when it is bad (already
+  // reported), whose faults they would only echo.
+  Result<std::optional<AuditFailure>> Finish(bool check_counters) {
     Result<uint64_t> checkpoint = projections::ReadCheckpoint(reader_);
     if (!checkpoint.ok()) return checkpoint.status();
     if (*checkpoint != head_seq_) {
@@ -169,7 +173,12 @@ class SnapshotAuditor {
                std::to_string(head_seq_));
       return std::move(failure_);
     }
-    LEDGER_RETURN_IF_ERROR(CheckCounters());
+    if (check_counters) LEDGER_RETURN_IF_ERROR(CheckCounters());
+    if (!snapshot_accounts_.empty()) {  // a rebuild that stopped short
+      const auto& [seq, accounts] = *snapshot_accounts_.begin();
+      FailSnapshot(seq, Printable(projections::internal::SnapshotKey(accounts.front(), seq)),
+                   "the rebuild did not reach this snapshot's seq");
+    }
     if (!failure_) failure_ = std::move(snapshot_failure_);
     return std::move(failure_);
   }
@@ -279,7 +288,7 @@ class SnapshotAuditor {
     if (!problem.empty()) {
       FailSnapshot(seq, Printable(key),
                    "the snapshot of account '" + account + "' at seq " + std::to_string(seq) +
-                       " differs from a replay of the account's events: " + problem);
+                       " differs from a replay of the log: " + problem);
     }
     return Status::Ok();
   }
@@ -520,7 +529,10 @@ class Auditor {
     }
     Result<RebuildResult> fresh =
         BuildGeneration(store_, scratch, report_.head_seq, rebuild_options);
-    if (!fresh.ok()) return fresh.status();
+    if (!fresh.ok()) {
+      IgnoreError(DropGeneration(store_, scratch));  // else dropped at the next build
+      return fresh.status();
+    }
     Status status;
     for (const FamilyDigest& expected : fresh->digests) {
       rocksdb::ColumnFamilyHandle* stored_family =
@@ -543,7 +555,7 @@ class Auditor {
     LEDGER_RETURN_IF_ERROR(DropGeneration(store_, scratch));
     LEDGER_RETURN_IF_ERROR(status);
     if (!snapshots) return Status::Ok();
-    Result<std::optional<AuditFailure>> failure = snapshots->Finish();
+    Result<std::optional<AuditFailure>> failure = snapshots->Finish(index_ok_);
     if (!failure.ok()) return failure.status();
     if (*failure) report_.failures.push_back(std::move(**failure));
     return Status::Ok();
@@ -554,11 +566,9 @@ class Auditor {
   // caught up without them: so they are not compared with a rebuild's
   // snapshots, but each stored one is proven equal to the rebuilt state at
   // its seq, and each counter equal to its account's event count. Missing
-  // snapshots are no finding: they only make queries slower. Not checked
-  // with a bad account index (already reported), whose faults the counters
-  // would only echo, nor on a ledger older than snapshots.
+  // snapshots are no finding: they only make queries slower. None on a
+  // ledger older than snapshots.
   std::optional<SnapshotAuditor> SnapshotsToCheck(uint64_t generation) {
-    if (!index_ok_) return std::nullopt;
     rocksdb::ColumnFamilyHandle* family =
         store_.column_family(projections::FamilyName(projections::kSnapshotsFamily, generation));
     if (family == nullptr) return std::nullopt;

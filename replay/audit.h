@@ -11,14 +11,15 @@
 //                   sequence number and content digest.
 //   projections     every stored projection equals a fresh replay of the log
 //                   (a digest per family; the first differing key if not);
-//                   every stored snapshot equals its account's events
-//                   replayed to its seq, and every snapshot counter its
-//                   account's event count (the first bad one by account
-//                   and seq; see CheckSnapshots in audit.cc).
+//                   every stored snapshot equals its account's keys in
+//                   that replay right after the event at its seq, and every
+//                   snapshot counter its account's event count (the first
+//                   bad one; see SnapshotAuditor in audit.cc).
 //   digest          (when asked) the log's first SEQ events are the ones an
 //                   auditor's earlier digest SEQ:HASH was taken over.
 //
-// Memory stays flat in the length of the log. Failures name the first bad
+// Memory stays flat in the length of the log (the snapshots' positions are
+// held, a few per 4,096 events of an account). Failures name the first bad
 // sequence number or key and what is wrong. The store must not be appended
 // to meanwhile (the `ledger` program holds the database lock).
 

@@ -37,7 +37,7 @@ struct RebuildOptions {
   bool install = true;           // swap the new generation in (needs to_seq >= head)
   size_t batch_events_max = 50'000;
   // Build the snapshots family too (audit's scratch build does not: it
-  // checks stored snapshots against per-account replays instead).
+  // checks the stored snapshots against its read models, see after_event).
   bool snapshots = true;
   projections::SnapshotOptions snapshot_options;
   // Called between batches with the events applied so far and the total.

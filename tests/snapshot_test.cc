@@ -322,9 +322,11 @@ TEST_F(SnapshotTest, VerifyProvesASnapshotAtAnotherAccountsEventAndNamesOneAfter
   const std::string account = kAccounts[0];
   const std::vector<uint64_t> own = SnapshotSeqs(store(), account);
   ASSERT_GE(own.size(), 2u);
-  const uint64_t seq = own[0] + 1;  // an event of another account, or a later one of its own
+  uint64_t seq = own[0];  // the first event of another account after its first snapshot
   Envelope envelope;
-  ASSERT_TRUE(store().ReadEvent(seq, &envelope).ok());
+  do {
+    ASSERT_TRUE(store().ReadEvent(++seq, &envelope).ok());
+  } while (envelope.account == account);
   const std::string key = projections::internal::SnapshotKey(account, seq);
   const auto put = [&](const std::string& value) {
     ASSERT_TRUE(
@@ -350,6 +352,25 @@ TEST_F(SnapshotTest, VerifyProvesASnapshotAtAnotherAccountsEventAndNamesOneAfter
   EXPECT_NE(report.failures[0].problem.find("differs from a replay"), std::string::npos)
       << report.failures[0].problem;
   put(SnapshotValue(Historical(store(), account, seq, false)));
+
+  // At seq 0, before any event, a snapshot can only be of the empty state.
+  const std::string at_zero = projections::internal::SnapshotKey(account, 0);
+  ASSERT_TRUE(store()
+                  .db()
+                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), at_zero,
+                        SnapshotValue(Historical(store(), account, own[0], false)))
+                  .ok());
+  report = AuditWithoutProjectionSet(book_);
+  ASSERT_EQ(report.failures.size(), 1u);
+  EXPECT_EQ(report.failures[0].seq, 0u);
+  EXPECT_NE(report.failures[0].problem.find("is not in the replay"), std::string::npos)
+      << report.failures[0].problem;
+  ASSERT_TRUE(store()
+                  .db()
+                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), at_zero,
+                        SnapshotValue(FamilyDumps(3)))
+                  .ok());
+  EXPECT_TRUE(AuditWithoutProjectionSet(book_).ok());
 
   const uint64_t beyond = book_.ledger().head().seq + 5;
   ASSERT_TRUE(store()
