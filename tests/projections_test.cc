@@ -74,7 +74,7 @@ TEST(InlineStringTest, KeepsItsBytesInlineOrOnTheHeap) {
   EXPECT_EQ(s.view(), exact);
   s.assign(longer);
   EXPECT_EQ(s.view(), longer);
-  s.assign("short");  // back inline, the heap block kept for later
+  s.assign("short");  // back inline, the heap block freed
   EXPECT_EQ(s.view(), "short");
   s.assign(longer.substr(0, 12));
   EXPECT_EQ(s.view(), longer.substr(0, 12));
@@ -87,6 +87,11 @@ TEST(InlineStringTest, KeepsItsBytesInlineOrOnTheHeap) {
   EXPECT_EQ(moved_inline.view(), "in");
   moved_inline = std::move(moved_heap);
   EXPECT_EQ(moved_inline.view(), longer);
+  moved_inline = Small(longer + "!");  // a heap block replaced by another
+  EXPECT_EQ(moved_inline.view(), longer + "!");
+  moved_inline.assign(longer);  // shorter: the same block
+  EXPECT_EQ(moved_inline.view(), longer);
+  EXPECT_EQ(sizeof(Small), 16u);  // sizes and the heap pointer over the inline bytes
   std::string zeros("a\0b", 3);
   EXPECT_EQ(Small(zeros).view(), zeros);
 }

@@ -10,8 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <string_view>
+
+#include "ledger/status.h"
 
 namespace ledger::projections::internal {
 
@@ -25,26 +26,29 @@ class InlineString {
     if (this != &other) assign(other.view());
     return *this;
   }
-  InlineString(InlineString&& other) noexcept { *this = std::move(other); }
+  InlineString(InlineString&& other) noexcept { Take(&other); }
   InlineString& operator=(InlineString&& other) noexcept {
-    if (this == &other) return *this;
-    size_ = other.size_;
-    heap_ = std::move(other.heap_);
-    heap_bytes_ = other.heap_bytes_;
-    if (size_ <= kInlineBytes) std::memcpy(inline_, other.inline_, size_);
-    other.size_ = 0;
-    other.heap_bytes_ = 0;
+    if (this != &other) {
+      FreeHeap();
+      Take(&other);
+    }
     return *this;
   }
+  ~InlineString() { FreeHeap(); }
 
-  // Replaces the bytes; reuses the heap block when it is large enough.
+  // Replaces the bytes; reuses the heap block while the text needs one and
+  // fits in it.
   void assign(std::string_view text) {
-    if (text.size() > kInlineBytes && text.size() > heap_bytes_) {
-      heap_ = std::make_unique<char[]>(text.size());
-      heap_bytes_ = text.size();
+    LEDGER_CHECK(text.size() <= UINT32_MAX);
+    if (text.size() <= kInlineBytes) {
+      FreeHeap();
+    } else if (text.size() > heap_bytes_) {
+      FreeHeap();
+      heap_ = new char[text.size()];
+      heap_bytes_ = static_cast<uint32_t>(text.size());
     }
-    if (!text.empty()) std::memcpy(mutable_data(text.size()), text.data(), text.size());
-    size_ = text.size();
+    if (!text.empty()) std::memcpy(data(), text.data(), text.size());
+    size_ = static_cast<uint32_t>(text.size());
   }
 
   std::string_view view() const { return {data(), size_}; }
@@ -52,13 +56,36 @@ class InlineString {
   size_t size() const { return size_; }
 
  private:
-  const char* data() const { return size_ > kInlineBytes ? heap_.get() : inline_; }
-  char* mutable_data(size_t size) { return size > kInlineBytes ? heap_.get() : inline_; }
+  const char* data() const { return heap_bytes_ != 0 ? heap_ : inline_; }
+  char* data() { return heap_bytes_ != 0 ? heap_ : inline_; }
 
-  size_t size_ = 0;
-  char inline_[kInlineBytes];
-  std::unique_ptr<char[]> heap_;  // used while size_ > kInlineBytes
-  size_t heap_bytes_ = 0;
+  void FreeHeap() {
+    if (heap_bytes_ == 0) return;
+    delete[] heap_;
+    heap_bytes_ = 0;
+  }
+  // Takes `other`'s bytes (its heap block, if it has one); `other` is left
+  // empty. This one must hold no heap block.
+  void Take(InlineString* other) {
+    size_ = other->size_;
+    heap_bytes_ = other->heap_bytes_;
+    if (heap_bytes_ != 0) {
+      heap_ = other->heap_;
+    } else {
+      std::memcpy(inline_, other->inline_, size_);
+    }
+    other->size_ = 0;
+    other->heap_bytes_ = 0;
+  }
+
+  // Sizes in 32 bits and the heap pointer over the inline bytes: a 40-byte
+  // key takes 48 bytes, not 64, so more cache entries share a cache line.
+  uint32_t size_ = 0;
+  uint32_t heap_bytes_ = 0;  // non-zero while the bytes are on the heap
+  union {
+    char inline_[kInlineBytes];
+    char* heap_;
+  };
 };
 
 }  // namespace ledger::projections::internal
