@@ -134,8 +134,9 @@ class SnapshotAuditor {
                          "a snapshot of account '" + account + "' after the log's head");
             return false;
           }
-          if (seq == 0) {  // before any event: the empty state
-            status = CompareSnapshot(account, seq, std::vector<projections::MemoryKv>(kFamilies));
+          if (seq == 0) {  // before any event: the empty state, a format byte alone
+            status = CompareSnapshot(
+                account, seq, std::string(1, static_cast<char>(projections::kSnapshotFormatV1)));
           } else {
             snapshot_accounts_[seq].push_back(account);
           }
@@ -145,12 +146,13 @@ class SnapshotAuditor {
   }
 
   // During the rebuild, right after event `envelope` was applied to
-  // `read_models`: compares the snapshots stored at its seq.
+  // `read_models`: compares the snapshots stored at its seq. Events come in
+  // seq order, so those are the first ones not compared yet, if any.
   Status AtEvent(const Envelope& envelope,
                  const std::vector<projections::ProjectionStore*>& read_models) {
     if (snapshot_failure_) return Status::Ok();
-    const auto due = snapshot_accounts_.find(envelope.seq);
-    if (due == snapshot_accounts_.end()) return Status::Ok();
+    const auto due = snapshot_accounts_.begin();
+    if (due == snapshot_accounts_.end() || due->first != envelope.seq) return Status::Ok();
     for (const std::string& account : due->second) {
       std::string rebuilt;
       LEDGER_RETURN_IF_ERROR(projections::CaptureSnapshot(read_models, account, &rebuilt));
@@ -268,23 +270,17 @@ class SnapshotAuditor {
     bool found = false;
     LEDGER_RETURN_IF_ERROR(reader_.Get(key, &snapshot, &found));
     if (found && snapshot == rebuilt) return Status::Ok();
-    std::vector<projections::MemoryKv> state(kFamilies);
-    LEDGER_RETURN_IF_ERROR(projections::ForEachSnapshotEntry(
-        rebuilt, kFamilies, [&](uint8_t family, std::string_view entry_key, std::string_view value) {
-          state[family].Put(entry_key, value);
-          return true;
-        }));
-    return CompareSnapshot(account, seq, state);
-  }
-
-  Status CompareSnapshot(const std::string& account, uint64_t seq,
-                         const std::vector<projections::MemoryKv>& state) {
-    const std::string key = projections::internal::SnapshotKey(account, seq);
-    std::string snapshot;
-    bool found = false;
-    LEDGER_RETURN_IF_ERROR(reader_.Get(key, &snapshot, &found));
-    std::string problem =
-        found ? SnapshotDifference(snapshot, state) : "it vanished during the audit";
+    std::string problem = "it vanished during the audit";
+    if (found) {
+      std::vector<projections::MemoryKv> state(kFamilies);
+      LEDGER_RETURN_IF_ERROR(projections::ForEachSnapshotEntry(
+          rebuilt, kFamilies,
+          [&](uint8_t family, std::string_view entry_key, std::string_view value) {
+            state[family].Put(entry_key, value);
+            return true;
+          }));
+      problem = SnapshotDifference(snapshot, state);
+    }
     if (!problem.empty()) {
       FailSnapshot(seq, Printable(key),
                    "the snapshot of account '" + account + "' at seq " + std::to_string(seq) +

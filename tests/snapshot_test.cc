@@ -88,6 +88,13 @@ rocksdb::ColumnFamilyHandle* SnapshotsFamily(const EventStore& store) {
   return store.column_family(projections::FamilyName(projections::kSnapshotsFamily, *generation));
 }
 
+// Writes `value` at `key` of the current proj_snapshots family, as a hand
+// tampering with the ledger would.
+rocksdb::Status PutInSnapshots(const EventStore& store, std::string_view key,
+                               std::string_view value) {
+  return store.db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store), key, value);
+}
+
 // The whole proj_snapshots family, checkpoint aside.
 std::map<std::string, std::string> DumpSnapshots(const EventStore& store) {
   return Dump(projections::RocksKvReader(store.db(), SnapshotsFamily(store)));
@@ -243,11 +250,7 @@ TEST_F(SnapshotTest, VerifyNamesAnAlteredSnapshotByAccountAndSeq) {
   std::string value;
   bool found = false;
   ASSERT_TRUE(store().Get(SnapshotsFamily(store()), key, &value, &found).ok() && found);
-  ASSERT_TRUE(
-      store()
-          .db()
-          ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, AlterEntry(value, 7))
-          .ok());
+  ASSERT_TRUE(PutInSnapshots(store(), key, AlterEntry(value, 7)).ok());
 
   const replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
@@ -285,19 +288,14 @@ TEST_F(SnapshotTest, VerifyNamesADroppedSnapshotEntryAndAMalformedSnapshot) {
                     return true;
                   })
                   .ok());
-  ASSERT_TRUE(
-      store().db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, shorter).ok());
+  ASSERT_TRUE(PutInSnapshots(store(), key, shorter).ok());
   replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, seq);
   EXPECT_NE(report.failures[0].problem.find("keys in the replay"), std::string::npos)
       << report.failures[0].problem;
 
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key,
-                        value.substr(0, value.size() - 3))
-                  .ok());
+  ASSERT_TRUE(PutInSnapshots(store(), key, value.substr(0, value.size() - 3)).ok());
   report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, seq);
@@ -328,11 +326,8 @@ TEST_F(SnapshotTest, VerifyProvesASnapshotAtAnotherAccountsEventAndNamesOneAfter
     ASSERT_TRUE(store().ReadEvent(++seq, &envelope).ok());
   } while (envelope.account == account);
   const std::string key = projections::internal::SnapshotKey(account, seq);
-  const auto put = [&](const std::string& value) {
-    ASSERT_TRUE(
-        store().db()->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key, value).ok());
-  };
-  put(SnapshotValue(Historical(store(), account, seq, false)));
+  ASSERT_TRUE(
+      PutInSnapshots(store(), key, SnapshotValue(Historical(store(), account, seq, false))).ok());
   EXPECT_TRUE(AuditWithoutProjectionSet(book_).ok());
 
   // The state one event of the account later is not the state at `seq`.
@@ -345,39 +340,33 @@ TEST_F(SnapshotTest, VerifyProvesASnapshotAtAnotherAccountsEventAndNamesOneAfter
                                      })
                   .ok());
   ASSERT_NE(next_own, 0u);
-  put(SnapshotValue(Historical(store(), account, next_own, false)));
+  ASSERT_TRUE(
+      PutInSnapshots(store(), key, SnapshotValue(Historical(store(), account, next_own, false)))
+          .ok());
   replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, seq);
   EXPECT_NE(report.failures[0].problem.find("differs from a replay"), std::string::npos)
       << report.failures[0].problem;
-  put(SnapshotValue(Historical(store(), account, seq, false)));
+  ASSERT_TRUE(
+      PutInSnapshots(store(), key, SnapshotValue(Historical(store(), account, seq, false))).ok());
 
   // At seq 0, before any event, a snapshot can only be of the empty state.
   const std::string at_zero = projections::internal::SnapshotKey(account, 0);
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), at_zero,
-                        SnapshotValue(Historical(store(), account, own[0], false)))
-                  .ok());
+  ASSERT_TRUE(
+      PutInSnapshots(store(), at_zero, SnapshotValue(Historical(store(), account, own[0], false)))
+          .ok());
   report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, 0u);
   EXPECT_NE(report.failures[0].problem.find("is not in the replay"), std::string::npos)
       << report.failures[0].problem;
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), at_zero,
-                        SnapshotValue(FamilyDumps(3)))
-                  .ok());
+  ASSERT_TRUE(PutInSnapshots(store(), at_zero, SnapshotValue(FamilyDumps(3))).ok());
   EXPECT_TRUE(AuditWithoutProjectionSet(book_).ok());
 
   const uint64_t beyond = book_.ledger().head().seq + 5;
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()),
-                        projections::internal::SnapshotKey(account, beyond), "x")
-                  .ok());
+  ASSERT_TRUE(
+      PutInSnapshots(store(), projections::internal::SnapshotKey(account, beyond), "x").ok());
   report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].seq, beyond);
@@ -387,11 +376,8 @@ TEST_F(SnapshotTest, VerifyProvesASnapshotAtAnotherAccountsEventAndNamesOneAfter
 
 TEST_F(SnapshotTest, VerifyNamesAWrongCounter) {
   const std::string key = projections::internal::SnapshotCounterKey(kAccounts[0]);
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Put(rocksdb::WriteOptions(), SnapshotsFamily(store()), key,
-                        std::string_view(projections::internal::PairValue(3, 50)))
-                  .ok());
+  ASSERT_TRUE(
+      PutInSnapshots(store(), key, std::string_view(projections::internal::PairValue(3, 50))).ok());
   const replay::AuditReport report = AuditWithoutProjectionSet(book_);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].check, "projections");
