@@ -3,7 +3,11 @@
 // after `append` sees the event and a crash can never leave that state ahead
 // of or behind the log. The event store knows nothing of what a sink keeps.
 //
-// Called by the single writer only (one thread at a time), in sequence order.
+// Called by the single writer only (one thread at a time), in sequence order:
+// a batch's events are applied just before the batch is written, on the
+// thread that writes it (a stream's second thread), while the rules judge
+// the next batch on the first. So a sink may read the store's committed
+// state but never the ledger's pending one.
 
 #pragma once
 
@@ -21,13 +25,12 @@ class EventSink {
   // Folds one accepted event into the sink's state. Its writes wait in the
   // sink until Seal puts them into the batch.
   virtual Status Apply(const Envelope& envelope) = 0;
-  // Writes what marks the batch's end (a checkpoint) just before it commits.
+  // Puts the batch's writes into `batch`, with what marks the batch's end (a
+  // checkpoint), just before it commits.
   virtual Status Seal(uint64_t last_seq, rocksdb::WriteBatch* batch) = 0;
-  // The sealed batch was written: its state is committed state. Apply may
-  // already have been called for the next batch's events (the pipelined
-  // append judges a batch while the one before is written).
+  // The sealed batch was written: its state is committed state.
   virtual void Committed() = 0;
-  // The staged and the sealed batch were dropped: forget what they changed.
+  // The batch was dropped, sealed or not: forget what it changed.
   virtual void Aborted() = 0;
 };
 

@@ -181,11 +181,11 @@ namespace internal {
 // the next, so at most one batch is in flight.
 class WriteStage {
  public:
-  // `durable` runs on the stage's thread after each successful write, before
-  // the batch's results go to `committed`.
-  WriteStage(EventStore* store, std::function<void(const Head&)> durable,
+  // `write` writes a batch; `durable` runs on the stage's thread after each
+  // successful write, before the batch's results go to `committed`.
+  WriteStage(std::function<Status(SealedWrite*)> write, std::function<void(const Head&)> durable,
              const Ledger::BatchCommitted& committed)
-      : store_(store), durable_(std::move(durable)), committed_(committed) {
+      : write_(std::move(write)), durable_(std::move(durable)), committed_(committed) {
     thread_ = std::thread([this] { Run(); });
   }
   ~WriteStage() {
@@ -196,10 +196,13 @@ class WriteStage {
 
   // What `committed` threw for a batch Settle has returned; null if nothing.
   std::exception_ptr thrown() const { return settled_thrown_; }
+  // What `write` threw (the ledger's own work) for a batch Settle has
+  // returned as failed; null if nothing.
+  std::exception_ptr write_thrown() const { return settled_write_thrown_; }
 
-  void Write(EventStore::SealedBatch sealed, const std::vector<AppendResult>* results) {
-    const Head head = sealed.head;
-    to_write_.Push(Sealed{std::move(sealed), results});
+  void Write(SealedWrite write, const std::vector<AppendResult>* results) {
+    const Head head = write.sealed.head;
+    to_write_.Push(Sealed{std::move(write), results});
     in_flight_ = head;  // only once handed over: Settle waits for it
   }
   // Waits for the batch handed over last, if one is in flight: the head it
@@ -212,41 +215,51 @@ class WriteStage {
     LEDGER_CHECK(outcome.has_value());  // closed only by the destructor
     const Status& status = *outcome;
     settled_thrown_ = thrown_;  // written before the outcome was pushed
+    settled_write_thrown_ = write_thrown_;
     if (!status.ok()) return status;
     return std::optional<Head>(head);
   }
 
  private:
   struct Sealed {
-    EventStore::SealedBatch sealed;
+    SealedWrite write;
     const std::vector<AppendResult>* results;
   };
 
   void Run() {
-    while (std::optional<Sealed> item = to_write_.Pop()) {
-      const Status status = store_->Write(&item->sealed);
-      if (status.ok()) {
-        durable_(item->sealed.head);
-        // The batch is stored whatever the callback does; its exception
-        // stops the stream (see thrown()).
-        try {
-          committed_(*item->results);
-        } catch (...) {
-          thrown_ = std::current_exception();
-        }
-      }
-      outcomes_.Push(status);
-    }
+    while (std::optional<Sealed> item = to_write_.Pop()) outcomes_.Push(WriteOne(&*item));
   }
 
-  EventStore* store_;
+  Status WriteOne(Sealed* item) {
+    Status status;
+    try {
+      status = write_(&item->write);
+    } catch (...) {
+      write_thrown_ = std::current_exception();
+      return Status::IoError("an append failed with an exception");
+    }
+    if (!status.ok()) return status;
+    durable_(item->write.sealed.head);
+    // The batch is stored whatever the callback does; its exception stops
+    // the stream (see thrown()).
+    try {
+      committed_(*item->results);
+    } catch (...) {
+      thrown_ = std::current_exception();
+    }
+    return status;
+  }
+
+  std::function<Status(SealedWrite*)> write_;
   std::function<void(const Head&)> durable_;
   const Ledger::BatchCommitted& committed_;
   BoundedQueue<Sealed> to_write_{1};
   BoundedQueue<Status> outcomes_{1};
   std::optional<Head> in_flight_;      // the first stage's alone
-  std::exception_ptr thrown_;          // the stage's thread's
-  std::exception_ptr settled_thrown_;  // the first stage's copy, taken in Settle
+  std::exception_ptr thrown_;                // the stage's thread's
+  std::exception_ptr write_thrown_;          // the stage's thread's
+  std::exception_ptr settled_thrown_;        // the first stage's copies, taken in Settle
+  std::exception_ptr settled_write_thrown_;
   std::thread thread_;
 };
 
@@ -255,9 +268,10 @@ class WriteStage {
 Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
                               std::exception_ptr* thrown) {
   Status status;
+  std::exception_ptr write_thrown;
   {
     internal::WriteStage writes(
-        store_.get(),
+        [this](internal::SealedWrite* write) { return WriteSealed(write); },
         [this](const Head& head) {
           std::lock_guard<std::mutex> lock(mu_);
           committed_head_ = head;
@@ -280,8 +294,14 @@ Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& c
     const Status last = SettleWrite(&writes);
     if (status.ok()) status = last;
     if (!*thrown) *thrown = writes.thrown();
+    write_thrown = writes.write_thrown();
   }
-  if (!status.ok()) return AbortPending(status);
+  if (!status.ok()) {
+    const Status aborted = AbortPending(status);
+    // The ledger's own work threw on the writing thread: as if here (Lead).
+    if (write_thrown) std::rethrow_exception(write_thrown);
+    return aborted;
+  }
   // A callback threw: whatever it left judged but unsealed is dropped.
   if (*thrown) return DropPending();
   return status;
@@ -303,9 +323,7 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
     committed(*results);  // nothing to write: duplicates and rejections
     return Status::Ok();
   }
-  Result<EventStore::SealedBatch> sealed = SealPending();
-  if (!sealed.ok()) return sealed.status();
-  writes->Write(std::move(*sealed), results);
+  writes->Write(SealPending(), results);
   return Status::Ok();
 }
 
@@ -329,9 +347,9 @@ Status Ledger::CommitGroup(std::span<Writer* const> group) {
     if (status.ok()) status = JudgeBatch(writer->input, recorded_at_us, writer->results);
   }
   if (status.ok() && store_->pending_head().seq != seq_before) {
-    Result<EventStore::SealedBatch> sealed = SealPending();
-    status = sealed.ok() ? store_->Write(&*sealed) : sealed.status();
-    if (status.ok()) Written(sealed->head);
+    internal::SealedWrite write = SealPending();
+    status = WriteSealed(&write);
+    if (status.ok()) Written(write.sealed.head);
   }
   return status.ok() ? status : AbortPending(status);
 }
@@ -348,10 +366,31 @@ Status Ledger::JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
   return Status::Ok();
 }
 
-Result<EventStore::SealedBatch> Ledger::SealPending() {
+internal::SealedWrite Ledger::SealPending() {
   state_->Flush();
-  if (sink_) LEDGER_RETURN_IF_ERROR(sink_->Seal(store_->pending_head().seq, &store_->batch()));
-  return store_->Seal();
+  // The other pool's batch was written or dropped before this seal.
+  internal::SealedWrite write{
+      store_->Seal(), std::span(envelope_pools_[pending_pool_].data(), pending_envelopes_)};
+  pending_pool_ ^= 1;
+  pending_envelopes_ = 0;
+  return write;
+}
+
+Envelope& Ledger::NextEnvelope() {
+  if (!sink_) return scratch_envelope_;
+  std::vector<Envelope>& pool = envelope_pools_[pending_pool_];
+  if (pool.size() == pending_envelopes_) pool.emplace_back();
+  return pool[pending_envelopes_];
+}
+
+Status Ledger::WriteSealed(internal::SealedWrite* write) {
+  if (sink_) {
+    for (const Envelope& envelope : write->envelopes) {
+      LEDGER_RETURN_IF_ERROR(sink_->Apply(envelope));
+    }
+    LEDGER_RETURN_IF_ERROR(sink_->Seal(write->sealed.head.seq, &write->sealed.batch));
+  }
+  return store_->Write(&write->sealed);
 }
 
 void Ledger::Written(const Head& head) {
@@ -368,6 +407,7 @@ Status Ledger::AbortPending(const Status& cause) {
 
 Status Ledger::DropPending() {
   store_->Abort();
+  pending_envelopes_ = 0;
   if (sink_) sink_->Aborted();
   const Status reset = state_->OnAbort();
   if (!reset.ok()) MarkFailed(reset);
@@ -430,7 +470,7 @@ Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
     Reject(std::move(*error), result->event_id, result);
     return Status::Ok();
   }
-  Envelope envelope;
+  Envelope& envelope = NextEnvelope();
   Result<std::optional<RuleError>> verdict =
       rules_->Check(incoming_, store_->pending_head().invoices_finalized, &envelope.rating);
   if (!verdict.ok()) return verdict.status();
@@ -448,12 +488,12 @@ Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
   envelope.payload = std::move(incoming_.payload);
   LEDGER_RETURN_IF_ERROR(store_->StageEvent(&envelope));
   LEDGER_RETURN_IF_ERROR(rules_->Apply(envelope));
-  if (sink_) LEDGER_RETURN_IF_ERROR(sink_->Apply(envelope));
   if (envelope.rating.invoice_number != 0) {
     store_->set_pending_invoices_finalized(envelope.rating.invoice_number);
   }
   result->outcome = AppendResult::Outcome::kAppended;
   result->seq = envelope.seq;
+  if (sink_) ++pending_envelopes_;
   return Status::Ok();
 }
 

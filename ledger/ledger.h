@@ -43,6 +43,14 @@ namespace ledger {
 namespace internal {
 class StateStore;
 class WriteStage;
+
+// A sealed batch and its events, which the sink folds in just before the
+// batch is written: on the writing thread of a stream, beside the judging
+// of the next batch (the rules never read what the sink keeps).
+struct SealedWrite {
+  EventStore::SealedBatch sealed;
+  std::span<const Envelope> envelopes;  // empty without a sink
+};
 }  // namespace internal
 
 struct AppendResult {
@@ -85,10 +93,10 @@ class Ledger {
   using BatchCommitted = std::function<void(std::span<const AppendResult> results)>;
 
   // Appends every batch of `source`, each as AppendBatch would, but judges a
-  // batch while the one before is written: the parsing, rules, projections
-  // and hashing run on the calling thread while a second thread does the
-  // RocksDB write (memtable inserts, WAL sync), so a bulk append uses two
-  // cores. Holds the writer role for the whole stream (other appenders wait).
+  // batch while the one before is written: the parsing, rules and hashing
+  // run on the calling thread while a second thread folds the batch into
+  // the projections and does the RocksDB write (memtable inserts, WAL
+  // sync), so a bulk append uses two cores. Holds the writer role for the whole stream (other appenders wait).
   // A non-ok Status means the batch whose results were not delivered, and
   // every batch after it, were not stored. If `source` or `committed`
   // throws, the stream stops and AppendStream rethrows the exception once
@@ -172,11 +180,13 @@ class Ledger {
   // Waits for the batch being written, if any, and makes it committed state.
   Status SettleWrite(internal::WriteStage* writes);
   // The leader's steps: judge lines into the pending batch; seal it (the
-  // rules' state and the sink's writes go in); after its write, make it
-  // committed state; or drop everything not written.
+  // rules' state goes in); write it (the sink folds its events in and adds
+  // its writes first); after the write, make it committed state; or drop
+  // everything not written.
   Status JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
                     std::vector<AppendResult>* results);
-  Result<EventStore::SealedBatch> SealPending();
+  internal::SealedWrite SealPending();
+  Status WriteSealed(internal::SealedWrite* write);
   void Written(const Head& head);
   Status AbortPending(const Status& cause);
   // Drops the pending batch: the pending state is the committed one again.
@@ -204,6 +214,18 @@ class Ledger {
   std::unique_ptr<internal::StateStore> state_;
   std::unique_ptr<RuleEngine> rules_;
   std::unique_ptr<EventSink> sink_;  // may be null
+  // The envelope being judged: the next slot of the pending batch's pool,
+  // or, without a sink, one reused for every event.
+  Envelope& NextEnvelope();
+
+  // The accepted events of the pending and of the sealed batch, for the
+  // sink: two pools whose slots are reused batch after batch, so filling one
+  // allocates nothing once the strings have grown (envelopes freed on the
+  // writing thread made every string on the judging one a malloc slow path).
+  std::vector<Envelope> envelope_pools_[2];
+  size_t pending_pool_ = 0;
+  size_t pending_envelopes_ = 0;  // used slots of envelope_pools_[pending_pool_]
+  Envelope scratch_envelope_;     // without a sink
   JsonLineParser parser_;
   ParsedLine parsed_;
   IncomingEvent incoming_;

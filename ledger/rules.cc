@@ -45,11 +45,23 @@ int32_t MonthsOf(PeriodUnit unit, int64_t periods) {
   return static_cast<int32_t>(unit == PeriodUnit::kYear ? periods * 12 : periods);
 }
 
+// A fresh rating that keeps its lists' buffers: the ledger reuses its
+// envelopes batch after batch.
+void ClearRating(Rating* rating) {
+  std::vector<HourSlice> hours = std::move(rating->hours);
+  std::vector<OrderRefund> refunds = std::move(rating->refunds);
+  *rating = Rating{};
+  hours.clear();
+  refunds.clear();
+  rating->hours = std::move(hours);
+  rating->refunds = std::move(refunds);
+}
+
 }  // namespace
 
 Result<std::optional<RuleError>> RuleEngine::Check(const IncomingEvent& event,
                                                    uint64_t invoices_finalized, Rating* rating) {
-  *rating = Rating{};
+  ClearRating(rating);
   const EventType type = TypeOf(event.payload);
   if (type == EventType::kPriceSet) {
     return CheckPriceSet(event, std::get<PriceSet>(event.payload), rating);

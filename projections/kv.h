@@ -85,8 +85,8 @@ class RocksProjectionStore : public ProjectionStore {
   size_t dirty_bytes() const { return dirty_bytes_; }
   // The flushed batch was written: the cache stays, trimmed to its bound,
   // without values over kCachedValueBytesMax. Puts of the next batch may
-  // already be waiting (the pipelined append judges it while the flushed
-  // one is written); they stay.
+  // already be waiting (a caller may stage it while the flushed one is
+  // written); they stay.
   void Committed();
   // The batch was dropped: forget what it wrote (and everything cached).
   void Aborted();

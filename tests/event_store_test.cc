@@ -482,39 +482,86 @@ class ThrowingSink : public EventSink {
   std::string event_id_;
 };
 
+// A ledger with its setup events, reopened with a sink that throws on
+// `event_id`.
+std::unique_ptr<Ledger> OpenWithThrowingSink(const std::string& path, const std::string& event_id) {
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(path);
+    if (ledger == nullptr) return nullptr;
+    AppendRows(*ledger, SetupRows());
+  }
+  LedgerOptions options;
+  options.store.path = path;
+  options.make_sink = [event_id](EventStore&) -> Result<std::unique_ptr<EventSink>> {
+    return std::unique_ptr<EventSink>(new ThrowingSink(event_id));
+  };
+  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
+void ExpectAppendsRefused(Ledger& ledger, std::string_view line) {
+  std::vector<AppendResult> results;
+  const Status refused = ledger.AppendBatch({&line, 1}, &results);
+  EXPECT_EQ(refused.code(), Status::Code::kIoError);
+  EXPECT_NE(refused.message().find("refused until the ledger is reopened"), std::string::npos)
+      << refused.ToString();
+}
+
 // The exception reaches the caller; the batch is not stored; the ledger,
 // whose state in memory it may have left half changed, refuses appends with
 // a Status until it is reopened, and then appends normally.
 TEST(EventStoreTest, AnExceptionInsideAnAppendRefusesAppendsUntilReopened) {
   TempDir dir;
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-    ASSERT_NE(ledger, nullptr);
-    AppendRows(*ledger, SetupRows());
-  }
-  LedgerOptions options;
-  options.store.path = dir.path();
-  options.make_sink = [](EventStore&) -> Result<std::unique_ptr<EventSink>> {
-    return std::unique_ptr<EventSink>(new ThrowingSink("adj-2"));
-  };
-  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Ledger& ledger = **opened;
+  std::unique_ptr<Ledger> ledger = OpenWithThrowingSink(dir.path(), "adj-2");
+  ASSERT_NE(ledger, nullptr);
   const std::vector<std::string> lines = {AdjustmentLine("adj-1", "acme"),
                                           AdjustmentLine("adj-2", "acme")};
   const std::vector<std::string_view> views(lines.begin(), lines.end());
   std::vector<AppendResult> results;
-  EXPECT_THROW(IgnoreError(ledger.AppendBatch(views, &results)), std::runtime_error);
-  const Status refused = ledger.AppendBatch({&views[0], 1}, &results);
-  EXPECT_EQ(refused.code(), Status::Code::kIoError);
-  EXPECT_NE(refused.message().find("refused until the ledger is reopened"), std::string::npos)
-      << refused.ToString();
-  opened->reset();
+  EXPECT_THROW(IgnoreError(ledger->AppendBatch(views, &results)), std::runtime_error);
+  ExpectAppendsRefused(*ledger, views[0]);
+  ledger.reset();
 
   std::unique_ptr<Ledger> reopened = OpenLedger(dir.path());
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->head().seq, 4u);
   AppendRows(*reopened, {{lines[0], Appended(5)}, {lines[1], Appended(6)}});
+}
+
+// In a stream the sink runs on the writing thread, just before its batch is
+// written: its exception reaches the caller all the same, after the batches
+// before, and nothing of its own batch is stored.
+TEST(EventStoreTest, AnExceptionOnAStreamsWritingThreadRefusesAppendsUntilReopened) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenWithThrowingSink(dir.path(), "adj-3");
+  ASSERT_NE(ledger, nullptr);
+  const std::vector<std::vector<std::string>> batches = {
+      {AdjustmentLine("adj-1", "acme"), AdjustmentLine("adj-2", "acme")},
+      {AdjustmentLine("adj-3", "acme"), AdjustmentLine("adj-4", "acme")},
+      {AdjustmentLine("adj-5", "acme")}};
+  size_t given = 0;
+  std::vector<uint64_t> delivered;
+  EXPECT_THROW(IgnoreError(ledger->AppendStream(
+                   [&](std::vector<std::string_view>* batch) {
+                     if (given == batches.size()) return false;
+                     batch->assign(batches[given].begin(), batches[given].end());
+                     ++given;
+                     return true;
+                   },
+                   [&](std::span<const AppendResult> results) {
+                     for (const AppendResult& r : results) delivered.push_back(r.seq);
+                   })),
+               std::runtime_error);
+  EXPECT_EQ(delivered, (std::vector<uint64_t>{5, 6}));
+  ExpectAppendsRefused(*ledger, batches[0][0]);
+  ledger.reset();
+
+  std::unique_ptr<Ledger> reopened = OpenLedger(dir.path());
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->head().seq, 6u);
+  AppendRows(*reopened, {{batches[1][0], Appended(7)}, {batches[0][0], Duplicate(5)}});
+  ExpectGaplessChain(*reopened, reopened->store(), 7);
 }
 
 // A batch whose commit fails leaves nothing. The failure is real: the
