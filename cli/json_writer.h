@@ -7,10 +7,11 @@
 
 #pragma once
 
+#include <absl/container/inlined_vector.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace ledger::cli {
 
@@ -44,7 +45,8 @@ class JsonWriter {
 
   std::string* out_;
   // Per open container: whether a value was written (a comma is due).
-  std::vector<bool> has_value_;
+  // Inline: a writer per result line must not allocate.
+  absl::InlinedVector<bool, 8> has_value_;
   bool after_key_ = false;
 };
 

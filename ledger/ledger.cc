@@ -19,6 +19,9 @@ int64_t SystemClock_us() {
       .count();
 }
 
+// The Status of an append the ledger's own work stopped with an exception.
+Status ThrownStatus() { return Status::IoError("an append failed with an exception"); }
+
 void Reject(RuleError error, std::optional<std::string> event_id, AppendResult* result) {
   result->outcome = AppendResult::Outcome::kRejected;
   result->event_id = std::move(event_id);
@@ -121,7 +124,7 @@ Status Ledger::Lead(const Status& failed, std::exception_ptr* thrown,
     // Not a callback's (those are caught where they run): the ledger's own
     // work stopped midway.
     *thrown = std::current_exception();
-    const Status status = Status::IoError("an append failed with an exception");
+    const Status status = ThrownStatus();
     MarkFailed(status);
     return status;
   }
@@ -174,6 +177,14 @@ Status Ledger::StreamInputs(const InputSource& source, const BatchCommitted& com
 }
 
 namespace internal {
+
+// A sealed batch and its events, which the sink folds in just before the
+// batch is written: on the writing thread of a stream, beside the judging
+// of the next batch (the rules never read what the sink keeps).
+struct SealedWrite {
+  EventStore::SealedBatch sealed;
+  std::span<const Envelope> envelopes;  // empty without a sink
+};
 
 // The second stage of Ledger::AppendStream: a thread that writes sealed
 // batches, one at a time, and then delivers their results. The first stage
@@ -236,7 +247,7 @@ class WriteStage {
       status = write_(&item->write);
     } catch (...) {
       write_thrown_ = std::current_exception();
-      return Status::IoError("an append failed with an exception");
+      return ThrownStatus();
     }
     if (!status.ok()) return status;
     durable_(item->write.sealed.head);
@@ -255,10 +266,11 @@ class WriteStage {
   const Ledger::BatchCommitted& committed_;
   BoundedQueue<Sealed> to_write_{1};
   BoundedQueue<Status> outcomes_{1};
-  std::optional<Head> in_flight_;      // the first stage's alone
-  std::exception_ptr thrown_;                // the stage's thread's
-  std::exception_ptr write_thrown_;          // the stage's thread's
-  std::exception_ptr settled_thrown_;        // the first stage's copies, taken in Settle
+  std::optional<Head> in_flight_;  // the first stage's alone
+  // The stage's thread's, and the first stage's copies taken in Settle.
+  std::exception_ptr thrown_;
+  std::exception_ptr write_thrown_;
+  std::exception_ptr settled_thrown_;
   std::exception_ptr settled_write_thrown_;
   std::thread thread_;
 };
@@ -268,47 +280,54 @@ class WriteStage {
 Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
                               std::exception_ptr* thrown) {
   Status status;
-  std::exception_ptr write_thrown;
+  std::exception_ptr own_thrown;  // the ledger's own work threw, on either thread
   {
-    internal::WriteStage writes(
-        [this](internal::SealedWrite* write) { return WriteSealed(write); },
-        [this](const Head& head) {
-          std::lock_guard<std::mutex> lock(mu_);
-          committed_head_ = head;
-        },
-        committed);
+    internal::WriteStage writes([this](internal::SealedWrite* write) { return WriteSealed(write); },
+                                [this](const Head& head) {
+                                  std::lock_guard<std::mutex> lock(mu_);
+                                  committed_head_ = head;
+                                },
+                                committed);
     // Two batches' results: one being judged, one being written.
     std::vector<AppendResult> results[2];
     size_t slot = 0;
-    while (status.ok() && !writes.thrown()) {
+    while (status.ok() && !writes.thrown() && !*thrown) {
       BatchInput input;
       try {
         if (!source(&input)) break;
-        status = StreamBatch(input, &writes, &results[slot], committed);
       } catch (...) {
         *thrown = std::current_exception();
         break;
+      }
+      try {
+        status = StreamBatch(input, &writes, &results[slot], committed, thrown);
+      } catch (...) {
+        own_thrown = std::current_exception();
+        status = ThrownStatus();
       }
       slot ^= 1;
     }
     const Status last = SettleWrite(&writes);
     if (status.ok()) status = last;
     if (!*thrown) *thrown = writes.thrown();
-    write_thrown = writes.write_thrown();
+    if (!own_thrown) own_thrown = writes.write_thrown();
   }
+  Status result = status;
   if (!status.ok()) {
-    const Status aborted = AbortPending(status);
-    // The ledger's own work threw on the writing thread: as if here (Lead).
-    if (write_thrown) std::rethrow_exception(write_thrown);
-    return aborted;
+    result = AbortPending(status);
+  } else if (*thrown) {
+    // A callback threw: whatever it left judged but unsealed is dropped.
+    result = DropPending();
   }
-  // A callback threw: whatever it left judged but unsealed is dropped.
-  if (*thrown) return DropPending();
-  return status;
+  ReleaseEnvelopes();
+  // Rethrown once the stream is settled: Lead marks the ledger failed.
+  if (own_thrown) std::rethrow_exception(own_thrown);
+  return result;
 }
 
 Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes,
-                           std::vector<AppendResult>* results, const BatchCommitted& committed) {
+                           std::vector<AppendResult>* results, const BatchCommitted& committed,
+                           std::exception_ptr* thrown) {
   LEDGER_CHECK(input.size() <= kAppendBatchEventsMax);
   LEDGER_CHECK(input.line_bytes() <= kAppendBatchBytesMax);
   const uint64_t seq_before = store_->pending_head().seq;
@@ -320,7 +339,12 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
   LEDGER_RETURN_IF_ERROR(previous);
   if (writes->thrown()) return Status::Ok();  // the stream stops: not sealed
   if (store_->pending_head().seq == seq_before) {
-    committed(*results);  // nothing to write: duplicates and rejections
+    // Nothing to write (duplicates and rejections): delivered here.
+    try {
+      committed(*results);
+    } catch (...) {
+      *thrown = std::current_exception();
+    }
     return Status::Ok();
   }
   writes->Write(SealPending(), results);
@@ -369,18 +393,23 @@ Status Ledger::JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
 internal::SealedWrite Ledger::SealPending() {
   state_->Flush();
   // The other pool's batch was written or dropped before this seal.
-  internal::SealedWrite write{
-      store_->Seal(), std::span(envelope_pools_[pending_pool_].data(), pending_envelopes_)};
-  pending_pool_ ^= 1;
-  pending_envelopes_ = 0;
+  internal::SealedWrite write{store_->Seal(), std::span(envelope_pools_[pending_pool_index_].data(),
+                                                        pending_envelope_count_)};
+  pending_pool_index_ ^= 1;
+  pending_envelope_count_ = 0;
   return write;
 }
 
 Envelope& Ledger::NextEnvelope() {
   if (!sink_) return scratch_envelope_;
-  std::vector<Envelope>& pool = envelope_pools_[pending_pool_];
-  if (pool.size() == pending_envelopes_) pool.emplace_back();
-  return pool[pending_envelopes_];
+  std::vector<Envelope>& pool = envelope_pools_[pending_pool_index_];
+  if (pool.size() == pending_envelope_count_) pool.emplace_back();
+  return pool[pending_envelope_count_];
+}
+
+void Ledger::ReleaseEnvelopes() {
+  LEDGER_CHECK(pending_envelope_count_ == 0);
+  for (std::vector<Envelope>& pool : envelope_pools_) std::vector<Envelope>().swap(pool);
 }
 
 Status Ledger::WriteSealed(internal::SealedWrite* write) {
@@ -407,7 +436,7 @@ Status Ledger::AbortPending(const Status& cause) {
 
 Status Ledger::DropPending() {
   store_->Abort();
-  pending_envelopes_ = 0;
+  pending_envelope_count_ = 0;
   if (sink_) sink_->Aborted();
   const Status reset = state_->OnAbort();
   if (!reset.ok()) MarkFailed(reset);
@@ -493,7 +522,7 @@ Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
   }
   result->outcome = AppendResult::Outcome::kAppended;
   result->seq = envelope.seq;
-  if (sink_) ++pending_envelopes_;
+  if (sink_) ++pending_envelope_count_;
   return Status::Ok();
 }
 

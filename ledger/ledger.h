@@ -43,14 +43,7 @@ namespace ledger {
 namespace internal {
 class StateStore;
 class WriteStage;
-
-// A sealed batch and its events, which the sink folds in just before the
-// batch is written: on the writing thread of a stream, beside the judging
-// of the next batch (the rules never read what the sink keeps).
-struct SealedWrite {
-  EventStore::SealedBatch sealed;
-  std::span<const Envelope> envelopes;  // empty without a sink
-};
+struct SealedWrite;
 }  // namespace internal
 
 struct AppendResult {
@@ -95,18 +88,19 @@ class Ledger {
   // Appends every batch of `source`, each as AppendBatch would, but judges a
   // batch while the one before is written: the parsing, rules and hashing
   // run on the calling thread while a second thread folds the batch into
-  // the projections and does the RocksDB write (memtable inserts, WAL
-  // sync), so a bulk append uses two cores. Holds the writer role for the whole stream (other appenders wait).
-  // A non-ok Status means the batch whose results were not delivered, and
-  // every batch after it, were not stored. If `source` or `committed`
-  // throws, the stream stops and AppendStream rethrows the exception once
-  // the ledger is consistent and free for other appenders: every batch whose
-  // results went to `committed` is stored (the one whose delivery threw
-  // too), and nothing after it (`source` may have handed over one batch more,
-  // judged while the last was written: it is dropped). The exception wins
-  // over a failure Status, which is logged. An exception from the ledger's
-  // own work is rethrown too, and the ledger then refuses appends until it
-  // is reopened.
+  // the projections (the sink) and does the RocksDB write (memtable
+  // inserts, WAL sync), so a bulk append uses two cores. Holds the writer
+  // role for the whole stream (other appenders wait). A non-ok Status means
+  // the batch whose results were not delivered, and every batch after it,
+  // were not stored. If `source` or `committed` throws, the stream stops and
+  // AppendStream rethrows the exception once the ledger is consistent and
+  // free for other appenders: every batch whose results went to `committed`
+  // is stored (the one whose delivery threw too), and nothing after it
+  // (`source` may have handed over one batch more, judged while the last was
+  // written: it is dropped). The exception wins over a failure Status, which
+  // is logged. An exception from the ledger's own work, on either thread
+  // (the sink's included), is rethrown too, once the batches before it are
+  // settled, and the ledger then refuses appends until it is reopened.
   Status AppendStream(const BatchSource& source, const BatchCommitted& committed);
 
   // The library API without JSON: appends typed events as one batch, as
@@ -175,8 +169,11 @@ class Ledger {
   Status StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
                         std::exception_ptr* thrown);
   // Judges one batch of a stream and hands it to the write stage.
+  // Sets *thrown to what `committed` threw, when it ran here (a batch with
+  // nothing to write).
   Status StreamBatch(const BatchInput& input, internal::WriteStage* writes,
-                     std::vector<AppendResult>* results, const BatchCommitted& committed);
+                     std::vector<AppendResult>* results, const BatchCommitted& committed,
+                     std::exception_ptr* thrown);
   // Waits for the batch being written, if any, and makes it committed state.
   Status SettleWrite(internal::WriteStage* writes);
   // The leader's steps: judge lines into the pending batch; seal it (the
@@ -201,6 +198,11 @@ class Ledger {
   Status AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result);
   Status AppendEvent(const IncomingEvent& event, int64_t recorded_at_us, AppendResult* result);
   Status AppendParsed(int64_t recorded_at_us, AppendResult* result);
+  // The envelope to judge into: the next slot of the pending batch's pool,
+  // or, without a sink, one reused for every event.
+  Envelope& NextEnvelope();
+  // Frees the pools (the end of a stream).
+  void ReleaseEnvelopes();
 
   // Guards writers_, committed_head_ and failed_. The leader works without
   // it, so others can queue meanwhile; everything below it is the leader's
@@ -214,18 +216,14 @@ class Ledger {
   std::unique_ptr<internal::StateStore> state_;
   std::unique_ptr<RuleEngine> rules_;
   std::unique_ptr<EventSink> sink_;  // may be null
-  // The envelope being judged: the next slot of the pending batch's pool,
-  // or, without a sink, one reused for every event.
-  Envelope& NextEnvelope();
-
   // The accepted events of the pending and of the sealed batch, for the
   // sink: two pools whose slots are reused batch after batch, so filling one
   // allocates nothing once the strings have grown (envelopes freed on the
   // writing thread made every string on the judging one a malloc slow path).
   std::vector<Envelope> envelope_pools_[2];
-  size_t pending_pool_ = 0;
-  size_t pending_envelopes_ = 0;  // used slots of envelope_pools_[pending_pool_]
-  Envelope scratch_envelope_;     // without a sink
+  size_t pending_pool_index_ = 0;
+  size_t pending_envelope_count_ = 0;  // used slots of the pending pool
+  Envelope scratch_envelope_;          // without a sink
   JsonLineParser parser_;
   ParsedLine parsed_;
   IncomingEvent incoming_;

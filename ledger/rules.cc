@@ -45,14 +45,25 @@ int32_t MonthsOf(PeriodUnit unit, int64_t periods) {
   return static_cast<int32_t>(unit == PeriodUnit::kYear ? periods * 12 : periods);
 }
 
-// A fresh rating that keeps its lists' buffers: the ledger reuses its
+// A reused rating keeps room for this many hour slices and refunds (a tick
+// every few minutes spans one or two hours); a longer list is freed, so that
+// the ledger's reused envelopes (2 x kAppendBatchEventsMax) stay small after
+// a batch of month-long ticks.
+constexpr size_t kReusedRatingItemsMax = 8;
+
+template <typename T>
+std::vector<T> ReusedList(std::vector<T> list) {
+  if (list.capacity() > kReusedRatingItemsMax) return {};
+  list.clear();
+  return list;
+}
+
+// A fresh rating that keeps its short lists' buffers: the ledger reuses its
 // envelopes batch after batch.
 void ClearRating(Rating* rating) {
-  std::vector<HourSlice> hours = std::move(rating->hours);
-  std::vector<OrderRefund> refunds = std::move(rating->refunds);
+  std::vector<HourSlice> hours = ReusedList(std::move(rating->hours));
+  std::vector<OrderRefund> refunds = ReusedList(std::move(rating->refunds));
   *rating = Rating{};
-  hours.clear();
-  refunds.clear();
   rating->hours = std::move(hours);
   rating->refunds = std::move(refunds);
 }

@@ -40,6 +40,7 @@ Status RocksKvReader::Last(std::string_view begin, std::string_view end,
 }
 
 Result<RocksProjectionStore::Cache::iterator> RocksProjectionStore::Find(std::string_view key) {
+  LEDGER_CHECK(!flushed_);
   if (last_valid_ && last_->first.view() == key) return last_;
   auto it = cache_.find(key);
   if (it == cache_.end()) {
@@ -64,6 +65,7 @@ Status RocksProjectionStore::Get(std::string_view key, std::string* value, bool*
 }
 
 void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
+  LEDGER_CHECK(!flushed_);
   Cache::iterator it;
   if (last_valid_ && last_->first.view() == key) {
     it = last_;
@@ -85,19 +87,15 @@ void RocksProjectionStore::Put(std::string_view key, std::string_view value) {
 
 Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
                                   const KvVisitor& visit) {
-  // Only the batch's writes and the sealed batch's (not in RocksDB before it
-  // is Committed) need laying over the stored keys; the cache holds the
-  // newer value of a key in both. Copied: `visit` may write to this store.
-  // Projections never delete.
+  // Only the batch's writes need laying over the stored keys. Copied:
+  // `visit` may write to this store. Projections never delete.
+  LEDGER_CHECK(!flushed_);
   std::vector<std::pair<std::string, std::string>> pending;
-  for (const std::vector<Key>* keys : {&dirty_, &sealed_}) {
-    for (const Key& key : *keys) {
-      if (key.view() < begin || key.view() >= end) continue;
-      pending.emplace_back(key.view(), cache_.find(key.view())->second.value.view());
-    }
+  for (const Key& key : dirty_) {
+    if (key.view() < begin || key.view() >= end) continue;
+    pending.emplace_back(key.view(), cache_.find(key.view())->second.value.view());
   }
   std::sort(pending.begin(), pending.end());
-  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
   size_t next = 0;  // the first pending entry not yet visited
   bool going = true;
   LEDGER_RETURN_IF_ERROR(
@@ -125,36 +123,28 @@ void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
     LEDGER_CHECK(batch->Put(cf_, key.view(), entry.value.view()).ok());
     entry.dirty = false;
   }
-  std::move(dirty_.begin(), dirty_.end(), std::back_inserter(sealed_));
   dirty_.clear();
   dirty_bytes_ = 0;
-  std::move(uncached_.begin(), uncached_.end(), std::back_inserter(sealed_uncached_));
-  uncached_.clear();
+  flushed_ = true;
 }
 
 void RocksProjectionStore::Committed() {
-  sealed_.clear();
-  // The sealed batch's large values leave the cache, unless the next batch
-  // wrote them again.
-  for (const std::string& key : sealed_uncached_) {
-    if (const auto it = cache_.find(key); it != cache_.end() && !it->second.dirty) cache_.erase(it);
-  }
-  sealed_uncached_.clear();
+  LEDGER_CHECK(flushed_);
+  flushed_ = false;
+  // Every entry is clean: in the database now.
+  for (const std::string& key : uncached_) cache_.erase(key);
+  uncached_.clear();
   last_valid_ = false;
-  if (cache_.size() <= cache_entries_max_) return;
-  // Clean entries are in the database; dirty ones belong to the batch being
-  // staged.
-  absl::erase_if(cache_, [](const auto& entry) { return !entry.second.dirty; });
+  if (cache_.size() > cache_entries_max_) cache_.clear();
 }
 
 void RocksProjectionStore::Aborted() {
   dirty_.clear();
   dirty_bytes_ = 0;
-  sealed_.clear();
   uncached_.clear();
-  sealed_uncached_.clear();
   cache_.clear();
   last_valid_ = false;
+  flushed_ = false;
 }
 
 Status MemoryKv::Get(std::string_view key, std::string* value, bool* found) {

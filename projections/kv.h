@@ -79,16 +79,17 @@ class RocksProjectionStore : public ProjectionStore {
   void Put(std::string_view key, std::string_view value) override;
   // The committed keys with the batch's writes laid over them.
   Status Scan(std::string_view begin, std::string_view end, const KvVisitor& visit) override;
-  // Writes every key Put since the last flush into `batch`.
+  // Writes every key Put since the last flush into `batch`. The store is not
+  // used again (no Get, Put or Scan) before Committed or Aborted: what it
+  // holds is the batch being written, which RocksDB does not have yet.
   void Flush(rocksdb::WriteBatch* batch);
   // Bytes of keys and values Put since the last flush (each Put counted).
   size_t dirty_bytes() const { return dirty_bytes_; }
   // The flushed batch was written: the cache stays, trimmed to its bound,
-  // without values over kCachedValueBytesMax. Puts of the next batch may
-  // already be waiting (a caller may stage it while the flushed one is
-  // written); they stay.
+  // without values over kCachedValueBytesMax.
   void Committed();
-  // The batch was dropped: forget what it wrote (and everything cached).
+  // The batch was dropped, flushed or not: forget what it wrote (and
+  // everything cached).
   void Aborted();
 
  private:
@@ -133,15 +134,13 @@ class RocksProjectionStore : public ProjectionStore {
   // may move slots); invalid after an erase.
   Cache::iterator last_;
   bool last_valid_ = false;
-  // `dirty_`: keys Put since the last Flush. `sealed_`: flushed into the
-  // batch being written, not yet Committed; Scan lays both over what
-  // RocksDB holds. Their entries stay in cache_ until Committed.
+  // Keys Put since the last Flush, which Scan lays over what RocksDB holds.
   std::vector<Key> dirty_;
-  std::vector<Key> sealed_;
-  // Keys of large values, Put since the last Flush and in the sealed batch.
+  // Keys of large values Put in the batch, erased from the cache once it is
+  // committed.
   std::vector<std::string> uncached_;
-  std::vector<std::string> sealed_uncached_;
   size_t dirty_bytes_ = 0;
+  bool flushed_ = false;  // Flush was called; Committed or Aborted is next
 };
 
 class MemoryKv : public ProjectionStore, public KvReader {

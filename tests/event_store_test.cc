@@ -188,6 +188,104 @@ bool HasEventId(EventStore& store, const std::string& event_id) {
 // ---------------------------------------------------------------------------
 // Reopening.
 
+// A sink (the projections' seat) that fails once, on one event: by throwing
+// (an exception from the ledger's own work, not from a caller's callback)
+// or with an I/O error. Counts what the ledger asked of it.
+class FailingSink : public EventSink {
+ public:
+  enum class Failure { kThrow, kIoError };
+  struct Calls {
+    int applied = 0;
+    int committed = 0;
+    int aborted = 0;
+  };
+  FailingSink(std::string event_id, Failure failure, Calls* calls)
+      : event_id_(std::move(event_id)), failure_(failure), calls_(calls) {}
+  Status Apply(const Envelope& envelope) override {
+    ++calls_->applied;
+    if (envelope.event_id != event_id_ || failed_) return Status::Ok();
+    failed_ = true;
+    if (failure_ == Failure::kThrow) throw std::runtime_error("sink failed");
+    return Status::IoError("sink failed");
+  }
+  Status Seal(uint64_t, rocksdb::WriteBatch*) override { return Status::Ok(); }
+  void Committed() override { ++calls_->committed; }
+  void Aborted() override { ++calls_->aborted; }
+
+ private:
+  std::string event_id_;
+  Failure failure_;
+  bool failed_ = false;
+  Calls* calls_;
+};
+
+// A ledger with its setup events, reopened with a sink that fails on
+// `event_id`.
+std::unique_ptr<Ledger> OpenWithFailingSink(const std::string& path, const std::string& event_id,
+                                            FailingSink::Failure failure,
+                                            FailingSink::Calls* calls) {
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(path);
+    if (ledger == nullptr) return nullptr;
+    AppendRows(*ledger, SetupRows());
+  }
+  LedgerOptions options;
+  options.store.path = path;
+  options.make_sink = [=](EventStore&) -> Result<std::unique_ptr<EventSink>> {
+    return std::unique_ptr<EventSink>(new FailingSink(event_id, failure, calls));
+  };
+  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
+void ExpectAppendsRefused(Ledger& ledger, std::string_view line) {
+  std::vector<AppendResult> results;
+  const Status refused = ledger.AppendBatch({&line, 1}, &results);
+  EXPECT_EQ(refused.code(), Status::Code::kIoError);
+  EXPECT_NE(refused.message().find("refused until the ledger is reopened"), std::string::npos)
+      << refused.ToString();
+}
+
+// Streams `batches` into `ledger`; the seqs of the results delivered.
+// `stream_status` gets what AppendStream returned, if it returned.
+std::vector<uint64_t> StreamLines(Ledger& ledger,
+                                  const std::vector<std::vector<std::string>>& batches,
+                                  Status* stream_status) {
+  size_t given = 0;
+  std::vector<uint64_t> delivered;
+  *stream_status = ledger.AppendStream(
+      [&](std::vector<std::string_view>* batch) {
+        if (given == batches.size()) return false;
+        batch->assign(batches[given].begin(), batches[given].end());
+        ++given;
+        return true;
+      },
+      [&](std::span<const AppendResult> results) {
+        for (const AppendResult& r : results) delivered.push_back(r.seq);
+      });
+  return delivered;
+}
+
+// Streams `batches`, which must end in a std::runtime_error saying `what`.
+void ExpectStreamThrows(Ledger& ledger, const std::vector<std::vector<std::string>>& batches,
+                        const char* what) {
+  try {
+    Status status;
+    StreamLines(ledger, batches, &status);
+    ADD_FAILURE() << "AppendStream returned " << status.ToString();
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), what);
+  }
+}
+
+// Three batches of adjustments for acme: adj-1, adj-2 | adj-3, adj-4 | adj-5.
+std::vector<std::vector<std::string>> ThreeAdjustmentBatches() {
+  return {{AdjustmentLine("adj-1", "acme"), AdjustmentLine("adj-2", "acme")},
+          {AdjustmentLine("adj-3", "acme"), AdjustmentLine("adj-4", "acme")},
+          {AdjustmentLine("adj-5", "acme")}};
+}
+
 TEST(EventStoreTest, ReopenKeepsHeadIdempotencyAndState) {
   TempDir dir;
   const std::vector<Row> setup = SetupRows();
@@ -465,55 +563,14 @@ TEST(EventStoreTest, EmptyBatchStoresNothing) {
   ExpectSameHead(ledger->head(), head);
 }
 
-// A sink (the projections' seat) that throws on one event: an exception
-// from the ledger's own work, not from a caller's callback.
-class ThrowingSink : public EventSink {
- public:
-  explicit ThrowingSink(std::string event_id) : event_id_(std::move(event_id)) {}
-  Status Apply(const Envelope& envelope) override {
-    if (envelope.event_id == event_id_) throw std::runtime_error("sink failed");
-    return Status::Ok();
-  }
-  Status Seal(uint64_t, rocksdb::WriteBatch*) override { return Status::Ok(); }
-  void Committed() override {}
-  void Aborted() override {}
-
- private:
-  std::string event_id_;
-};
-
-// A ledger with its setup events, reopened with a sink that throws on
-// `event_id`.
-std::unique_ptr<Ledger> OpenWithThrowingSink(const std::string& path, const std::string& event_id) {
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(path);
-    if (ledger == nullptr) return nullptr;
-    AppendRows(*ledger, SetupRows());
-  }
-  LedgerOptions options;
-  options.store.path = path;
-  options.make_sink = [event_id](EventStore&) -> Result<std::unique_ptr<EventSink>> {
-    return std::unique_ptr<EventSink>(new ThrowingSink(event_id));
-  };
-  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
-  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-  return opened.ok() ? std::move(*opened) : nullptr;
-}
-
-void ExpectAppendsRefused(Ledger& ledger, std::string_view line) {
-  std::vector<AppendResult> results;
-  const Status refused = ledger.AppendBatch({&line, 1}, &results);
-  EXPECT_EQ(refused.code(), Status::Code::kIoError);
-  EXPECT_NE(refused.message().find("refused until the ledger is reopened"), std::string::npos)
-      << refused.ToString();
-}
-
 // The exception reaches the caller; the batch is not stored; the ledger,
 // whose state in memory it may have left half changed, refuses appends with
 // a Status until it is reopened, and then appends normally.
 TEST(EventStoreTest, AnExceptionInsideAnAppendRefusesAppendsUntilReopened) {
   TempDir dir;
-  std::unique_ptr<Ledger> ledger = OpenWithThrowingSink(dir.path(), "adj-2");
+  FailingSink::Calls calls;
+  std::unique_ptr<Ledger> ledger =
+      OpenWithFailingSink(dir.path(), "adj-2", FailingSink::Failure::kThrow, &calls);
   ASSERT_NE(ledger, nullptr);
   const std::vector<std::string> lines = {AdjustmentLine("adj-1", "acme"),
                                           AdjustmentLine("adj-2", "acme")};
@@ -530,30 +587,20 @@ TEST(EventStoreTest, AnExceptionInsideAnAppendRefusesAppendsUntilReopened) {
 }
 
 // In a stream the sink runs on the writing thread, just before its batch is
-// written: its exception reaches the caller all the same, after the batches
-// before, and nothing of its own batch is stored.
+// written: its exception, midway through the batch, reaches the caller all
+// the same, after the batches before, and nothing of its own batch is
+// stored.
 TEST(EventStoreTest, AnExceptionOnAStreamsWritingThreadRefusesAppendsUntilReopened) {
   TempDir dir;
-  std::unique_ptr<Ledger> ledger = OpenWithThrowingSink(dir.path(), "adj-3");
+  FailingSink::Calls calls;
+  std::unique_ptr<Ledger> ledger =
+      OpenWithFailingSink(dir.path(), "adj-4", FailingSink::Failure::kThrow, &calls);
   ASSERT_NE(ledger, nullptr);
-  const std::vector<std::vector<std::string>> batches = {
-      {AdjustmentLine("adj-1", "acme"), AdjustmentLine("adj-2", "acme")},
-      {AdjustmentLine("adj-3", "acme"), AdjustmentLine("adj-4", "acme")},
-      {AdjustmentLine("adj-5", "acme")}};
-  size_t given = 0;
-  std::vector<uint64_t> delivered;
-  EXPECT_THROW(IgnoreError(ledger->AppendStream(
-                   [&](std::vector<std::string_view>* batch) {
-                     if (given == batches.size()) return false;
-                     batch->assign(batches[given].begin(), batches[given].end());
-                     ++given;
-                     return true;
-                   },
-                   [&](std::span<const AppendResult> results) {
-                     for (const AppendResult& r : results) delivered.push_back(r.seq);
-                   })),
-               std::runtime_error);
-  EXPECT_EQ(delivered, (std::vector<uint64_t>{5, 6}));
+  const std::vector<std::vector<std::string>> batches = ThreeAdjustmentBatches();
+  ExpectStreamThrows(*ledger, batches, "sink failed");
+  EXPECT_EQ(calls.applied, 4);  // adj-1 .. adj-4
+  EXPECT_EQ(calls.committed, 1);
+  EXPECT_EQ(calls.aborted, 1);
   ExpectAppendsRefused(*ledger, batches[0][0]);
   ledger.reset();
 
@@ -562,6 +609,60 @@ TEST(EventStoreTest, AnExceptionOnAStreamsWritingThreadRefusesAppendsUntilReopen
   EXPECT_EQ(reopened->head().seq, 6u);
   AppendRows(*reopened, {{batches[1][0], Appended(7)}, {batches[0][0], Duplicate(5)}});
   ExpectGaplessChain(*reopened, reopened->store(), 7);
+}
+
+// An I/O error from the sink on the writing thread fails its batch and the
+// one judged behind it, and nothing else: the batches before are stored,
+// the sink is told to forget, and the ledger appends again.
+TEST(EventStoreTest, ASinkErrorOnAStreamsWritingThreadDropsItsBatchOnly) {
+  TempDir dir;
+  FailingSink::Calls calls;
+  std::unique_ptr<Ledger> ledger =
+      OpenWithFailingSink(dir.path(), "adj-4", FailingSink::Failure::kIoError, &calls);
+  ASSERT_NE(ledger, nullptr);
+  const std::vector<std::vector<std::string>> batches = ThreeAdjustmentBatches();
+  Status status;
+  EXPECT_EQ(StreamLines(*ledger, batches, &status), (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(status.code(), Status::Code::kIoError);
+  EXPECT_EQ(status.message(), "sink failed");
+  EXPECT_EQ(calls.committed, 1);
+  EXPECT_EQ(calls.aborted, 1);
+  EXPECT_EQ(ledger->head().seq, 6u);
+
+  EXPECT_EQ(StreamLines(*ledger, {batches[1], batches[2]}, &status),
+            (std::vector<uint64_t>{7, 8, 9}));
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  ExpectGaplessChain(*ledger, ledger->store(), 9);
+}
+
+// An exception from the ledger's own work on the judging thread (here its
+// clock) is handled as one on the writing thread: rethrown, nothing of its
+// batch stored, appends refused until the ledger is reopened.
+TEST(EventStoreTest, AnExceptionOnAStreamsJudgingThreadRefusesAppendsUntilReopened) {
+  TempDir dir;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    AppendRows(*ledger, SetupRows());
+  }
+  LedgerOptions options;
+  options.store.path = dir.path();
+  int clock_calls = 0;
+  options.clock_us = [&clock_calls]() -> int64_t {
+    if (++clock_calls == 2) throw std::runtime_error("clock failed");
+    return store_test::kClock_us;
+  };
+  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  Ledger& ledger = **opened;
+  const std::vector<std::vector<std::string>> batches = ThreeAdjustmentBatches();
+  ExpectStreamThrows(ledger, batches, "clock failed");
+  ExpectAppendsRefused(ledger, batches[0][0]);
+  opened->reset();
+
+  std::unique_ptr<Ledger> reopened = OpenLedger(dir.path());
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->head().seq, 6u);  // the first batch, written beside the second's judging
 }
 
 // A batch whose commit fails leaves nothing. The failure is real: the
@@ -769,8 +870,9 @@ std::vector<std::vector<std::string>> StreamBatches() {
 
 TEST(AppendStreamTest, StoresWhatOneAppendBatchPerBatchStores) {
   const std::vector<std::vector<std::string>> batches = StreamBatches();
-  // Frequent snapshots: many are taken while the batch before is still
-  // being written, and must read its projection writes all the same.
+  // Frequent snapshots: many are taken in a batch whose projection writes
+  // are still held in the stores, not yet in RocksDB, and must read them
+  // all the same.
   projections::ProjectionOptions frequent;
   frequent.snapshots.interval_events = 100;
   TempDir batch_dir;
