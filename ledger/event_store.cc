@@ -21,7 +21,12 @@ using internal::AppendU32BE;
 using internal::AppendU64BE;
 using internal::ReadU64BE;
 
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 files an account's events of one batch under one account index
+// entry. A version-1 ledger (an entry per event, empty values) is a valid
+// version-2 one: it is marked 2 when opened, before anything is written,
+// so that a version-1 binary refuses it from then on.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersionOldestRead = 1;
 
 constexpr const char* kLogCf = "log";
 constexpr const char* kAccountIndexCf = "account_index";
@@ -244,8 +249,19 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   } else {
     LEDGER_RETURN_IF_ERROR(FromRocks(s, "read format version"));
   }
-  if (value.size() != 4 || static_cast<uint8_t>(value[3]) != kFormatVersion || value[0] || value[1] || value[2]) {
-    return Status::Corruption("unsupported ledger format version");
+  const uint32_t version = value.size() == 4 ? ReadU32BE(value) : 0;
+  if (version < kFormatVersionOldestRead || version > kFormatVersion) {
+    return Status::Corruption("unsupported ledger format version " + std::to_string(version));
+  }
+  if (version < kFormatVersion) {
+    std::string current;
+    AppendU32BE(kFormatVersion, &current);
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    LEDGER_RETURN_IF_ERROR(FromRocks(
+        db_->Put(synced, meta_cf_, internal::kMetaFormatVersion, current), "mark format version"));
+    spdlog::info("ledger at {} marked format version {} (was {})", options.path, kFormatVersion,
+                 version);
   }
   LEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaBillingOffset, &value),
@@ -315,11 +331,8 @@ Status EventStore::StageEvent(Envelope* envelope) {
   EncodeEnvelope(pending_head_.hash, envelope, &value_buffer_);
   LEDGER_RETURN_IF_ERROR(
       FromRocks(batch_.Put(log_cf_, internal::LogKey(envelope->seq), value_buffer_), "stage"));
-  LEDGER_RETURN_IF_ERROR(FromRocks(
-      batch_.Put(account_index_cf_, internal::AccountIndexKey(envelope->account, envelope->seq),
-                 rocksdb::Slice()),
-      "stage"));
-  // The idempotency entry goes in the batch at Seal, in key order.
+  // The account index and idempotency entries go in the batch at Seal.
+  pending_account_seqs_[envelope->account].push_back(envelope->seq);
   pending_ids_[envelope->event_id] = IdempotencyEntry{envelope->seq, envelope->content_digest};
   pending_head_.seq = envelope->seq;
   pending_head_.hash = envelope->hash;
@@ -347,10 +360,26 @@ void EventStore::StageIdempotencyEntries() {
   }
 }
 
+// One entry per account and batch instead of one per event: the key files
+// the account's first event of the batch, the value the others. A batch of
+// 16,384 events over 100 accounts writes 100 keys, where a key per event
+// cost a tenth of the append's CPU (judged, logged, inserted, flushed).
+void EventStore::StageAccountIndexEntries() {
+  std::string value;
+  for (const auto& [account, seqs] : pending_account_seqs_) {
+    value.clear();
+    for (size_t i = 1; i < seqs.size(); ++i) AppendU64BE(seqs[i], &value);
+    LEDGER_CHECK(
+        batch_.Put(account_index_cf_, internal::AccountIndexKey(account, seqs[0]), value).ok());
+  }
+  pending_account_seqs_.clear();
+}
+
 EventStore::SealedBatch EventStore::Seal() {
   LEDGER_CHECK(sealed_ids_.empty());  // one sealed batch at a time
   SealedBatch sealed;
   sealed.head = pending_head_;
+  StageAccountIndexEntries();
   StageIdempotencyEntries();
   LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)).ok());
   std::swap(sealed.batch, batch_);
@@ -389,6 +418,7 @@ void EventStore::Written(const Head& head) {
 
 void EventStore::Abort() {
   batch_.Clear();
+  pending_account_seqs_.clear();
   pending_ids_.clear();
   sealed_ids_.clear();
   pending_head_ = head_;
@@ -570,15 +600,30 @@ Status EventStore::ScanAccountEvents(std::string_view account, uint64_t from_seq
   // the wanted event is not a few keys ahead.
   std::unique_ptr<rocksdb::Iterator> log(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   uint64_t log_seq = 0;  // the log iterator's key; 0: not positioned
-  Envelope envelope;
-  for (index->Seek(internal::AccountIndexKey(account, from_seq)); index->Valid(); index->Next()) {
+  const auto of_account = [&] {
     const std::string_view key = index->key().ToStringView();
-    if (!key.starts_with(prefix) || key.size() != prefix.size() + 8) break;
-    const uint64_t seq = ReadU64BE(key.substr(prefix.size()));
-    if (seq > to_seq) break;
-    LEDGER_RETURN_IF_ERROR(PositionLog(log.get(), seq, &log_seq));
-    LEDGER_RETURN_IF_ERROR(DecodeLogEntry(seq, log->value().ToStringView(), &envelope));
-    if (!visit(envelope)) return Status::Ok();
+    return key.starts_with(prefix) && key.size() == prefix.size() + 8;
+  };
+  // The entry that files from_seq may begin before it: start from the last
+  // entry at or before it, or else from the first after it.
+  const std::string start = internal::AccountIndexKey(account, from_seq);
+  index->SeekForPrev(start);
+  if (!index->Valid() || !of_account()) index->Seek(start);
+  Envelope envelope;
+  for (; index->Valid() && of_account(); index->Next()) {
+    const internal::IndexedSeqs seqs(ReadU64BE(index->key().ToStringView().substr(prefix.size())),
+                                     index->value().ToStringView());
+    if (!seqs.valid())
+      return Status::Corruption("account index entry of seq " + std::to_string(seqs[0]) +
+                                " is malformed");
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      const uint64_t seq = seqs[i];
+      if (seq < from_seq) continue;
+      if (seq > to_seq) return FromRocks(index->status(), "scan account index");
+      LEDGER_RETURN_IF_ERROR(PositionLog(log.get(), seq, &log_seq));
+      LEDGER_RETURN_IF_ERROR(DecodeLogEntry(seq, log->value().ToStringView(), &envelope));
+      if (!visit(envelope)) return Status::Ok();
+    }
   }
   return FromRocks(index->status(), "scan account index");
 }

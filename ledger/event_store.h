@@ -88,15 +88,16 @@ class EventStore {
   // seconds. Small appends skip it: they would only leave tiny table files.
   Status FlushMemtablesOver(uint64_t bytes_min);
 
-  // Adds an event to the pending batch: the log entry and the account index
-  // (its idempotency entry is added at Seal). `envelope->seq` must be pending_head().seq + 1;
-  // fills in the hashes.
+  // Adds an event to the pending batch: its log entry (its account index and
+  // idempotency entries are added at Seal). `envelope->seq` must be
+  // pending_head().seq + 1; fills in the hashes.
   Status StageEvent(Envelope* envelope);
   const Head& pending_head() const { return pending_head_; }
   void set_pending_invoices_finalized(uint64_t count) { pending_head_.invoices_finalized = count; }
 
   // The commit, in three steps so that it can be pipelined: Seal adds the
-  // batch's idempotency entries (in key order) and the head it ends on, and
+  // batch's account index entries (one per account), its idempotency
+  // entries (in key order) and the head it ends on, and
   // takes the pending batch out of the store, which goes on staging the next
   // batch on top of it while another thread Writes the sealed one. The
   // sealed batch's event ids stay visible to FindEventId until Written or
@@ -154,8 +155,10 @@ class EventStore {
  private:
   EventStore() = default;
   Status LoadMeta(const StoreOptions& options, bool fresh);
-  // Puts the idempotency entries of pending_ids_ into the batch.
+  // Put the idempotency entries of pending_ids_, and the account index
+  // entries of pending_account_seqs_, into the batch.
   void StageIdempotencyEntries();
+  void StageAccountIndexEntries();
   Status ScanEventsInline(uint64_t from_seq, uint64_t to_seq,
                           const std::function<bool(const Envelope&)>& visit) const;
   // The read-ahead thread of ScanEvents: decodes into chunks taken from
@@ -185,6 +188,9 @@ class EventStore {
   using IdMap = absl::flat_hash_map<std::string, IdempotencyEntry, IdHash, std::equal_to<>>;
   IdMap pending_ids_;
   IdMap sealed_ids_;
+  // The pending batch's events, per account: one account index entry each.
+  absl::flat_hash_map<std::string, std::vector<uint64_t>, IdHash, std::equal_to<>>
+      pending_account_seqs_;
   int32_t billing_offset_s_ = 0;
   Head head_;
   Head pending_head_;

@@ -29,8 +29,11 @@ inline std::string LogKey(uint64_t seq) {
   return key;
 }
 
-// account_index: u8 len | account | seq u64 BE. The empty account (len 0)
-// indexes the ledger-wide events (price_set).
+// account_index: u8 len | account | seq u64 BE, the first of the account's
+// events in one append batch. The value lists the account's later events of
+// that batch, seq u64 BE each, ascending (empty: the key's event alone), so
+// a batch writes one entry per account, not one per event. The empty
+// account (len 0) indexes the ledger-wide events (price_set).
 inline std::string AccountIndexPrefix(std::string_view account) {
   std::string key;
   AppendShortString(account, &key);
@@ -41,6 +44,28 @@ inline std::string AccountIndexKey(std::string_view account, uint64_t seq) {
   AppendU64BE(seq, &key);
   return key;
 }
+
+// The events an account index entry files: the key's seq, then the value's.
+class IndexedSeqs {
+ public:
+  IndexedSeqs(uint64_t first_seq, std::string_view value) : first_seq_(first_seq), value_(value) {}
+  // Whole u64s, each after the one before.
+  bool valid() const {
+    if (value_.size() % 8 != 0) return false;
+    for (size_t i = 1; i < size(); ++i) {
+      if ((*this)[i] <= (*this)[i - 1]) return false;
+    }
+    return true;
+  }
+  size_t size() const { return 1 + value_.size() / 8; }
+  uint64_t operator[](size_t i) const {
+    return i == 0 ? first_seq_ : ReadU64BE(value_.substr(8 * (i - 1), 8));
+  }
+
+ private:
+  uint64_t first_seq_;
+  std::string_view value_;
+};
 
 // idempotency: the event id's bytes.
 inline std::string IdempotencyKey(std::string_view event_id) { return std::string(event_id); }

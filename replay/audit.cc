@@ -72,8 +72,26 @@ struct SetDigest {
   bool operator==(const SetDigest&) const = default;
 };
 
+// One event filed under one account: the records the index digests are
+// compared by, whichever entries file them.
 std::string IndexRecord(std::string_view account, uint64_t seq) {
   return internal::AccountIndexKey(account, seq);
+}
+
+// An account index entry: the account and the events it files.
+struct IndexEntry {
+  std::string_view account;
+  internal::IndexedSeqs seqs;
+};
+
+// nullopt when the key or the value is malformed.
+std::optional<IndexEntry> ParseIndexEntry(std::string_view key, std::string_view value) {
+  const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+  if (key.size() != 1 + account_size + 8) return std::nullopt;
+  IndexEntry entry{key.substr(1, account_size),
+                   internal::IndexedSeqs(ReadU64BE(key.substr(1 + account_size)), value)};
+  if (!entry.seqs.valid()) return std::nullopt;
+  return entry;
 }
 
 std::string IdempotencyRecord(std::string_view event_id, uint64_t seq, const Sha256& digest) {
@@ -215,16 +233,17 @@ class SnapshotAuditor {
     };
     std::unique_ptr<rocksdb::Iterator> it(
         store_.db()->NewIterator(rocksdb::ReadOptions(), store_.account_index_cf()));
+    // Only called once the index checked out: every entry parses.
     for (it->SeekToFirst(); it->Valid() && !failure_; it->Next()) {
-      const std::string_view key = it->key().ToStringView();
-      const size_t account_size = static_cast<uint8_t>(key[0]);
-      const std::string_view key_account = key.substr(1, account_size);
-      if (key_account != account) {
+      const std::optional<IndexEntry> entry =
+          ParseIndexEntry(it->key().ToStringView(), it->value().ToStringView());
+      LEDGER_CHECK(entry.has_value());
+      if (entry->account != account) {
         LEDGER_RETURN_IF_ERROR(account_done());
-        account = std::string(key_account);
+        account = std::string(entry->account);
         events = 0;
       }
-      ++events;
+      events += entry->seqs.size();
     }
     if (!it->status().ok())
       return Status::IoError("scan account index: " + it->status().ToString());
@@ -420,48 +439,64 @@ class Auditor {
 
   Status CheckAccountIndex() {
     SetDigest stored;
+    bool malformed = false;
     LEDGER_RETURN_IF_ERROR(
-        ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
-          stored.Add(key);
+        ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view value) {
+          const std::optional<IndexEntry> entry = ParseIndexEntry(key, value);
+          if (!entry) return !(malformed = true);
+          for (size_t i = 0; i < entry->seqs.size(); ++i) {
+            stored.Add(IndexRecord(entry->account, entry->seqs[i]));
+          }
           return true;
         }));
-    if (stored == index_from_log_) return Status::Ok();
-    // Find the first entry that is wrong, then the first event without one.
+    if (!malformed && stored == index_from_log_) return Status::Ok();
+    // Find the first entry that is wrong, then the first event filed twice
+    // or not at all.
+    std::vector<uint64_t> filed;
     bool found = false;
     LEDGER_RETURN_IF_ERROR(
-        ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view) {
-          const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
-          if (key.size() != 1 + account_size + 8) {
-            Fail("account_index", 0, Printable(key), "a malformed account index key");
+        ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view value) {
+          const std::optional<IndexEntry> entry = ParseIndexEntry(key, value);
+          if (!entry) {
+            Fail("account_index", 0, Printable(key), "a malformed account index entry");
             return !(found = true);
           }
-          const std::string_view account = key.substr(1, account_size);
-          const uint64_t seq = ReadU64BE(key.substr(1 + account_size));
-          Envelope envelope;
-          const Status read = store_.ReadEvent(seq, &envelope);
-          if (!read.ok() || envelope.account != account) {
-            Fail("account_index", seq, Printable(key),
-                 read.ok()
-                     ? "files event " + std::to_string(seq) + " under account '" +
-                           std::string(account) + "', but its account is '" + envelope.account + "'"
-                     : "names event " + std::to_string(seq) + ", which the log does not have");
-            return !(found = true);
+          for (size_t i = 0; i < entry->seqs.size(); ++i) {
+            const uint64_t seq = entry->seqs[i];
+            if (!CheckIndexed(entry->account, seq, Printable(key))) return !(found = true);
+            filed.push_back(seq);
           }
           return true;
         }));
     if (found) return Status::Ok();
+    std::sort(filed.begin(), filed.end());
+    const auto twice = std::adjacent_find(filed.begin(), filed.end());
     return store_.ScanEvents(1, UINT64_MAX, [&](const Envelope& envelope) {
-      std::string value;
-      bool present = false;
-      const std::string key = IndexRecord(envelope.account, envelope.seq);
-      const Status read = store_.Get(store_.account_index_cf(), key, &value, &present);
-      if (!read.ok() || !present) {
-        Fail("account_index", envelope.seq, Printable(key),
+      const std::string record = IndexRecord(envelope.account, envelope.seq);
+      if (twice != filed.end() && *twice == envelope.seq) {
+        Fail("account_index", envelope.seq, Printable(record),
+             "event " + std::to_string(envelope.seq) + " is filed twice");
+        return false;
+      }
+      if (!std::binary_search(filed.begin(), filed.end(), envelope.seq)) {
+        Fail("account_index", envelope.seq, Printable(record),
              "event " + std::to_string(envelope.seq) + " has no account index entry");
         return false;
       }
       return true;
     });
+  }
+
+  // Whether the log's event `seq` is under `account`; fails the check if not.
+  bool CheckIndexed(std::string_view account, uint64_t seq, std::string key) {
+    Envelope envelope;
+    const Status read = store_.ReadEvent(seq, &envelope);
+    if (read.ok() && envelope.account == account) return true;
+    Fail("account_index", seq, std::move(key),
+         read.ok() ? "files event " + std::to_string(seq) + " under account '" +
+                         std::string(account) + "', but its account is '" + envelope.account + "'"
+                   : "names event " + std::to_string(seq) + ", which the log does not have");
+    return false;
   }
 
   Status CheckIdempotency() {

@@ -5,8 +5,8 @@
 //                   sits under its own sequence number, sequence numbers run
 //                   1..head without a gap, and each prev_hash is the previous
 //                   event's hash; the meta head names the last event.
-//   account_index   the per-account index holds exactly one entry per event,
-//                   under the event's own account.
+//   account_index   the per-account index files every event exactly once,
+//                   under the event's own account, in well-formed entries.
 //   idempotency     the idempotency index holds exactly each event's id,
 //                   sequence number and content digest.
 //   projections     every stored projection equals a fresh replay of the log

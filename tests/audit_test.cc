@@ -51,6 +51,18 @@ class AuditTest : public ::testing::Test {
   }
 
   EventStore& store() { return book_.ledger().store(); }
+  std::string AccountOf(uint64_t seq) {
+    Envelope envelope;
+    EXPECT_TRUE(store().ReadEvent(seq, &envelope).ok());
+    return envelope.account;
+  }
+  // Verify's only failure is the account index check's, at `seq`.
+  void ExpectIndexFailure(uint64_t seq, const std::string& problem) {
+    const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+    EXPECT_EQ(failure.check, "account_index");
+    EXPECT_EQ(failure.seq, seq);
+    EXPECT_EQ(failure.problem, problem);
+  }
   std::string StoredValue(uint64_t seq) {
     std::string value;
     EXPECT_TRUE(store().ReadRawEvent(seq, &value).ok());
@@ -180,18 +192,78 @@ TEST_F(AuditTest, ADroppedIdempotencyEntryNamesItsEvent) {
   EXPECT_NE(failure.problem.find(envelope.event_id), std::string::npos) << failure.problem;
 }
 
+// The account index entry that files event `seq` of `account`: its key and
+// the events it files. One entry per account and batch (the workload is
+// appended 64 events at a time), so most events are not their entry's key.
+struct FiledEntry {
+  std::string key;
+  std::vector<uint64_t> seqs;
+};
+FiledEntry EntryFiling(EventStore& store, const std::string& account, uint64_t seq) {
+  const std::string prefix = internal::AccountIndexPrefix(account);
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.account_index_cf()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const internal::IndexedSeqs seqs(ReadU64BE(it->key().ToStringView().substr(prefix.size())),
+                                     it->value().ToStringView());
+    FiledEntry entry{it->key().ToString(), {}};
+    for (size_t i = 0; i < seqs.size(); ++i) entry.seqs.push_back(seqs[i]);
+    if (std::find(entry.seqs.begin(), entry.seqs.end(), seq) != entry.seqs.end()) return entry;
+  }
+  ADD_FAILURE() << "no entry files event " << seq;
+  return {};
+}
+
+// The entry's value for events `seqs` (the first is in the key).
+std::string IndexValue(const std::vector<uint64_t>& seqs) {
+  std::string value;
+  for (size_t i = 1; i < seqs.size(); ++i) AppendU64BE(seqs[i], &value);
+  return value;
+}
+
 TEST_F(AuditTest, AWrongAccountIndexEntryIsNamed) {
-  Envelope envelope;
-  ASSERT_TRUE(store().ReadEvent(99, &envelope).ok());
-  ASSERT_TRUE(store()
-                  .db()
-                  ->Delete(rocksdb::WriteOptions(), store().account_index_cf(),
-                           internal::AccountIndexKey(envelope.account, 99))
-                  .ok());
+  const std::string account = AccountOf(99);
+  const FiledEntry entry = EntryFiling(store(), account, 99);
+  ASSERT_GE(entry.seqs.size(), 3u);
+  ASSERT_NE(entry.seqs.front(), 99u);
+  std::vector<uint64_t> others = entry.seqs;
+  others.erase(std::find(others.begin(), others.end(), 99));
+  PutRaw(store().account_index_cf(), entry.key, IndexValue(others));
   PutRaw(store().account_index_cf(), internal::AccountIndexKey("someone-else", 99), "");
-  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
-  EXPECT_EQ(failure.check, "account_index");
-  EXPECT_EQ(failure.seq, 99u);
+  ExpectIndexFailure(
+      99, "files event 99 under account 'someone-else', but its account is '" + account + "'");
+}
+
+TEST_F(AuditTest, AnEventDroppedFromItsIndexEntryIsNamed) {
+  const std::string account = AccountOf(99);
+  const FiledEntry entry = EntryFiling(store(), account, 99);
+  std::vector<uint64_t> others = entry.seqs;
+  others.erase(std::find(others.begin(), others.end(), 99));
+  ASSERT_FALSE(others.empty());
+  ASSERT_TRUE(
+      store().db()->Delete(rocksdb::WriteOptions(), store().account_index_cf(), entry.key).ok());
+  PutRaw(store().account_index_cf(), internal::AccountIndexKey(account, others.front()),
+         IndexValue(others));
+  ExpectIndexFailure(99, "event 99 has no account index entry");
+}
+
+TEST_F(AuditTest, AnEventFiledTwiceIsNamed) {
+  const std::string account = AccountOf(99);
+  ASSERT_NE(EntryFiling(store(), account, 99).seqs.front(), 99u);
+  PutRaw(store().account_index_cf(), internal::AccountIndexKey(account, 99), "");
+  ExpectIndexFailure(99, "event 99 is filed twice");
+}
+
+TEST_F(AuditTest, AMalformedAccountIndexValueIsNamed) {
+  const std::string account = AccountOf(99);
+  const FiledEntry entry = EntryFiling(store(), account, 99);
+  ASSERT_GE(entry.seqs.size(), 3u);
+  // Events out of order: the last one first.
+  std::vector<uint64_t> shuffled(entry.seqs.begin() + 1, entry.seqs.end());
+  std::rotate(shuffled.begin(), shuffled.end() - 1, shuffled.end());
+  shuffled.insert(shuffled.begin(), entry.seqs.front());
+  PutRaw(store().account_index_cf(), entry.key, IndexValue(shuffled));
+  ExpectIndexFailure(0, "a malformed account index entry");
 }
 
 TEST_F(AuditTest, ADigestProvesThePrefixAfterMoreAppends) {

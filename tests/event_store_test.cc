@@ -350,6 +350,50 @@ TEST(EventStoreTest, ReopenKeepsHeadIdempotencyAndState) {
 // the parent test starts it (it is disabled otherwise).
 constexpr const char* kCrashDirEnv = "LEDGER_TEST_CRASH_DIR";
 
+// Format version 2 files an account's events of a batch under one index
+// entry; a version-1 ledger (an entry per event) is read as it is and marked
+// 2, so that a version-1 binary refuses it once it holds such entries. A
+// newer version is refused.
+TEST(EventStoreTest, AVersionOneLedgerIsMarkedTwoAndANewerOneIsRefused) {
+  TempDir dir;
+  const auto set_version = [&](uint32_t version) {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    std::string value;
+    AppendU32BE(version, &value);
+    ASSERT_TRUE(ledger->store()
+                    .db()
+                    ->Put(rocksdb::WriteOptions(), ledger->store().meta_cf(),
+                          internal::kMetaFormatVersion, value)
+                    .ok());
+  };
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    AppendRows(*ledger, SetupRows());
+  }
+  set_version(1);
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    std::string value;
+    bool found = false;
+    ASSERT_TRUE(ledger->store()
+                    .Get(ledger->store().meta_cf(), internal::kMetaFormatVersion, &value, &found)
+                    .ok());
+    ASSERT_TRUE(found);
+    EXPECT_EQ(ReadU32BE(value), 2u);
+    AppendRows(*ledger, {{AdjustmentLine("adj-1", "acme"), Appended(5)}});
+  }
+  set_version(3);
+  LedgerOptions options;
+  options.store.path = dir.path();
+  Result<std::unique_ptr<Ledger>> refused = Ledger::Open(std::move(options));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kCorruption);
+  EXPECT_EQ(refused.status().message(), "unsupported ledger format version 3");
+}
+
 std::vector<std::string> CrashLines() {
   std::vector<std::string> lines = {OpenLine("open-acme", "acme")};
   for (int i = 0; i < 300; ++i) lines.push_back(AdjustmentLine("adj-" + std::to_string(i), "acme"));
@@ -923,6 +967,57 @@ TEST(AppendStreamTest, StoresWhatOneAppendBatchPerBatchStores) {
   size_t snapshots = 0;
   for (const auto& [key, value] : stream_contents.at("proj_snapshots")) snapshots += key[0] == 's';
   EXPECT_GE(snapshots, 40u);  // 9,000 events of 4 accounts, one every 100 or more
+}
+
+// An account's events are filed one index entry per account and batch: a
+// scan of any range of seqs, its ends inside entries or between them,
+// visits exactly the account's events of the range, in order.
+TEST(AccountScanTest, VisitsTheAccountsEventsOfAnyRange) {
+  bench::WorkloadOptions options;
+  options.events = 3'000;
+  options.accounts = 3;
+  std::vector<std::string> lines;
+  bench::GenerateWorkload(options, [&](const std::string& line) { lines.push_back(line); });
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  for (size_t begin = 0; begin < lines.size(); begin += 700) {
+    const size_t end = std::min(begin + 700, lines.size());
+    Append(*ledger, std::vector<std::string>(lines.begin() + static_cast<long>(begin),
+                                             lines.begin() + static_cast<long>(end)));
+  }
+  const EventStore& store = ledger->store();
+  std::map<std::string, std::vector<uint64_t>> by_account;
+  ASSERT_TRUE(store
+                  .ScanEvents(1, UINT64_MAX,
+                              [&](const Envelope& e) {
+                                by_account[e.account].push_back(e.seq);
+                                return true;
+                              })
+                  .ok());
+  ASSERT_EQ(by_account.size(), 4u);  // three accounts and the price events
+  const uint64_t head = ledger->head().seq;
+  const std::vector<std::pair<uint64_t, uint64_t>> ranges = {
+      {1, UINT64_MAX},       {2, head}, {700, 701}, {701, 1400}, {950, 2222}, {head, head},
+      {head + 1, UINT64_MAX}};
+  for (const auto& [account, seqs] : by_account) {
+    for (const auto& [from, to] : ranges) {
+      std::vector<uint64_t> expected;
+      for (const uint64_t seq : seqs) {
+        if (seq >= from && seq <= to) expected.push_back(seq);
+      }
+      std::vector<uint64_t> visited;
+      ASSERT_TRUE(store
+                      .ScanAccountEvents(account, from, to,
+                                         [&](const Envelope& e) {
+                                           EXPECT_EQ(e.account, account);
+                                           visited.push_back(e.seq);
+                                           return true;
+                                         })
+                      .ok());
+      EXPECT_EQ(visited, expected) << "account '" << account << "' [" << from << ", " << to << "]";
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
