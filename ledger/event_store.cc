@@ -23,10 +23,10 @@ using internal::ReadU64BE;
 
 // Version 2 files an account's events of one batch under one account index
 // entry. A version-1 ledger (an entry per event, empty values) is a valid
-// version-2 one: it is marked 2 when opened, before anything is written,
-// so that a version-1 binary refuses it from then on.
+// version-2 one: it is marked 2 by its first append batch, in that batch,
+// so that a version-1 binary refuses it from then on (and only then).
 constexpr uint32_t kFormatVersion = 2;
-constexpr uint32_t kFormatVersionOldestRead = 1;
+constexpr uint32_t kFormatVersionMin = 1;
 
 constexpr const char* kLogCf = "log";
 constexpr const char* kAccountIndexCf = "account_index";
@@ -249,19 +249,11 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   } else {
     LEDGER_RETURN_IF_ERROR(FromRocks(s, "read format version"));
   }
-  const uint32_t version = value.size() == 4 ? ReadU32BE(value) : 0;
-  if (version < kFormatVersionOldestRead || version > kFormatVersion) {
-    return Status::Corruption("unsupported ledger format version " + std::to_string(version));
-  }
-  if (version < kFormatVersion) {
-    std::string current;
-    AppendU32BE(kFormatVersion, &current);
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    LEDGER_RETURN_IF_ERROR(FromRocks(
-        db_->Put(synced, meta_cf_, internal::kMetaFormatVersion, current), "mark format version"));
-    spdlog::info("ledger at {} marked format version {} (was {})", options.path, kFormatVersion,
-                 version);
+  if (value.size() != 4) return Status::Corruption("ledger format version has a bad size");
+  format_version_ = ReadU32BE(value);
+  if (format_version_ < kFormatVersionMin || format_version_ > kFormatVersion) {
+    return Status::Corruption("unsupported ledger format version " +
+                              std::to_string(format_version_));
   }
   LEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaBillingOffset, &value),
@@ -382,6 +374,12 @@ EventStore::SealedBatch EventStore::Seal() {
   StageAccountIndexEntries();
   StageIdempotencyEntries();
   LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)).ok());
+  if (format_version_ < kFormatVersion) {
+    // An older ledger: this batch's entries are the first of this version.
+    std::string version;
+    AppendU32BE(kFormatVersion, &version);
+    LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaFormatVersion, version).ok());
+  }
   std::swap(sealed.batch, batch_);
   batch_.Clear();
   std::swap(sealed_ids_, pending_ids_);
@@ -413,6 +411,7 @@ Status EventStore::Write(SealedBatch* sealed) {
 
 void EventStore::Written(const Head& head) {
   head_ = head;
+  format_version_ = kFormatVersion;
   sealed_ids_.clear();
 }
 
@@ -610,12 +609,15 @@ Status EventStore::ScanAccountEvents(std::string_view account, uint64_t from_seq
   index->SeekForPrev(start);
   if (!index->Valid() || !of_account()) index->Seek(start);
   Envelope envelope;
+  uint64_t last_seq = 0;  // of the entries before
   for (; index->Valid() && of_account(); index->Next()) {
     const internal::IndexedSeqs seqs(ReadU64BE(index->key().ToStringView().substr(prefix.size())),
                                      index->value().ToStringView());
-    if (!seqs.valid())
+    if (!seqs.valid() || seqs[0] <= last_seq) {
       return Status::Corruption("account index entry of seq " + std::to_string(seqs[0]) +
-                                " is malformed");
+                                " is malformed or overlaps the one before");
+    }
+    last_seq = seqs[seqs.size() - 1];
     for (size_t i = 0; i < seqs.size(); ++i) {
       const uint64_t seq = seqs[i];
       if (seq < from_seq) continue;

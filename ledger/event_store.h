@@ -192,6 +192,7 @@ class EventStore {
   absl::flat_hash_map<std::string, std::vector<uint64_t>, IdHash, std::equal_to<>>
       pending_account_seqs_;
   int32_t billing_offset_s_ = 0;
+  uint32_t format_version_ = 0;  // as stored; raised by the first batch written
   Head head_;
   Head pending_head_;
   std::string value_buffer_;  // reused per staged event

@@ -84,6 +84,35 @@ struct IndexEntry {
   internal::IndexedSeqs seqs;
 };
 
+// The seq an account index key names; 0 when the key is malformed.
+uint64_t KeySeq(std::string_view key) {
+  const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+  return key.size() == 1 + account_size + 8 ? ReadU64BE(key.substr(1 + account_size)) : 0;
+}
+
+// The entries of the index in key order: each of an account's entries must
+// file events after the last one its entry before files (ScanAccountEvents
+// relies on it; the set of events filed cannot show it).
+class EntryOrder {
+ public:
+  // The last event of the account's entry before, when `entry` does not
+  // follow it.
+  std::optional<uint64_t> Follow(const IndexEntry& entry) {
+    const bool same_account = any_ && entry.account == account_;
+    const uint64_t before = last_seq_;
+    any_ = true;
+    account_ = entry.account;
+    last_seq_ = entry.seqs[entry.seqs.size() - 1];
+    if (same_account && entry.seqs[0] <= before) return before;
+    return std::nullopt;
+  }
+
+ private:
+  bool any_ = false;  // an entry was seen
+  std::string account_;
+  uint64_t last_seq_ = 0;
+};
+
 // nullopt when the key or the value is malformed.
 std::optional<IndexEntry> ParseIndexEntry(std::string_view key, std::string_view value) {
   const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
@@ -439,52 +468,56 @@ class Auditor {
 
   Status CheckAccountIndex() {
     SetDigest stored;
+    EntryOrder order;
     bool malformed = false;
     LEDGER_RETURN_IF_ERROR(
         ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view value) {
           const std::optional<IndexEntry> entry = ParseIndexEntry(key, value);
-          if (!entry) return !(malformed = true);
+          if (!entry || order.Follow(*entry).has_value()) return !(malformed = true);
           for (size_t i = 0; i < entry->seqs.size(); ++i) {
             stored.Add(IndexRecord(entry->account, entry->seqs[i]));
           }
           return true;
         }));
     if (!malformed && stored == index_from_log_) return Status::Ok();
-    // Find the first entry that is wrong, then the first event filed twice
-    // or not at all.
-    std::vector<uint64_t> filed;
+    // Find the first entry that is wrong, then the first event not filed:
+    // a bit per event of the log, which the chain check proved to hold seqs
+    // 1..head. Entries in order, each filing only its account's events,
+    // cannot file an event twice.
+    const uint64_t head = store_.head().seq;
+    std::vector<bool> filed(head + 1);
+    order = EntryOrder();
     bool found = false;
     LEDGER_RETURN_IF_ERROR(
         ScanFamily(store_.account_index_cf(), [&](std::string_view key, std::string_view value) {
           const std::optional<IndexEntry> entry = ParseIndexEntry(key, value);
           if (!entry) {
-            Fail("account_index", 0, Printable(key), "a malformed account index entry");
+            Fail("account_index", KeySeq(key), Printable(key), "a malformed account index entry");
+            return !(found = true);
+          }
+          if (const std::optional<uint64_t> before = order.Follow(*entry)) {
+            Fail("account_index", entry->seqs[0], Printable(key),
+                 "overlaps the account's entry before, which files events up to " +
+                     std::to_string(*before));
             return !(found = true);
           }
           for (size_t i = 0; i < entry->seqs.size(); ++i) {
             const uint64_t seq = entry->seqs[i];
             if (!CheckIndexed(entry->account, seq, Printable(key))) return !(found = true);
-            filed.push_back(seq);
+            filed[seq] = true;
           }
           return true;
         }));
     if (found) return Status::Ok();
-    std::sort(filed.begin(), filed.end());
-    const auto twice = std::adjacent_find(filed.begin(), filed.end());
-    return store_.ScanEvents(1, UINT64_MAX, [&](const Envelope& envelope) {
-      const std::string record = IndexRecord(envelope.account, envelope.seq);
-      if (twice != filed.end() && *twice == envelope.seq) {
-        Fail("account_index", envelope.seq, Printable(record),
-             "event " + std::to_string(envelope.seq) + " is filed twice");
-        return false;
-      }
-      if (!std::binary_search(filed.begin(), filed.end(), envelope.seq)) {
-        Fail("account_index", envelope.seq, Printable(record),
-             "event " + std::to_string(envelope.seq) + " has no account index entry");
-        return false;
-      }
-      return true;
-    });
+    for (uint64_t seq = 1; seq <= head; ++seq) {
+      if (filed[seq]) continue;
+      Envelope envelope;
+      LEDGER_RETURN_IF_ERROR(store_.ReadEvent(seq, &envelope));
+      Fail("account_index", seq, Printable(IndexRecord(envelope.account, seq)),
+           "event " + std::to_string(seq) + " has no account index entry");
+      return Status::Ok();
+    }
+    return Status::Ok();
   }
 
   // Whether the log's event `seq` is under `account`; fails the check if not.

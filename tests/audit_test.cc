@@ -247,11 +247,44 @@ TEST_F(AuditTest, AnEventDroppedFromItsIndexEntryIsNamed) {
   ExpectIndexFailure(99, "event 99 has no account index entry");
 }
 
-TEST_F(AuditTest, AnEventFiledTwiceIsNamed) {
+// Filed twice, by its own entry and by one of its own: the set of events
+// filed shows it, and so does the order an account's scan relies on.
+TEST_F(AuditTest, AnEntryOverlappingTheOneBeforeIsNamed) {
   const std::string account = AccountOf(99);
-  ASSERT_NE(EntryFiling(store(), account, 99).seqs.front(), 99u);
+  const FiledEntry entry = EntryFiling(store(), account, 99);
+  ASSERT_NE(entry.seqs.front(), 99u);
   PutRaw(store().account_index_cf(), internal::AccountIndexKey(account, 99), "");
-  ExpectIndexFailure(99, "event 99 is filed twice");
+  ExpectIndexFailure(99, "overlaps the account's entry before, which files events up to " +
+                             std::to_string(entry.seqs.back()));
+}
+
+// The same set of events, filed in two entries that interleave: no event
+// is missing or doubled, but a scan from the second entry's key would miss
+// the first entry's later events.
+TEST_F(AuditTest, InterleavedEntriesAreNamed) {
+  const std::string account = AccountOf(99);
+  const FiledEntry entry = EntryFiling(store(), account, 99);
+  ASSERT_GE(entry.seqs.size(), 3u);
+  ASSERT_NE(entry.seqs.front(), 99u);
+  // [a, b, c, ...] becomes [a, c, ...] and [b].
+  std::vector<uint64_t> without_second = entry.seqs;
+  without_second.erase(without_second.begin() + 1);
+  PutRaw(store().account_index_cf(), entry.key, IndexValue(without_second));
+  PutRaw(store().account_index_cf(), internal::AccountIndexKey(account, entry.seqs[1]), "");
+  ExpectIndexFailure(entry.seqs[1],
+                     "overlaps the account's entry before, which files events up to " +
+                         std::to_string(entry.seqs.back()));
+}
+
+TEST_F(AuditTest, AnEntryNamingAnEventTheLogLacksIsNamed) {
+  const std::string account = AccountOf(99);
+  const FiledEntry entry = EntryFiling(store(), account, 99);
+  std::vector<uint64_t> more = entry.seqs;
+  more.push_back(store().head().seq + 1);
+  PutRaw(store().account_index_cf(), entry.key, IndexValue(more));
+  ExpectIndexFailure(
+      store().head().seq + 1,
+      "names event " + std::to_string(store().head().seq + 1) + ", which the log does not have");
 }
 
 TEST_F(AuditTest, AMalformedAccountIndexValueIsNamed) {
@@ -263,6 +296,22 @@ TEST_F(AuditTest, AMalformedAccountIndexValueIsNamed) {
   std::rotate(shuffled.begin(), shuffled.end() - 1, shuffled.end());
   shuffled.insert(shuffled.begin(), entry.seqs.front());
   PutRaw(store().account_index_cf(), entry.key, IndexValue(shuffled));
+  ExpectIndexFailure(entry.seqs.front(), "a malformed account index entry");
+}
+
+TEST_F(AuditTest, AnAccountIndexValueOfPartSeqsIsNamed) {
+  const FiledEntry entry = EntryFiling(store(), AccountOf(99), 99);
+  PutRaw(store().account_index_cf(), entry.key, IndexValue(entry.seqs) + "\x01");
+  ExpectIndexFailure(entry.seqs.front(), "a malformed account index entry");
+}
+
+TEST_F(AuditTest, AMalformedAccountIndexKeyIsNamed) {
+  PutRaw(store().account_index_cf(),
+         std::string("\x05"
+                     "acme"
+                     "\x01",
+                     6),
+         "");  // 8 seq bytes short
   ExpectIndexFailure(0, "a malformed account index entry");
 }
 

@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "ledger/rule_error.h"
 #include "projections/projection_set.h"
+#include "replay/audit.h"
 #include "tests/process_util.h"
 #include "tests/store_test_util.h"
 
@@ -350,42 +351,107 @@ TEST(EventStoreTest, ReopenKeepsHeadIdempotencyAndState) {
 // the parent test starts it (it is disabled otherwise).
 constexpr const char* kCrashDirEnv = "LEDGER_TEST_CRASH_DIR";
 
+// Every account's events (the empty account: price events), from the log.
+std::map<std::string, std::vector<uint64_t>> SeqsByAccount(const EventStore& store) {
+  std::map<std::string, std::vector<uint64_t>> by_account;
+  const Status scanned = store.ScanEvents(1, UINT64_MAX, [&](const Envelope& e) {
+    by_account[e.account].push_back(e.seq);
+    return true;
+  });
+  EXPECT_TRUE(scanned.ok()) << scanned.ToString();
+  return by_account;
+}
+
+// A version-1 ledger: every account index entry rewritten as one key per
+// event, and the format version set to 1.
+void RewriteAsVersionOne(EventStore& store) {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.account_index_cf()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    const std::string_view prefix = key.substr(0, key.size() - 8);
+    const internal::IndexedSeqs seqs(ReadU64BE(key.substr(prefix.size())),
+                                     it->value().ToStringView());
+    ASSERT_TRUE(batch.Delete(store.account_index_cf(), key).ok());
+    for (size_t i = 0; i < seqs.size(); ++i) {
+      std::string one(prefix);
+      AppendU64BE(seqs[i], &one);
+      ASSERT_TRUE(batch.Put(store.account_index_cf(), one, "").ok());
+    }
+  }
+  ASSERT_TRUE(it->status().ok());
+  std::string version;
+  AppendU32BE(1, &version);
+  ASSERT_TRUE(batch.Put(store.meta_cf(), internal::kMetaFormatVersion, version).ok());
+  ASSERT_TRUE(store.WriteSynced(&batch).ok());
+}
+
+uint32_t StoredFormatVersion(const EventStore& store) {
+  std::string value;
+  bool found = false;
+  EXPECT_TRUE(store.Get(store.meta_cf(), internal::kMetaFormatVersion, &value, &found).ok());
+  EXPECT_EQ(value.size(), 4u);
+  return found && value.size() == 4 ? ReadU32BE(value) : 0;
+}
+
+// Each account's scan visits exactly its events, in order, and verify holds.
+void ExpectIndexServesEveryAccount(EventStore& store) {
+  const std::map<std::string, std::vector<uint64_t>> by_account = SeqsByAccount(store);
+  for (const auto& [account, seqs] : by_account) {
+    std::vector<uint64_t> visited;
+    ASSERT_TRUE(store
+                    .ScanAccountEvents(account, 1, UINT64_MAX,
+                                       [&](const Envelope& e) {
+                                         visited.push_back(e.seq);
+                                         return true;
+                                       })
+                    .ok());
+    EXPECT_EQ(visited, seqs) << "account '" << account << "'";
+  }
+  replay::AuditOptions options;
+  options.projections = false;
+  Result<replay::AuditReport> report = replay::Audit(store, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok()) << report->failures.front().problem;
+}
+
 // Format version 2 files an account's events of a batch under one index
-// entry; a version-1 ledger (an entry per event) is read as it is and marked
-// 2, so that a version-1 binary refuses it once it holds such entries. A
-// newer version is refused.
-TEST(EventStoreTest, AVersionOneLedgerIsMarkedTwoAndANewerOneIsRefused) {
+// entry. A version-1 ledger (an entry per event) is read as it is, and
+// marked 2 by its first append, in the same batch as its first version-2
+// entries: opening or reading it leaves it to version-1 binaries. A newer
+// version is refused.
+TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedTwoByItsFirstAppend) {
   TempDir dir;
-  const auto set_version = [&](uint32_t version) {
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    AppendRows(*ledger, SetupRows());
+    AppendRows(*ledger, {{AdjustmentLine("adj-1", "acme"), Appended(5)},
+                         {AdjustmentLine("adj-2", "acme"), Appended(6)}});
+    RewriteAsVersionOne(ledger->store());
+  }
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    ExpectIndexServesEveryAccount(ledger->store());
+    EXPECT_EQ(StoredFormatVersion(ledger->store()), 1u);
+    AppendRows(*ledger, {{AdjustmentLine("adj-3", "acme"), Appended(7)},
+                         {AdjustmentLine("adj-4", "acme"), Appended(8)}});
+    EXPECT_EQ(StoredFormatVersion(ledger->store()), 2u);
+    ExpectIndexServesEveryAccount(ledger->store());
+  }
+  {
     std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
     ASSERT_NE(ledger, nullptr);
     std::string value;
-    AppendU32BE(version, &value);
+    AppendU32BE(3, &value);
     ASSERT_TRUE(ledger->store()
                     .db()
                     ->Put(rocksdb::WriteOptions(), ledger->store().meta_cf(),
                           internal::kMetaFormatVersion, value)
                     .ok());
-  };
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-    ASSERT_NE(ledger, nullptr);
-    AppendRows(*ledger, SetupRows());
   }
-  set_version(1);
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-    ASSERT_NE(ledger, nullptr);
-    std::string value;
-    bool found = false;
-    ASSERT_TRUE(ledger->store()
-                    .Get(ledger->store().meta_cf(), internal::kMetaFormatVersion, &value, &found)
-                    .ok());
-    ASSERT_TRUE(found);
-    EXPECT_EQ(ReadU32BE(value), 2u);
-    AppendRows(*ledger, {{AdjustmentLine("adj-1", "acme"), Appended(5)}});
-  }
-  set_version(3);
   LedgerOptions options;
   options.store.path = dir.path();
   Result<std::unique_ptr<Ledger>> refused = Ledger::Open(std::move(options));
@@ -987,19 +1053,18 @@ TEST(AccountScanTest, VisitsTheAccountsEventsOfAnyRange) {
                                              lines.begin() + static_cast<long>(end)));
   }
   const EventStore& store = ledger->store();
-  std::map<std::string, std::vector<uint64_t>> by_account;
-  ASSERT_TRUE(store
-                  .ScanEvents(1, UINT64_MAX,
-                              [&](const Envelope& e) {
-                                by_account[e.account].push_back(e.seq);
-                                return true;
-                              })
-                  .ok());
+  const std::map<std::string, std::vector<uint64_t>> by_account = SeqsByAccount(store);
   ASSERT_EQ(by_account.size(), 4u);  // three accounts and the price events
   const uint64_t head = ledger->head().seq;
+  // Seqs 950 and 2222 fall inside batches, so inside each account's entry.
   const std::vector<std::pair<uint64_t, uint64_t>> ranges = {
-      {1, UINT64_MAX},       {2, head}, {700, 701}, {701, 1400}, {950, 2222}, {head, head},
-      {head + 1, UINT64_MAX}};
+      {1, UINT64_MAX},        {2, head},  {700, 701}, {701, 1400}, {950, 2222}, {head, head},
+      {head + 1, UINT64_MAX}, {2222, 950}};
+  size_t entries = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.account_index_cf()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++entries;
+  EXPECT_LE(entries, 4u * 5);  // an entry per account and batch, not per event
   for (const auto& [account, seqs] : by_account) {
     for (const auto& [from, to] : ranges) {
       std::vector<uint64_t> expected;
@@ -1017,7 +1082,25 @@ TEST(AccountScanTest, VisitsTheAccountsEventsOfAnyRange) {
                       .ok());
       EXPECT_EQ(visited, expected) << "account '" << account << "' [" << from << ", " << to << "]";
     }
+    // A visitor that stops after its third event gets exactly three.
+    std::vector<uint64_t> stopped;
+    ASSERT_TRUE(store
+                    .ScanAccountEvents(account, 950, UINT64_MAX,
+                                       [&](const Envelope& e) {
+                                         stopped.push_back(e.seq);
+                                         return stopped.size() < 3;
+                                       })
+                    .ok());
+    const auto first = std::lower_bound(seqs.begin(), seqs.end(), 950);
+    const auto last = first + std::min<std::ptrdiff_t>(3, seqs.end() - first);
+    EXPECT_EQ(stopped, std::vector<uint64_t>(first, last)) << "account '" << account << "'";
   }
+  bool visited_any = false;
+  ASSERT_TRUE(store
+                  .ScanAccountEvents("nobody", 1, UINT64_MAX,
+                                     [&](const Envelope&) { return !(visited_any = true); })
+                  .ok());
+  EXPECT_FALSE(visited_any);
 }
 
 // ---------------------------------------------------------------------------
