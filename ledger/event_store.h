@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ledger/event.h"
+#include "ledger/internal/string_view_hash.h"
 #include "ledger/status.h"
 
 namespace ledger {
@@ -181,15 +182,12 @@ class EventStore {
   // cannot answer for (it is write-only). Every append looks its id up in
   // both, and nearly always misses: open addressing answers a miss from one
   // group of control bytes, where a chained table walked its bucket's nodes.
-  struct IdHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view id) const { return std::hash<std::string_view>()(id); }
-  };
-  using IdMap = absl::flat_hash_map<std::string, IdempotencyEntry, IdHash, std::equal_to<>>;
+  using IdMap =
+      absl::flat_hash_map<std::string, IdempotencyEntry, internal::StringViewHash, std::equal_to<>>;
   IdMap pending_ids_;
   IdMap sealed_ids_;
   // The pending batch's events, per account: one account index entry each.
-  absl::flat_hash_map<std::string, std::vector<uint64_t>, IdHash, std::equal_to<>>
+  absl::flat_hash_map<std::string, std::vector<uint64_t>, internal::StringViewHash, std::equal_to<>>
       pending_account_seqs_;
   int32_t billing_offset_s_ = 0;
   uint32_t format_version_ = 0;  // as stored; raised by the first batch written

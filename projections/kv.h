@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/internal/string_view_hash.h"
 #include "ledger/status.h"
 #include "projections/internal/inline_string.h"
 
@@ -102,11 +103,6 @@ class RocksProjectionStore : public ProjectionStore {
     bool dirty = false;
   };
 
-  // Lookups by string_view, without building a key per Get.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
-  };
   struct KeyEqual {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
@@ -115,7 +111,7 @@ class RocksProjectionStore : public ProjectionStore {
   // group and one slot, where std::unordered_map followed a bucket to the
   // node before and then to the node. Slots move when the table grows, so
   // the lists below hold keys, not pointers.
-  using Cache = absl::flat_hash_map<Key, Entry, KeyHash, KeyEqual>;
+  using Cache = absl::flat_hash_map<Key, Entry, ledger::internal::StringViewHash, KeyEqual>;
 
   // Larger values (snapshots, proj_snapshots) are written but leave the
   // cache once committed: nothing on the append path reads them back, and
@@ -154,11 +150,8 @@ class MemoryKv : public ProjectionStore, public KvReader {
   size_t size() const { return entries_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
-  };
-  using Map = std::unordered_map<std::string, std::string, Hash, std::equal_to<>>;
+  using Map = std::unordered_map<std::string, std::string, ledger::internal::StringViewHash,
+                                 std::equal_to<>>;
 
   // Building a projection is point reads and writes, a hash table's job
   // (a sorted map spent most of a historical query comparing keys with long
