@@ -22,6 +22,17 @@ int64_t SystemClock_us() {
 // The Status of an append the ledger's own work stopped with an exception.
 Status ThrownStatus() { return Status::IoError("an append failed with an exception"); }
 
+// Hands a batch's results to the caller's callback; what it throws goes to
+// *thrown (it stops the stream) instead of up through the ledger's work.
+void Deliver(const Ledger::BatchCommitted& committed, const std::vector<AppendResult>& results,
+             std::exception_ptr* thrown) {
+  try {
+    committed(results);
+  } catch (...) {
+    *thrown = std::current_exception();
+  }
+}
+
 void Reject(RuleError error, std::optional<std::string> event_id, AppendResult* result) {
   result->outcome = AppendResult::Outcome::kRejected;
   result->event_id = std::move(event_id);
@@ -253,11 +264,7 @@ class WriteStage {
     durable_(item->write.sealed.head);
     // The batch is stored whatever the callback does; its exception stops
     // the stream (see thrown()).
-    try {
-      committed_(*item->results);
-    } catch (...) {
-      thrown_ = std::current_exception();
-    }
+    Deliver(committed_, *item->results, &thrown_);
     return status;
   }
 
@@ -339,12 +346,7 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
   LEDGER_RETURN_IF_ERROR(previous);
   if (writes->thrown()) return Status::Ok();  // the stream stops: not sealed
   if (store_->pending_head().seq == seq_before) {
-    // Nothing to write (duplicates and rejections): delivered here.
-    try {
-      committed(*results);
-    } catch (...) {
-      *thrown = std::current_exception();
-    }
+    Deliver(committed, *results, thrown);  // nothing to write: duplicates and rejections
     return Status::Ok();
   }
   writes->Write(SealPending(), results);

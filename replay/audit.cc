@@ -84,10 +84,17 @@ struct IndexEntry {
   internal::IndexedSeqs seqs;
 };
 
+// An account index key's account and seq; nullopt when it is malformed.
+std::optional<std::pair<std::string_view, uint64_t>> ParseIndexKey(std::string_view key) {
+  const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+  if (key.size() != 1 + account_size + 8) return std::nullopt;
+  return std::make_pair(key.substr(1, account_size), ReadU64BE(key.substr(1 + account_size)));
+}
+
 // The seq an account index key names; 0 when the key is malformed.
 uint64_t KeySeq(std::string_view key) {
-  const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
-  return key.size() == 1 + account_size + 8 ? ReadU64BE(key.substr(1 + account_size)) : 0;
+  const auto parsed = ParseIndexKey(key);
+  return parsed ? parsed->second : 0;
 }
 
 // The entries of the index in key order: each of an account's entries must
@@ -115,10 +122,9 @@ class EntryOrder {
 
 // nullopt when the key or the value is malformed.
 std::optional<IndexEntry> ParseIndexEntry(std::string_view key, std::string_view value) {
-  const size_t account_size = key.empty() ? 0 : static_cast<uint8_t>(key[0]);
-  if (key.size() != 1 + account_size + 8) return std::nullopt;
-  IndexEntry entry{key.substr(1, account_size),
-                   internal::IndexedSeqs(ReadU64BE(key.substr(1 + account_size)), value)};
+  const auto parsed = ParseIndexKey(key);
+  if (!parsed) return std::nullopt;
+  IndexEntry entry{parsed->first, internal::IndexedSeqs(parsed->second, value)};
   if (!entry.seqs.valid()) return std::nullopt;
   return entry;
 }

@@ -222,22 +222,28 @@ class FailingSink : public EventSink {
 
 // A ledger with its setup events, reopened with a sink that fails on
 // `event_id`.
-std::unique_ptr<Ledger> OpenWithFailingSink(const std::string& path, const std::string& event_id,
-                                            FailingSink::Failure failure,
-                                            FailingSink::Calls* calls) {
+// A ledger at `path` with its setup events, reopened with `options` (its
+// path set here).
+std::unique_ptr<Ledger> ReopenAfterSetup(const std::string& path, LedgerOptions options) {
   {
     std::unique_ptr<Ledger> ledger = OpenLedger(path);
     if (ledger == nullptr) return nullptr;
     AppendRows(*ledger, SetupRows());
   }
-  LedgerOptions options;
   options.store.path = path;
-  options.make_sink = [=](EventStore&) -> Result<std::unique_ptr<EventSink>> {
-    return std::unique_ptr<EventSink>(new FailingSink(event_id, failure, calls));
-  };
   Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
   EXPECT_TRUE(opened.ok()) << opened.status().ToString();
   return opened.ok() ? std::move(*opened) : nullptr;
+}
+
+std::unique_ptr<Ledger> OpenWithFailingSink(const std::string& path, const std::string& event_id,
+                                            FailingSink::Failure failure,
+                                            FailingSink::Calls* calls) {
+  LedgerOptions options;
+  options.make_sink = [=](EventStore&) -> Result<std::unique_ptr<EventSink>> {
+    return std::unique_ptr<EventSink>(new FailingSink(event_id, failure, calls));
+  };
+  return ReopenAfterSetup(path, std::move(options));
 }
 
 void ExpectAppendsRefused(Ledger& ledger, std::string_view line) {
@@ -750,25 +756,18 @@ TEST(EventStoreTest, ASinkErrorOnAStreamsWritingThreadDropsItsBatchOnly) {
 // batch stored, appends refused until the ledger is reopened.
 TEST(EventStoreTest, AnExceptionOnAStreamsJudgingThreadRefusesAppendsUntilReopened) {
   TempDir dir;
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-    ASSERT_NE(ledger, nullptr);
-    AppendRows(*ledger, SetupRows());
-  }
   LedgerOptions options;
-  options.store.path = dir.path();
   int clock_calls = 0;
   options.clock_us = [&clock_calls]() -> int64_t {
     if (++clock_calls == 2) throw std::runtime_error("clock failed");
     return store_test::kClock_us;
   };
-  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(std::move(options));
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  Ledger& ledger = **opened;
+  std::unique_ptr<Ledger> ledger = ReopenAfterSetup(dir.path(), std::move(options));
+  ASSERT_NE(ledger, nullptr);
   const std::vector<std::vector<std::string>> batches = ThreeAdjustmentBatches();
-  ExpectStreamThrows(ledger, batches, "clock failed");
-  ExpectAppendsRefused(ledger, batches[0][0]);
-  opened->reset();
+  ExpectStreamThrows(*ledger, batches, "clock failed");
+  ExpectAppendsRefused(*ledger, batches[0][0]);
+  ledger.reset();
 
   std::unique_ptr<Ledger> reopened = OpenLedger(dir.path());
   ASSERT_NE(reopened, nullptr);
