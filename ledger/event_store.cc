@@ -325,7 +325,8 @@ Status EventStore::StageEvent(Envelope* envelope) {
       FromRocks(batch_.Put(log_cf_, internal::LogKey(envelope->seq), value_buffer_), "stage"));
   // The account index and idempotency entries go in the batch at Seal.
   pending_account_seqs_[envelope->account].push_back(envelope->seq);
-  pending_ids_[envelope->event_id] = IdempotencyEntry{envelope->seq, envelope->content_digest};
+  pending_ids_.InsertOrAssign(envelope->event_id,
+                              IdempotencyEntry{envelope->seq, envelope->content_digest});
   pending_head_.seq = envelope->seq;
   pending_head_.hash = envelope->hash;
   pending_head_.recorded_at_us = envelope->recorded_at_us;
@@ -338,13 +339,13 @@ Status EventStore::StageEvent(Envelope* envelope) {
 // allow_concurrent_memtable_write), instead of searching from the top: 10%
 // less append CPU on the benchmark stream at 1M events.
 void EventStore::StageIdempotencyEntries() {
-  std::vector<const IdMap::value_type*> ids;
-  ids.reserve(pending_ids_.size());
-  for (const IdMap::value_type& id : pending_ids_) ids.push_back(&id);
+  std::vector<const IdMap::Map::value_type*> ids;
+  ids.reserve(pending_ids_.map().size());
+  for (const IdMap::Map::value_type& id : pending_ids_.map()) ids.push_back(&id);
   std::sort(ids.begin(), ids.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   std::string value;
-  for (const IdMap::value_type* id : ids) {
+  for (const IdMap::Map::value_type* id : ids) {
     value.clear();
     AppendU64BE(id->second.seq, &value);
     value.append(reinterpret_cast<const char*>(id->second.content_digest.data()), 32);
@@ -412,21 +413,21 @@ Status EventStore::Write(SealedBatch* sealed) {
 void EventStore::Written(const Head& head) {
   head_ = head;
   format_version_ = kFormatVersion;
-  sealed_ids_.clear();
+  sealed_ids_.Clear();
 }
 
 void EventStore::Abort() {
   batch_.Clear();
   pending_account_seqs_.clear();
-  pending_ids_.clear();
-  sealed_ids_.clear();
+  pending_ids_.Clear();
+  sealed_ids_.Clear();
   pending_head_ = head_;
 }
 
 Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view event_id) const {
   for (const IdMap* ids : {&pending_ids_, &sealed_ids_}) {
-    if (const auto it = ids->find(event_id); it != ids->end()) {
-      return std::optional<IdempotencyEntry>(it->second);
+    if (const IdempotencyEntry* entry = ids->Find(event_id)) {
+      return std::optional<IdempotencyEntry>(*entry);
     }
   }
   std::string value;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ledger/event.h"
+#include "ledger/internal/batch_ids.h"
 #include "ledger/internal/string_view_hash.h"
 #include "ledger/status.h"
 
@@ -178,12 +179,9 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* intervals_cf_ = nullptr;
   rocksdb::WriteOptions write_options_;
   rocksdb::WriteBatch batch_;
-  // Event ids of the pending and of the sealed batch, which the batch itself
-  // cannot answer for (it is write-only). Every append looks its id up in
-  // both, and nearly always misses: open addressing answers a miss from one
-  // group of control bytes, where a chained table walked its bucket's nodes.
-  using IdMap =
-      absl::flat_hash_map<std::string, IdempotencyEntry, internal::StringViewHash, std::equal_to<>>;
+  // Event ids of the pending and of the sealed batch (every append looks its
+  // id up in both).
+  using IdMap = internal::BatchIds<IdempotencyEntry>;
   IdMap pending_ids_;
   IdMap sealed_ids_;
   // The pending batch's events, per account: one account index entry each.

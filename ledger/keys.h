@@ -68,7 +68,7 @@ class IndexedSeqs {
 };
 
 // idempotency: the event id's bytes.
-inline std::string IdempotencyKey(std::string_view event_id) { return std::string(event_id); }
+inline std::string_view IdempotencyKey(std::string_view event_id) { return event_id; }
 // idempotency value: seq u64 BE | content digest [32].
 inline constexpr size_t kIdempotencyValueBytes = 8 + 32;
 
@@ -88,10 +88,16 @@ inline std::string AccountKey(std::string_view account) {
   return key;
 }
 
+// ScopedKey into *key, reusing its buffer.
+inline void SetScopedKey(StateTag tag, std::string_view account, std::string_view id,
+                         std::string* key) {
+  key->assign(1, tag);
+  AppendShortString(account, key);
+  key->append(id);
+}
 inline std::string ScopedKey(StateTag tag, std::string_view account, std::string_view id) {
-  std::string key(1, tag);
-  AppendShortString(account, &key);
-  key.append(id);
+  std::string key;
+  SetScopedKey(tag, account, id, &key);
   return key;
 }
 
@@ -102,10 +108,14 @@ inline std::string PeriodKey(std::string_view account, uint32_t period_index) {
   return key;
 }
 
+// A price series' name (sku, currency), which its keys have after their tag.
+inline void AppendPriceSeries(std::string_view sku, std::string_view currency, std::string* key) {
+  AppendShortString(sku, key);
+  AppendShortString(currency, key);
+}
 inline std::string PriceSeriesPrefix(StateTag tag, std::string_view sku, std::string_view currency) {
   std::string key(1, tag);
-  AppendShortString(sku, &key);
-  AppendShortString(currency, &key);
+  AppendPriceSeries(sku, currency, &key);
   return key;
 }
 

@@ -27,6 +27,7 @@
 #include "ledger/constants.h"
 #include "ledger/event_codec.h"
 #include "ledger/event_sink.h"
+#include "ledger/internal/batch_ids.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/rule_error.h"
@@ -37,6 +38,39 @@
 
 namespace ledger {
 namespace {
+
+// The pending batch's event ids live in blocks of 64 KiB: ids across many
+// blocks, and one longer than a block, are all found with their values,
+// also once the table has moved (Seal swaps the pending and sealed tables).
+TEST(BatchIdsTest, IdsAcrossBlocksAreFoundAfterAMove) {
+  internal::BatchIds<uint64_t> ids;
+  const std::string long_id(100 << 10, 'x');
+  for (uint64_t i = 0; i < 10'000; ++i) ids.InsertOrAssign("evt-" + std::to_string(i), i);
+  ids.InsertOrAssign(long_id, 77);
+  internal::BatchIds<uint64_t> moved = std::move(ids);
+  for (uint64_t i = 0; i < 10'000; ++i) {
+    const uint64_t* found = moved.Find("evt-" + std::to_string(i));
+    ASSERT_NE(found, nullptr) << i;
+    EXPECT_EQ(*found, i);
+  }
+  ASSERT_NE(moved.Find(long_id), nullptr);
+  EXPECT_EQ(*moved.Find(long_id), 77u);
+  EXPECT_EQ(moved.Find("evt-10000"), nullptr);
+  EXPECT_EQ(moved.map().size(), 10'001u);
+}
+
+TEST(BatchIdsTest, ClearForgetsAndAnIdIsStoredOnce) {
+  internal::BatchIds<uint64_t> ids;
+  for (uint64_t i = 0; i < 5'000; ++i) ids.InsertOrAssign("old-" + std::to_string(i), i);
+  ids.Clear();
+  EXPECT_TRUE(ids.empty());
+  EXPECT_EQ(ids.Find("old-1"), nullptr);
+  ids.InsertOrAssign("new", 1);
+  ids.InsertOrAssign("new", 2);
+  ASSERT_NE(ids.Find("new"), nullptr);
+  EXPECT_EQ(*ids.Find("new"), 2u);
+  EXPECT_EQ(ids.map().size(), 1u);
+}
 
 using store_test::Append;
 using store_test::CfContents;

@@ -107,15 +107,20 @@ void StateStore::PutPeriod(std::string_view account, Period period, PeriodState 
 
 Result<StateStore::ResourceEntry*> StateStore::FindResourceEntry(std::string_view account,
                                                                  std::string_view resource_id) {
-  const std::string key = ScopedKey(kTagResource, account, resource_id);
-  if (auto it = resources_.find(key); it != resources_.end()) return &it->second;
+  SetScopedKey(kTagResource, account, resource_id, &key_buffer_);
+  if (ResourceEntry* last = last_resource_.Find(key_buffer_)) return last;
+  if (auto it = resources_.find(std::string_view(key_buffer_)); it != resources_.end()) {
+    last_resource_.Set(it->first, &it->second);
+    return &it->second;
+  }
   std::string value;
   bool found = false;
-  LEDGER_RETURN_IF_ERROR(store_->Get(store_->state_cf(), key, &value, &found));
+  LEDGER_RETURN_IF_ERROR(store_->Get(store_->state_cf(), key_buffer_, &value, &found));
   if (!found) return static_cast<ResourceEntry*>(nullptr);
   ResourceEntry entry;
   LEDGER_RETURN_IF_ERROR(DecodeCereal(value, &entry.state));
-  return &resources_.emplace(key, std::move(entry)).first->second;
+  entry.interval_prefix = IntervalPrefix(account, resource_id);
+  return &resources_.emplace(key_buffer_, std::move(entry)).first->second;
 }
 
 Result<const ResourceState*> StateStore::FindResource(std::string_view account,
@@ -131,12 +136,20 @@ void StateStore::PutResource(std::string_view account, std::string_view resource
   std::string& value = dirty_state_[key];
   value.clear();
   EncodeCereal(state, &value);
-  resources_[std::move(key)].state = std::move(state);
+  ResourceEntry& entry = resources_[std::move(key)];
+  if (entry.interval_prefix.empty()) entry.interval_prefix = IntervalPrefix(account, resource_id);
+  entry.state = std::move(state);
+}
+
+std::string_view StateStore::SeriesName(std::string_view sku, std::string_view currency) const {
+  series_buffer_.clear();
+  AppendPriceSeries(sku, currency, &series_buffer_);
+  return series_buffer_;
 }
 
 std::optional<int64_t> StateStore::PriceAt(std::string_view sku, std::string_view currency,
                                            int64_t time_s) const {
-  const auto it = prices_.find(PriceSeriesPrefix(kTagPrice, sku, currency).substr(1));
+  const auto it = prices_.find(SeriesName(sku, currency));
   if (it == prices_.end()) return std::nullopt;
   // The series is in (effective_at, seq) order: the last entry at or before
   // time_s is the one in effect.
@@ -148,7 +161,7 @@ std::optional<int64_t> StateStore::PriceAt(std::string_view sku, std::string_vie
 }
 
 std::optional<int64_t> StateStore::MaxRated(std::string_view sku, std::string_view currency) const {
-  const auto it = max_rated_.find(PriceSeriesPrefix(kTagMaxRated, sku, currency).substr(1));
+  const auto it = max_rated_.find(SeriesName(sku, currency));
   if (it == max_rated_.end()) return std::nullopt;
   return it->second;
 }
@@ -167,26 +180,41 @@ void StateStore::PutPrice(std::string_view sku, std::string_view currency, int64
 
 void StateStore::RaiseMaxRated(std::string_view sku, std::string_view currency,
                                int64_t charge_time_s) {
-  const std::string key = PriceSeriesPrefix(kTagMaxRated, sku, currency);
-  auto [it, inserted] = max_rated_.try_emplace(key.substr(1), charge_time_s);
-  if (!inserted && it->second >= charge_time_s) return;
+  const std::string_view series = SeriesName(sku, currency);
+  auto it = max_rated_.find(series);
+  if (it != max_rated_.end() && it->second >= charge_time_s) return;  // nearly every tick
+  if (it == max_rated_.end()) it = max_rated_.emplace(series, charge_time_s).first;
   it->second = charge_time_s;
-  IgnoreError(CheckedPut(store_->batch(), store_->state_cf(), key,
+  IgnoreError(CheckedPut(store_->batch(), store_->state_cf(),
+                         PriceSeriesPrefix(kTagMaxRated, sku, currency),
                          U64Value(static_cast<uint64_t>(charge_time_s))));
+}
+
+const StateStore::PendingIntervals* StateStore::PendingIntervalsOf(std::string_view prefix) const {
+  if (const PendingIntervals* last = last_pending_.Find(prefix)) return last;
+  const auto it = pending_intervals_.find(prefix);
+  return it == pending_intervals_.end() ? nullptr : &it->second;
+}
+
+StateStore::PendingIntervals& StateStore::PendingIntervalsFor(const std::string& prefix) {
+  if (PendingIntervals* last = last_pending_.Find(prefix)) return *last;
+  PendingIntervals& writes = pending_intervals_[prefix];
+  last_pending_.Set(prefix, &writes);
+  return writes;
 }
 
 Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string& prefix,
                                                                int64_t bound_s) {
-  const std::string target = IntervalKey(prefix, bound_s);
-  // The best pending candidate: the greatest live pending key <= target.
+  // The best pending candidate: the greatest live pending start <= bound_s.
+  const PendingIntervals* writes = PendingIntervalsOf(prefix);
   std::optional<Interval> pending;
-  for (auto it = pending_intervals_.upper_bound(target); it != pending_intervals_.begin();) {
-    --it;
-    if (!IsIntervalKey(it->first, prefix)) break;
-    if (it->second.to_s) {
-      pending = Interval{static_cast<int64_t>(ReadU64BE(std::string_view(it->first).substr(prefix.size()))),
-                         *it->second.to_s};
-      break;
+  if (writes != nullptr) {
+    for (auto it = writes->upper_bound(bound_s); it != writes->begin();) {
+      --it;
+      if (it->second.to_s) {
+        pending = Interval{it->first, *it->second.to_s};
+        break;
+      }
     }
   }
   // The best committed candidate, skipping keys the batch deleted or rewrote
@@ -194,10 +222,12 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
   std::optional<Interval> committed;
   std::unique_ptr<rocksdb::Iterator> it(
       store_->db()->NewIterator(rocksdb::ReadOptions(), store_->intervals_cf()));
-  for (it->SeekForPrev(target); it->Valid() && IsIntervalKey(it->key().ToStringView(), prefix);
-       it->Prev()) {
-    if (pending_intervals_.count(it->key().ToStringView()) != 0) continue;
-    committed = IntervalOf(it->key().ToStringView(), it->value().ToStringView(), prefix.size());
+  for (it->SeekForPrev(IntervalKey(prefix, bound_s));
+       it->Valid() && IsIntervalKey(it->key().ToStringView(), prefix); it->Prev()) {
+    const Interval interval =
+        IntervalOf(it->key().ToStringView(), it->value().ToStringView(), prefix.size());
+    if (writes != nullptr && writes->contains(interval.from_s)) continue;
+    committed = interval;
     break;
   }
   if (!it->status().ok()) return Status::IoError("read intervals: " + it->status().ToString());
@@ -207,11 +237,13 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
 }
 
 Result<std::optional<Interval>> StateStore::IntervalAt(const std::string& prefix, int64_t from_s) {
-  const std::string key = IntervalKey(prefix, from_s);
-  if (const auto it = pending_intervals_.find(key); it != pending_intervals_.end()) {
-    if (!it->second.to_s) return std::optional<Interval>();
-    return std::optional<Interval>(Interval{from_s, *it->second.to_s});
+  if (const PendingIntervals* writes = PendingIntervalsOf(prefix)) {
+    if (const auto it = writes->find(from_s); it != writes->end()) {
+      if (!it->second.to_s) return std::optional<Interval>();
+      return std::optional<Interval>(Interval{from_s, *it->second.to_s});
+    }
   }
+  const std::string key = IntervalKey(prefix, from_s);
   std::string value;
   bool found = false;
   LEDGER_RETURN_IF_ERROR(store_->Get(store_->intervals_cf(), key, &value, &found));
@@ -229,11 +261,11 @@ Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* en
 }
 
 void StateStore::PutInterval(const std::string& prefix, Interval interval) {
-  pending_intervals_[IntervalKey(prefix, interval.from_s)] = {interval.to_s, /*flushed=*/false};
+  PendingIntervalsFor(prefix)[interval.from_s] = {interval.to_s, /*flushed=*/false};
 }
 
 void StateStore::DeleteInterval(const std::string& prefix, int64_t from_s) {
-  pending_intervals_[IntervalKey(prefix, from_s)] = {std::nullopt, /*flushed=*/false};
+  PendingIntervalsFor(prefix)[from_s] = {std::nullopt, /*flushed=*/false};
 }
 
 void StateStore::Flush() {
@@ -242,15 +274,18 @@ void StateStore::Flush() {
     IgnoreError(CheckedPut(batch, store_->state_cf(), key, value));
   }
   dirty_state_.clear();
-  for (auto& [key, pending] : pending_intervals_) {
-    if (pending.flushed) continue;  // in the sealed batch before
-    if (pending.to_s) {
-      IgnoreError(CheckedPut(batch, store_->intervals_cf(), key,
-                             U64Value(static_cast<uint64_t>(*pending.to_s))));
-    } else {
-      LEDGER_CHECK(batch.Delete(store_->intervals_cf(), key).ok());
+  for (auto& [prefix, writes] : pending_intervals_) {
+    for (auto& [from_s, pending] : writes) {
+      if (pending.flushed) continue;  // in the sealed batch before
+      const std::string key = IntervalKey(prefix, from_s);
+      if (pending.to_s) {
+        IgnoreError(CheckedPut(batch, store_->intervals_cf(), key,
+                               U64Value(static_cast<uint64_t>(*pending.to_s))));
+      } else {
+        LEDGER_CHECK(batch.Delete(store_->intervals_cf(), key).ok());
+      }
+      pending.flushed = true;
     }
-    pending.flushed = true;
   }
   // The flushed writes stay in the overlay until their batch is written.
 }
@@ -261,7 +296,7 @@ Result<std::optional<Interval>> StateStore::FindOverlap(std::string_view account
   Result<ResourceEntry*> entry = FindResourceEntry(account, resource_id);
   if (!entry.ok()) return entry.status();
   LEDGER_CHECK(*entry != nullptr);
-  const std::string prefix = IntervalPrefix(account, resource_id);
+  const std::string& prefix = (*entry)->interval_prefix;
   if (!(*entry)->last_known) LEDGER_RETURN_IF_ERROR(LoadLastInterval(prefix, *entry));
   const std::optional<Interval>& last = (*entry)->last;
   if (!last || from_s >= last->to_s) return std::optional<Interval>();
@@ -280,7 +315,7 @@ Status StateStore::AddInterval(std::string_view account, std::string_view resour
   if (!found.ok()) return found.status();
   ResourceEntry* entry = *found;
   LEDGER_CHECK(entry != nullptr);
-  const std::string prefix = IntervalPrefix(account, resource_id);
+  const std::string& prefix = entry->interval_prefix;
   // Known when FindOverlap judged the tick first; a replay of the log (the
   // auditor's) applies it without judging it.
   if (!entry->last_known) LEDGER_RETURN_IF_ERROR(LoadLastInterval(prefix, entry));
@@ -313,14 +348,19 @@ Status StateStore::AddInterval(std::string_view account, std::string_view resour
 void StateStore::OnWritten() {
   // What was flushed is in the database now; what was not belongs to the
   // batch being staged.
-  std::erase_if(pending_intervals_, [](const auto& entry) { return entry.second.flushed; });
+  for (auto& [prefix, writes] : pending_intervals_) {
+    std::erase_if(writes, [](const auto& write) { return write.second.flushed; });
+  }
+  absl::erase_if(pending_intervals_, [](const auto& entry) { return entry.second.empty(); });
+  last_pending_.Clear();
   const size_t entries = accounts_.size() + resources_.size() + orders_.size() + periods_.size();
   if (entries > kStateCacheEntriesMax) {
     // Every cached record is in the database, but for those the batch being
     // staged wrote: they stay until it is flushed.
     const auto durable = [&](const auto& entry) { return dirty_state_.count(entry.first) == 0; };
     std::erase_if(accounts_, durable);
-    std::erase_if(resources_, durable);
+    absl::erase_if(resources_, durable);
+    last_resource_.Clear();
     std::erase_if(orders_, durable);
     std::erase_if(periods_, durable);
   }
@@ -328,9 +368,11 @@ void StateStore::OnWritten() {
 
 Status StateStore::OnAbort() {
   pending_intervals_.clear();
+  last_pending_.Clear();
   dirty_state_.clear();
   accounts_.clear();
   resources_.clear();
+  last_resource_.Clear();
   orders_.clear();
   periods_.clear();
   // Reloading from the committed database undoes the aborted batches'

@@ -11,6 +11,9 @@
 
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +23,7 @@
 
 #include "ledger/event_store.h"
 #include "ledger/internal/state.h"
+#include "ledger/internal/string_view_hash.h"
 #include "ledger/status.h"
 
 namespace ledger::internal {
@@ -84,10 +88,30 @@ class StateStore {
   using PriceSeries = std::vector<std::pair<int64_t, int64_t>>;  // (effective_at_s, price_e10)
   struct ResourceEntry {
     ResourceState state;
+    std::string interval_prefix;  // IntervalPrefix(account, resource_id), built once
     // The accepted interval with the greatest start, when known: a tick that
     // starts at or after its end overlaps nothing, the common case.
     bool last_known = false;
     std::optional<Interval> last;
+  };
+
+  // The entry of a table found last, by its key. The rules look one resource
+  // up several times per tick (its state, overlaps, its interval writes), and
+  // each lookup in a large table costs cache misses; the next tick is mostly
+  // of another resource, so one entry is enough. The table must keep its
+  // entries in place; Clear whenever it drops any.
+  template <typename Value>
+  struct LastFound {
+    std::string key;
+    Value* value = nullptr;
+    Value* Find(std::string_view wanted) const {
+      return value != nullptr && key == wanted ? value : nullptr;
+    }
+    void Set(std::string_view found_key, Value* found) {
+      key.assign(found_key);
+      value = found;
+    }
+    void Clear() { value = nullptr; }
   };
 
   template <typename T>
@@ -104,24 +128,40 @@ class StateStore {
   void PutInterval(const std::string& prefix, Interval interval);
   void DeleteInterval(const std::string& prefix, int64_t from_s);
 
+  // AppendPriceSeries(sku, currency) of keys.h, in series_buffer_: valid
+  // until the next call.
+  std::string_view SeriesName(std::string_view sku, std::string_view currency) const;
+
   EventStore* store_;
   std::unordered_map<std::string, AccountState> accounts_;
-  std::unordered_map<std::string, ResourceEntry> resources_;
+  // Looked up by a key built in key_buffer_, without allocating; an entry
+  // stays put while others come and go (the rules hold pointers to it).
+  absl::node_hash_map<std::string, ResourceEntry, StringViewHash, std::equal_to<>> resources_;
+  std::string key_buffer_;
+  LastFound<ResourceEntry> last_resource_;
   std::unordered_map<std::string, OrderState> orders_;
   std::unordered_map<std::string, PeriodState> periods_;
   // Keyed by PriceSeriesPrefix(sku, currency).
   std::map<std::string, PriceSeries, std::less<>> prices_;
   std::map<std::string, int64_t, std::less<>> max_rated_;
+  mutable std::string series_buffer_;
   // State records written in this batch, encoded, by key.
   std::unordered_map<std::string, std::string> dirty_state_;
-  // Interval writes of the pending batch: key -> to_s, nullopt when deleted.
-  // The batch itself cannot be read, so this is what makes them visible.
-  // `flushed`: in the sealed batch; dropped from here once it is written.
+  // Interval writes of the pending batch, per resource (by interval prefix)
+  // and start: to_s, nullopt when deleted. The batch itself cannot be read,
+  // so this is what makes them visible. `flushed`: in the sealed batch;
+  // dropped from here once it is written.
   struct PendingInterval {
     std::optional<int64_t> to_s;
     bool flushed = false;
   };
-  std::map<std::string, PendingInterval, std::less<>> pending_intervals_;
+  using PendingIntervals = std::map<int64_t, PendingInterval>;  // by from_s
+  absl::node_hash_map<std::string, PendingIntervals, StringViewHash, std::equal_to<>>
+      pending_intervals_;
+  LastFound<PendingIntervals> last_pending_;
+  PendingIntervals& PendingIntervalsFor(const std::string& prefix);
+  // The resource's pending interval writes; nullptr when it has none.
+  const PendingIntervals* PendingIntervalsOf(std::string_view prefix) const;
 };
 
 }  // namespace ledger::internal
