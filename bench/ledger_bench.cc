@@ -948,11 +948,10 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
   row->Ok(values.size(), seconds);
   row->SetCpu(cpu_s);
   row->notes =
-      "the raw write + an event-id key per event, each id looked up first; "
-      "batches of " +
+      "the raw write + an event-id key per event, each id looked up first (database "
+      "and batch); batches of " +
       Grouped(kAppendBatchEventsMax) +
-      " synced, ids inserted in key order; "
-      "no parsing, rules, hashing or projections";
+      " synced, ids inserted in key order; no parsing, rules, hashing or projections";
   if (duplicates != 0) row->Fail(std::to_string(duplicates) + " ids found twice");
 }
 

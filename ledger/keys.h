@@ -88,7 +88,7 @@ inline std::string AccountKey(std::string_view account) {
   return key;
 }
 
-// ScopedKey into *key, reusing its buffer.
+// ScopedKey built in *key: a lookup that reuses one buffer allocates nothing.
 inline void SetScopedKey(StateTag tag, std::string_view account, std::string_view id,
                          std::string* key) {
   key->assign(1, tag);

@@ -27,7 +27,6 @@
 #include "ledger/constants.h"
 #include "ledger/event_codec.h"
 #include "ledger/event_sink.h"
-#include "ledger/internal/batch_ids.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/rule_error.h"
@@ -38,39 +37,6 @@
 
 namespace ledger {
 namespace {
-
-// The pending batch's event ids live in blocks of 64 KiB: ids across many
-// blocks, and one longer than a block, are all found with their values,
-// also once the table has moved (Seal swaps the pending and sealed tables).
-TEST(BatchIdsTest, IdsAcrossBlocksAreFoundAfterAMove) {
-  internal::BatchIds<uint64_t> ids;
-  const std::string long_id(100 << 10, 'x');
-  for (uint64_t i = 0; i < 10'000; ++i) ids.InsertOrAssign("evt-" + std::to_string(i), i);
-  ids.InsertOrAssign(long_id, 77);
-  internal::BatchIds<uint64_t> moved = std::move(ids);
-  for (uint64_t i = 0; i < 10'000; ++i) {
-    const uint64_t* found = moved.Find("evt-" + std::to_string(i));
-    ASSERT_NE(found, nullptr) << i;
-    EXPECT_EQ(*found, i);
-  }
-  ASSERT_NE(moved.Find(long_id), nullptr);
-  EXPECT_EQ(*moved.Find(long_id), 77u);
-  EXPECT_EQ(moved.Find("evt-10000"), nullptr);
-  EXPECT_EQ(moved.map().size(), 10'001u);
-}
-
-TEST(BatchIdsTest, ClearForgetsAndAnIdIsStoredOnce) {
-  internal::BatchIds<uint64_t> ids;
-  for (uint64_t i = 0; i < 5'000; ++i) ids.InsertOrAssign("old-" + std::to_string(i), i);
-  ids.Clear();
-  EXPECT_TRUE(ids.empty());
-  EXPECT_EQ(ids.Find("old-1"), nullptr);
-  ids.InsertOrAssign("new", 1);
-  ids.InsertOrAssign("new", 2);
-  ASSERT_NE(ids.Find("new"), nullptr);
-  EXPECT_EQ(*ids.Find("new"), 2u);
-  EXPECT_EQ(ids.map().size(), 1u);
-}
 
 using store_test::Append;
 using store_test::CfContents;
@@ -783,6 +749,33 @@ TEST(EventStoreTest, ASinkErrorOnAStreamsWritingThreadDropsItsBatchOnly) {
             (std::vector<uint64_t>{7, 8, 9}));
   EXPECT_TRUE(status.ok()) << status.ToString();
   ExpectGaplessChain(*ledger, ledger->store(), 9);
+}
+
+// A batch that fails to commit leaves nothing in the rules' state: the
+// resource and interval tables (with the entries they found last) go with
+// it, so the hours its tick took are free again.
+TEST(EventStoreTest, AnAbortedTickLeavesItsHoursFree) {
+  TempDir dir;
+  FailingSink::Calls calls;
+  std::unique_ptr<Ledger> ledger =
+      OpenWithFailingSink(dir.path(), "tick-lost", FailingSink::Failure::kIoError, &calls);
+  ASSERT_NE(ledger, nullptr);
+  AppendRows(*ledger, {{TickLine("tick-a", "acme", "pc-1", "2026-04-03T10:00:00+08:00",
+                                 "2026-04-03T10:30:00+08:00"),
+                        Appended(5)}});
+  const std::string lost = TickLine("tick-lost", "acme", "pc-1", "2026-04-03T10:30:00+08:00",
+                                    "2026-04-03T11:00:00+08:00");
+  const std::string_view line = lost;
+  std::vector<AppendResult> results;
+  EXPECT_EQ(ledger->AppendBatch({&line, 1}, &results).code(), Status::Code::kIoError);
+  EXPECT_EQ(calls.aborted, 1);
+  AppendRows(*ledger, {{TickLine("tick-b", "acme", "pc-1", "2026-04-03T10:30:00+08:00",
+                                 "2026-04-03T11:00:00+08:00"),
+                        Appended(6)}});
+  AppendRows(*ledger, {{TickLine("tick-c", "acme", "pc-1", "2026-04-03T10:45:00+08:00",
+                                 "2026-04-03T11:15:00+08:00"),
+                        Rejected(ErrorCode::kUsageOverlap)}});
+  ExpectGaplessChain(*ledger, ledger->store(), 6);
 }
 
 // An exception from the ledger's own work on the judging thread (here its

@@ -3,8 +3,10 @@
 // WriteBatch is write-only). Every append looks its id up here and nearly
 // always misses: open addressing answers a miss from one group of control
 // bytes. The ids' bytes are copied into blocks that never move, so a batch
-// of ids costs a few allocations instead of one per id, and Clear frees them
-// at once.
+// of ids costs no allocation per id.
+//
+// The keys of map() are views into those blocks: valid until Clear or the
+// table's destruction; they survive moving or swapping the table.
 //
 // Not thread-safe; const lookups may run beside other const use.
 
@@ -38,11 +40,13 @@ class BatchIds {
     }
     map_.emplace(Store(id), value);
   }
-  // Keeps the first block for the next batch.
+  // The blocks stay for the next batch, which would allocate as many again:
+  // they hold at most one batch's ids (kAppendBatchEventsMax ids of at most
+  // kEventIdBytesMax bytes).
   void Clear() {
     map_.clear();
-    if (blocks_.size() > 1) blocks_.resize(1);
-    block_used_ = 0;
+    block_index_ = 0;
+    block_used_bytes_ = 0;
   }
   bool empty() const { return map_.empty(); }
   const Map& map() const { return map_; }
@@ -51,24 +55,29 @@ class BatchIds {
   static constexpr size_t kBlockBytes = 64 << 10;
   struct Block {
     std::unique_ptr<char[]> bytes;
-    size_t size = 0;
+    size_t size_bytes = 0;
   };
 
   std::string_view Store(std::string_view id) {
-    if (blocks_.empty() || block_used_ + id.size() > blocks_.back().size) {
-      const size_t size = std::max(kBlockBytes, id.size());
-      blocks_.push_back(Block{std::make_unique<char[]>(size), size});
-      block_used_ = 0;
+    while (block_index_ < blocks_.size() &&
+           block_used_bytes_ + id.size() > blocks_[block_index_].size_bytes) {
+      ++block_index_;
+      block_used_bytes_ = 0;
     }
-    char* at = blocks_.back().bytes.get() + block_used_;
+    if (block_index_ == blocks_.size()) {
+      const size_t size_bytes = std::max(kBlockBytes, id.size());
+      blocks_.push_back(Block{std::make_unique_for_overwrite<char[]>(size_bytes), size_bytes});
+    }
+    char* at = blocks_[block_index_].bytes.get() + block_used_bytes_;
     std::memcpy(at, id.data(), id.size());
-    block_used_ += id.size();
+    block_used_bytes_ += id.size();
     return std::string_view(at, id.size());
   }
 
   Map map_;
   std::vector<Block> blocks_;
-  size_t block_used_ = 0;  // of the last block
+  size_t block_index_ = 0;       // the block being filled
+  size_t block_used_bytes_ = 0;  // of that block
 };
 
 }  // namespace ledger::internal

@@ -26,11 +26,6 @@ bool IsIntervalKey(std::string_view key, std::string_view prefix) {
   return key.size() == prefix.size() + 8 && key.starts_with(prefix);
 }
 
-Interval IntervalOf(std::string_view key, std::string_view value, size_t prefix_size) {
-  return Interval{static_cast<int64_t>(ReadU64BE(key.substr(prefix_size))),
-                  static_cast<int64_t>(ReadU64BE(value))};
-}
-
 }  // namespace
 
 Status StateStore::Load() {
@@ -171,7 +166,7 @@ void StateStore::PutPrice(std::string_view sku, std::string_view currency, int64
   IgnoreError(CheckedPut(store_->batch(), store_->state_cf(),
                          PriceKey(sku, currency, effective_at_s, seq),
                          U64Value(static_cast<uint64_t>(price_e10))));
-  PriceSeries& series = prices_[PriceSeriesPrefix(kTagPrice, sku, currency).substr(1)];
+  PriceSeries& series = prices_[std::string(SeriesName(sku, currency))];
   // A later event at the same instant goes after the earlier ones.
   auto at = std::upper_bound(series.begin(), series.end(), effective_at_s,
                              [](int64_t t, const auto& entry) { return t < entry.first; });
@@ -182,7 +177,8 @@ void StateStore::RaiseMaxRated(std::string_view sku, std::string_view currency,
                                int64_t charge_time_s) {
   const std::string_view series = SeriesName(sku, currency);
   auto it = max_rated_.find(series);
-  if (it != max_rated_.end() && it->second >= charge_time_s) return;  // nearly every tick
+  // Nearly every tick rates an hour already rated: nothing to write.
+  if (it != max_rated_.end() && it->second >= charge_time_s) return;
   if (it == max_rated_.end()) it = max_rated_.emplace(series, charge_time_s).first;
   it->second = charge_time_s;
   IgnoreError(CheckedPut(store_->batch(), store_->state_cf(),
@@ -190,13 +186,14 @@ void StateStore::RaiseMaxRated(std::string_view sku, std::string_view currency,
                          U64Value(static_cast<uint64_t>(charge_time_s))));
 }
 
-const StateStore::PendingIntervals* StateStore::PendingIntervalsOf(std::string_view prefix) const {
+const StateStore::PendingIntervals* StateStore::FindPendingIntervals(
+    std::string_view prefix) const {
   if (const PendingIntervals* last = last_pending_.Find(prefix)) return last;
   const auto it = pending_intervals_.find(prefix);
   return it == pending_intervals_.end() ? nullptr : &it->second;
 }
 
-StateStore::PendingIntervals& StateStore::PendingIntervalsFor(const std::string& prefix) {
+StateStore::PendingIntervals& StateStore::MutablePendingIntervals(const std::string& prefix) {
   if (PendingIntervals* last = last_pending_.Find(prefix)) return *last;
   PendingIntervals& writes = pending_intervals_[prefix];
   last_pending_.Set(prefix, &writes);
@@ -206,7 +203,7 @@ StateStore::PendingIntervals& StateStore::PendingIntervalsFor(const std::string&
 Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string& prefix,
                                                                int64_t bound_s) {
   // The best pending candidate: the greatest live pending start <= bound_s.
-  const PendingIntervals* writes = PendingIntervalsOf(prefix);
+  const PendingIntervals* writes = FindPendingIntervals(prefix);
   std::optional<Interval> pending;
   if (writes != nullptr) {
     for (auto it = writes->upper_bound(bound_s); it != writes->begin();) {
@@ -224,10 +221,11 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
       store_->db()->NewIterator(rocksdb::ReadOptions(), store_->intervals_cf()));
   for (it->SeekForPrev(IntervalKey(prefix, bound_s));
        it->Valid() && IsIntervalKey(it->key().ToStringView(), prefix); it->Prev()) {
-    const Interval interval =
-        IntervalOf(it->key().ToStringView(), it->value().ToStringView(), prefix.size());
-    if (writes != nullptr && writes->contains(interval.from_s)) continue;
-    committed = interval;
+    const auto from_s =
+        static_cast<int64_t>(ReadU64BE(it->key().ToStringView().substr(prefix.size())));
+    if (writes != nullptr && writes->contains(from_s)) continue;
+    if (it->value().size() != 8) return Status::Corruption("usage interval has a bad size");
+    committed = Interval{from_s, static_cast<int64_t>(ReadU64BE(it->value().ToStringView()))};
     break;
   }
   if (!it->status().ok()) return Status::IoError("read intervals: " + it->status().ToString());
@@ -237,7 +235,7 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
 }
 
 Result<std::optional<Interval>> StateStore::IntervalAt(const std::string& prefix, int64_t from_s) {
-  if (const PendingIntervals* writes = PendingIntervalsOf(prefix)) {
+  if (const PendingIntervals* writes = FindPendingIntervals(prefix)) {
     if (const auto it = writes->find(from_s); it != writes->end()) {
       if (!it->second.to_s) return std::optional<Interval>();
       return std::optional<Interval>(Interval{from_s, *it->second.to_s});
@@ -261,11 +259,11 @@ Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* en
 }
 
 void StateStore::PutInterval(const std::string& prefix, Interval interval) {
-  PendingIntervalsFor(prefix)[interval.from_s] = {interval.to_s, /*flushed=*/false};
+  MutablePendingIntervals(prefix)[interval.from_s] = {interval.to_s, /*flushed=*/false};
 }
 
 void StateStore::DeleteInterval(const std::string& prefix, int64_t from_s) {
-  PendingIntervalsFor(prefix)[from_s] = {std::nullopt, /*flushed=*/false};
+  MutablePendingIntervals(prefix)[from_s] = {std::nullopt, /*flushed=*/false};
 }
 
 void StateStore::Flush() {

@@ -11,7 +11,6 @@
 
 #pragma once
 
-#include <absl/container/flat_hash_map.h>
 #include <absl/container/node_hash_map.h>
 
 #include <map>
@@ -21,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/constants.h"
 #include "ledger/event_store.h"
 #include "ledger/internal/state.h"
 #include "ledger/internal/string_view_hash.h"
@@ -95,6 +95,17 @@ class StateStore {
     std::optional<Interval> last;
   };
 
+  // A resource's interval writes of the pending batch, by start: to_s,
+  // nullopt when deleted. `flushed`: in the sealed batch; dropped once it is
+  // written. Ordered as the keys are (big-endian u64 of from_s) only for
+  // starts >= 0, which every time is (kTimeMin_s).
+  struct PendingInterval {
+    std::optional<int64_t> to_s;
+    bool flushed = false;
+  };
+  using PendingIntervals = std::map<int64_t, PendingInterval>;
+  static_assert(kTimeMin_s >= 0);
+
   // The entry of a table found last, by its key. The rules look one resource
   // up several times per tick (its state, overlaps, its interval writes), and
   // each lookup in a large table costs cache misses; the next tick is mostly
@@ -126,10 +137,15 @@ class StateStore {
   // The resource's interval starting exactly at from_s, pending writes included.
   Result<std::optional<Interval>> IntervalAt(const std::string& prefix, int64_t from_s);
   void PutInterval(const std::string& prefix, Interval interval);
+  // The resource's pending interval writes: nullptr when it has none; the
+  // mutable ones created when absent.
+  const PendingIntervals* FindPendingIntervals(std::string_view prefix) const;
+  PendingIntervals& MutablePendingIntervals(const std::string& prefix);
   void DeleteInterval(const std::string& prefix, int64_t from_s);
 
-  // AppendPriceSeries(sku, currency) of keys.h, in series_buffer_: valid
-  // until the next call.
+  // AppendPriceSeries(sku, currency) of keys.h, built in series_buffer_ so
+  // that a lookup allocates nothing: valid until the next call, and so, like
+  // the whole store, for one thread at a time (PriceAt and MaxRated too).
   std::string_view SeriesName(std::string_view sku, std::string_view currency) const;
 
   EventStore* store_;
@@ -141,27 +157,17 @@ class StateStore {
   LastFound<ResourceEntry> last_resource_;
   std::unordered_map<std::string, OrderState> orders_;
   std::unordered_map<std::string, PeriodState> periods_;
-  // Keyed by PriceSeriesPrefix(sku, currency).
+  // Keyed by the series name (AppendPriceSeries: sku, currency).
   std::map<std::string, PriceSeries, std::less<>> prices_;
   std::map<std::string, int64_t, std::less<>> max_rated_;
   mutable std::string series_buffer_;
   // State records written in this batch, encoded, by key.
   std::unordered_map<std::string, std::string> dirty_state_;
-  // Interval writes of the pending batch, per resource (by interval prefix)
-  // and start: to_s, nullopt when deleted. The batch itself cannot be read,
-  // so this is what makes them visible. `flushed`: in the sealed batch;
-  // dropped from here once it is written.
-  struct PendingInterval {
-    std::optional<int64_t> to_s;
-    bool flushed = false;
-  };
-  using PendingIntervals = std::map<int64_t, PendingInterval>;  // by from_s
+  // Interval writes of the pending batch, per resource (by interval prefix):
+  // the batch itself cannot be read, so this is what makes them visible.
   absl::node_hash_map<std::string, PendingIntervals, StringViewHash, std::equal_to<>>
       pending_intervals_;
   LastFound<PendingIntervals> last_pending_;
-  PendingIntervals& PendingIntervalsFor(const std::string& prefix);
-  // The resource's pending interval writes; nullptr when it has none.
-  const PendingIntervals* PendingIntervalsOf(std::string_view prefix) const;
 };
 
 }  // namespace ledger::internal
