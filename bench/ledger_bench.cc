@@ -1712,7 +1712,7 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
         Grouped(budget->target_per_s).c_str(), machine.cores, Fixed(budget->budget_us, 2).c_str(),
         Fixed(budget->floors_us, 2).c_str(), Fixed(budget->floors_us / budget->budget_us, 2).c_str(),
         budget->floors_us > budget->budget_us
-            ? ": the target is out of reach on this machine before any rule or projection"
+            ? ": in this run the floors alone exceed it, before any rule or projection"
             : "");
     if (budget->ledger_batches_budget_us) {
       std::printf(
@@ -1728,7 +1728,7 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
       std::printf("; 3x the PostgreSQL peer is %s events/s%s",
                   Grouped(*budget->peer_target_per_s).c_str(),
                   budget->floors_cap_per_s < *budget->peer_target_per_s
-                      ? ": out of reach for a hash-chained JSON ledger on this machine"
+                      ? ": in this run the floors alone cap ingest below it"
                       : "");
     }
     std::printf("\n");
