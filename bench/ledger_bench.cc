@@ -928,7 +928,8 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
     const size_t end = std::min(values.size(), first + kAppendBatchEventsMax);
     rocksdb::WriteBatch batch;
     in_key_order.clear();
-    batch_ids.clear();
+    batch_ids.clear();  // which frees a large table:
+    batch_ids.reserve(kAppendBatchEventsMax);
     for (size_t i = first; i < end && s.ok(); ++i) {
       s = db->Get(rocksdb::ReadOptions(), handles[1], ids[i], &found);
       duplicates += s.ok() || !batch_ids.insert(ids[i]).second;
@@ -1663,8 +1664,8 @@ struct IngestBudget {
 
 std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
   const Row& raw = report.raw_write;
-  if (!raw.ok() || !report.floor_ids.cpu_us || !report.floor_parse.cpu_us ||
-      !report.floor_chain.cpu_us) {
+  if (!raw.ok() || !report.floor_ids.ok() || !report.floor_parse.ok() || !report.floor_chain.ok() ||
+      !report.floor_ids.cpu_us || !report.floor_parse.cpu_us || !report.floor_chain.cpu_us) {
     return std::nullopt;
   }
   IngestBudget budget;

@@ -21,8 +21,8 @@ void ExpectHolds(const BatchIds<uint64_t>& ids, const char* prefix, uint64_t cou
   EXPECT_EQ(ids.map().size(), count);
 }
 
-// Ids across many 64 KiB blocks, and one longer than a block, are all found
-// with their values once the table has moved.
+// Ids across 64 KiB blocks, and one longer than a block, are all found with
+// their values once the table has moved.
 TEST(BatchIdsTest, IdsAcrossBlocksAreFoundAfterAMove) {
   BatchIds<uint64_t> ids;
   for (uint64_t i = 0; i < 10'000; ++i) ids.InsertOrAssign(Id("evt-", i), i);
@@ -54,6 +54,28 @@ TEST(BatchIdsTest, SwappedClearedAndRefilledTablesKeepTheirIds) {
   for (uint64_t i = 0; i < 9'000; ++i) pending.InsertOrAssign(Id("third-", i), i);
   ExpectHolds(sealed, "second-", 7'000);
   ExpectHolds(pending, "third-", 9'000);
+}
+
+// A later batch fills the blocks an earlier one left, skipping those an id
+// does not fit in, and adds a block when none is left.
+TEST(BatchIdsTest, KeptBlocksAreFilledOrSkipped) {
+  BatchIds<uint64_t> ids;
+  ids.InsertOrAssign(std::string(100 << 10, 'a'), 1);  // a block of its own
+  ids.InsertOrAssign("short", 2);                      // a 64 KiB block
+  ids.Clear();
+  const std::string first(70 << 10, 'b');   // into the 100 KiB block
+  const std::string second(70 << 10, 'c');  // fits neither kept block: a new one
+  ids.InsertOrAssign(first, 3);
+  ids.InsertOrAssign(second, 4);
+  ids.InsertOrAssign("after", 5);
+  ASSERT_NE(ids.Find(first), nullptr);
+  EXPECT_EQ(*ids.Find(first), 3u);
+  ASSERT_NE(ids.Find(second), nullptr);
+  EXPECT_EQ(*ids.Find(second), 4u);
+  ASSERT_NE(ids.Find("after"), nullptr);
+  EXPECT_EQ(*ids.Find("after"), 5u);
+  EXPECT_EQ(ids.Find("short"), nullptr);
+  EXPECT_EQ(ids.map().size(), 3u);
 }
 
 TEST(BatchIdsTest, AnIdIsStoredOnceWithItsLastValue) {

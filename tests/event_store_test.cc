@@ -220,8 +220,6 @@ class FailingSink : public EventSink {
   Calls* calls_;
 };
 
-// A ledger with its setup events, reopened with a sink that fails on
-// `event_id`.
 // A ledger at `path` with its setup events, reopened with `options` (its
 // path set here).
 std::unique_ptr<Ledger> ReopenAfterSetup(const std::string& path, LedgerOptions options) {
@@ -236,6 +234,8 @@ std::unique_ptr<Ledger> ReopenAfterSetup(const std::string& path, LedgerOptions 
   return opened.ok() ? std::move(*opened) : nullptr;
 }
 
+// A ledger with its setup events, reopened with a sink that fails on
+// `event_id`.
 std::unique_ptr<Ledger> OpenWithFailingSink(const std::string& path, const std::string& event_id,
                                             FailingSink::Failure failure,
                                             FailingSink::Calls* calls) {

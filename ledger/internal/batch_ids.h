@@ -42,9 +42,12 @@ class BatchIds {
   }
   // The blocks stay for the next batch, which would allocate as many again:
   // they hold at most one batch's ids (kAppendBatchEventsMax ids of at most
-  // kEventIdBytesMax bytes).
+  // kEventIdBytesMax bytes). So does the table's size: clear() frees a large
+  // table, which the next batch would regrow by rehashing, step by step.
   void Clear() {
+    const size_t ids = map_.size();
     map_.clear();
+    map_.reserve(ids);
     block_index_ = 0;
     block_used_bytes_ = 0;
   }

@@ -259,10 +259,12 @@ Status StateStore::LoadLastInterval(const std::string& prefix, ResourceEntry* en
 }
 
 void StateStore::PutInterval(const std::string& prefix, Interval interval) {
+  LEDGER_CHECK(interval.from_s >= 0);  // PendingIntervals' order is the keys' only then
   MutablePendingIntervals(prefix)[interval.from_s] = {interval.to_s, /*flushed=*/false};
 }
 
 void StateStore::DeleteInterval(const std::string& prefix, int64_t from_s) {
+  LEDGER_CHECK(from_s >= 0);
   MutablePendingIntervals(prefix)[from_s] = {std::nullopt, /*flushed=*/false};
 }
 
