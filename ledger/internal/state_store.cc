@@ -115,7 +115,9 @@ Result<StateStore::ResourceEntry*> StateStore::FindResourceEntry(std::string_vie
   ResourceEntry entry;
   LEDGER_RETURN_IF_ERROR(DecodeCereal(value, &entry.state));
   entry.interval_prefix = IntervalPrefix(account, resource_id);
-  return &resources_.emplace(key_buffer_, std::move(entry)).first->second;
+  const auto loaded = resources_.emplace(key_buffer_, std::move(entry)).first;
+  last_resource_.Set(loaded->first, &loaded->second);
+  return &loaded->second;
 }
 
 Result<const ResourceState*> StateStore::FindResource(std::string_view account,
