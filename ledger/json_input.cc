@@ -1,5 +1,7 @@
 #include "ledger/json_input.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
 #include "ledger/constants.h"
@@ -177,13 +179,24 @@ const JsonField* ParsedLine::Find(std::string_view key) const {
   return nullptr;
 }
 
+static_assert(kJsonPaddingBytes >= simdjson::SIMDJSON_PADDING);
+
+struct JsonLineParser::Impl {
+  od::parser parser;
+};
+
+JsonLineParser::JsonLineParser() : impl_(std::make_unique<Impl>()) {}
+JsonLineParser::~JsonLineParser() = default;
+JsonLineParser::JsonLineParser(JsonLineParser&&) noexcept = default;
+JsonLineParser& JsonLineParser::operator=(JsonLineParser&&) noexcept = default;
+
 std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine* out) {
   out->fields.clear();
   if (line.size() > kLineBytesMax) {
     return InvalidJson("line is longer than " + std::to_string(kLineBytesMax) + " bytes");
   }
   od::document doc;
-  if (parser_.iterate(line.data(), line.size(), line.size() + kJsonPaddingBytes).get(doc)) {
+  if (impl_->parser.iterate(line.data(), line.size(), line.size() + kJsonPaddingBytes).get(doc)) {
     return InvalidJson("line is not valid JSON");
   }
   od::object object;

@@ -7,8 +7,7 @@
 
 #pragma once
 
-#include <simdjson.h>
-
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,8 +36,9 @@ struct ParsedLine {
   const JsonField* Find(std::string_view key) const;
 };
 
-// How many bytes of readable memory a line must have after its end.
-inline constexpr size_t kJsonPaddingBytes = simdjson::SIMDJSON_PADDING;
+// How many bytes of readable memory a line must have after its end
+// (simdjson's padding: json_input.cc asserts it is enough).
+inline constexpr size_t kJsonPaddingBytes = 64;
 
 // The idempotency identity of a line with these fields (distinct keys): the
 // digest of their canonical form. `scratch` is a reusable buffer.
@@ -46,6 +46,11 @@ Sha256 ContentDigest(std::span<const JsonField> fields, std::string* scratch);
 
 class JsonLineParser {
  public:
+  JsonLineParser();
+  ~JsonLineParser();
+  JsonLineParser(JsonLineParser&&) noexcept;
+  JsonLineParser& operator=(JsonLineParser&&) noexcept;
+
   // Parses `line`, which must be followed in memory by kJsonPaddingBytes
   // readable bytes. On success fills *out; otherwise returns invalid_json.
   std::optional<RuleError> Parse(std::string_view line, ParsedLine* out);
@@ -54,7 +59,13 @@ class JsonLineParser {
   std::optional<RuleError> ParseCopy(std::string_view line, ParsedLine* out);
 
  private:
-  simdjson::ondemand::parser parser_;
+  // simdjson's parser stays out of this header: json_input.cc alone is
+  // compiled for this machine's CPU (LEDGER_NATIVE), and its
+  // simdjson::ondemand names another implementation's types than every
+  // other file's would. A member of that type would give JsonLineParser two
+  // definitions, one per kind of file (an ODR violation LTO reports).
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
   std::string canonical_;  // reused buffer for the digest input
   std::string padded_;     // reused buffer for ParseCopy
 };
