@@ -414,6 +414,7 @@ void EventStore::Written(const Head& head) {
   head_ = head;
   format_version_ = kFormatVersion;
   sealed_ids_.Clear();
+  DropPrefetch();
 }
 
 void EventStore::Abort() {
@@ -421,19 +422,14 @@ void EventStore::Abort() {
   pending_account_seqs_.clear();
   pending_ids_.Clear();
   sealed_ids_.Clear();
+  DropPrefetch();
   pending_head_ = head_;
 }
 
-Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view event_id) const {
-  for (const IdMap* ids : {&pending_ids_, &sealed_ids_}) {
-    if (const IdempotencyEntry* entry = ids->Find(event_id)) {
-      return std::optional<IdempotencyEntry>(*entry);
-    }
-  }
-  std::string value;
-  bool found = false;
-  LEDGER_RETURN_IF_ERROR(Get(idempotency_cf_, internal::IdempotencyKey(event_id), &value, &found));
-  if (!found) return std::optional<IdempotencyEntry>();
+namespace {
+
+Result<std::optional<IdempotencyEntry>> DecodeIdempotencyValue(std::string_view event_id,
+                                                               std::string_view value) {
   if (value.size() != internal::kIdempotencyValueBytes) {
     return Status::Corruption("idempotency entry of " + std::string(event_id) + " has a bad size");
   }
@@ -441,6 +437,77 @@ Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view
   entry.seq = ReadU64BE(value);
   std::copy_n(value.begin() + 8, 32, entry.content_digest.begin());
   return std::optional<IdempotencyEntry>(entry);
+}
+
+}  // namespace
+
+const IdempotencyEntry* EventStore::FindUnwrittenEventId(std::string_view event_id) const {
+  for (const IdMap* ids : {&pending_ids_, &sealed_ids_}) {
+    if (const IdempotencyEntry* entry = ids->Find(event_id)) return entry;
+  }
+  return nullptr;
+}
+
+Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view event_id) const {
+  if (const IdempotencyEntry* entry = FindUnwrittenEventId(event_id)) {
+    return std::optional<IdempotencyEntry>(*entry);
+  }
+  std::string value;
+  bool found = false;
+  LEDGER_RETURN_IF_ERROR(Get(idempotency_cf_, internal::IdempotencyKey(event_id), &value, &found));
+  if (!found) return std::optional<IdempotencyEntry>();
+  return DecodeIdempotencyValue(event_id, value);
+}
+
+Status EventStore::PrefetchEventIds(std::span<const std::string_view> event_ids) {
+  DropPrefetch();
+  const size_t count = event_ids.size();
+  if (count == 0) return Status::Ok();
+  if (prefetched_ids_.size() < count) prefetched_ids_.resize(count);
+  if (prefetch_values_.size() < count) prefetch_values_.resize(count);
+  prefetch_keys_.clear();
+  for (std::string_view event_id : event_ids) {
+    prefetch_keys_.emplace_back(internal::IdempotencyKey(event_id));
+  }
+  prefetch_statuses_.assign(count, rocksdb::Status());
+  db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf_, count, prefetch_keys_.data(),
+                prefetch_values_.data(), prefetch_statuses_.data());
+  Status status;
+  for (size_t i = 0; i < count && status.ok(); ++i) {
+    PrefetchedId& slot = prefetched_ids_[i];
+    slot.event_id = event_ids[i];
+    slot.entry.reset();
+    const rocksdb::Status& read = prefetch_statuses_[i];
+    if (read.ok()) {
+      Result<std::optional<IdempotencyEntry>> entry =
+          DecodeIdempotencyValue(event_ids[i], prefetch_values_[i].ToStringView());
+      if (entry.ok()) slot.entry = *entry;
+      status = entry.status();
+    } else if (!read.IsNotFound()) {
+      status = FromRocks(read, "read");
+    }
+  }
+  for (size_t i = 0; i < count; ++i) prefetch_values_[i].Reset();
+  if (status.ok()) prefetched_count_ = count;
+  return status;
+}
+
+Result<std::optional<IdempotencyEntry>> EventStore::FindNextEventId(std::string_view event_id) {
+  const PrefetchedId* prefetched = nullptr;
+  if (prefetched_next_ < prefetched_count_ &&
+      prefetched_ids_[prefetched_next_].event_id == event_id) {
+    prefetched = &prefetched_ids_[prefetched_next_++];
+  }
+  if (const IdempotencyEntry* entry = FindUnwrittenEventId(event_id)) {
+    return std::optional<IdempotencyEntry>(*entry);
+  }
+  if (prefetched == nullptr) return FindEventId(event_id);
+  return prefetched->entry;
+}
+
+void EventStore::DropPrefetch() {
+  prefetched_count_ = 0;
+  prefetched_next_ = 0;
 }
 
 Status EventStore::ReadEvent(uint64_t seq, Envelope* envelope) const {

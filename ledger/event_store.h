@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,15 @@ class EventStore {
 
   // The stored or pending event with this id, if any.
   Result<std::optional<IdempotencyEntry>> FindEventId(std::string_view event_id) const;
+  // The append's lookups, a chunk of a batch at a time. PrefetchEventIds
+  // reads the database's entries for `event_ids` in one MultiGet (RocksDB
+  // then probes each table's filter for many keys at once); FindNextEventId
+  // answers as FindEventId does, taking the database's answer from the
+  // prefetch when `event_id` is the prefetch's next id. Only the sealed
+  // batch's ids reach the database meanwhile, and they stay visible here
+  // until Written or Abort, which drop the prefetch.
+  Status PrefetchEventIds(std::span<const std::string_view> event_ids);
+  Result<std::optional<IdempotencyEntry>> FindNextEventId(std::string_view event_id);
 
   // Committed reads.
   Status ReadEvent(uint64_t seq, Envelope* envelope) const;
@@ -161,6 +171,9 @@ class EventStore {
   // entries of pending_account_seqs_, into the batch.
   void StageIdempotencyEntries();
   void StageAccountIndexEntries();
+  // The entry of `event_id` in the pending or the sealed batch, if any.
+  const IdempotencyEntry* FindUnwrittenEventId(std::string_view event_id) const;
+  void DropPrefetch();
   Status ScanEventsInline(uint64_t from_seq, uint64_t to_seq,
                           const std::function<bool(const Envelope&)>& visit) const;
   // The read-ahead thread of ScanEvents: decodes into chunks taken from
@@ -184,6 +197,17 @@ class EventStore {
   using IdMap = internal::BatchIds<IdempotencyEntry>;
   IdMap pending_ids_;
   IdMap sealed_ids_;
+  // PrefetchEventIds' answers, in order; slots and buffers reused.
+  struct PrefetchedId {
+    std::string event_id;
+    std::optional<IdempotencyEntry> entry;
+  };
+  std::vector<PrefetchedId> prefetched_ids_;
+  size_t prefetched_count_ = 0;
+  size_t prefetched_next_ = 0;
+  std::vector<rocksdb::Slice> prefetch_keys_;
+  std::vector<rocksdb::PinnableSlice> prefetch_values_;
+  std::vector<rocksdb::Status> prefetch_statuses_;
   // The pending batch's events, per account: one account index entry each.
   absl::flat_hash_map<std::string, std::vector<uint64_t>, internal::StringViewHash, std::equal_to<>>
       pending_account_seqs_;

@@ -383,11 +383,46 @@ Status Ledger::CommitGroup(std::span<Writer* const> group) {
 Status Ledger::JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
                           std::vector<AppendResult>* results) {
   results->resize(input.size());
-  for (size_t i = 0; i < input.lines.size(); ++i) {
-    LEDGER_RETURN_IF_ERROR(AppendLine(input.lines[i], recorded_at_us, &(*results)[i]));
-  }
-  for (size_t i = 0; i < input.events.size(); ++i) {
-    LEDGER_RETURN_IF_ERROR(AppendEvent(input.events[i], recorded_at_us, &(*results)[i]));
+  // simdjson reads a little past the end of its input: the lines come from
+  // the caller's buffers, so the parser reads a padded copy.
+  LEDGER_RETURN_IF_ERROR(JudgeInChunks(
+      input.lines.size(),
+      [&](size_t i, ParsedLine* parsed) { return parser_.ParseCopy(input.lines[i], parsed); },
+      recorded_at_us, results->data()));
+  return JudgeInChunks(
+      input.events.size(),
+      [&](size_t i, ParsedLine* parsed) {
+        return EventFields(input.events[i], zone(), parsed, &digest_scratch_);
+      },
+      recorded_at_us, results->data());
+}
+
+// A chunk's event ids go to the database in one MultiGet: large enough that
+// RocksDB probes its filters for many keys at once, small enough that the
+// chunk's parsed lines are still in cache when they are judged.
+constexpr size_t kJudgeChunkEvents = 256;
+
+Status Ledger::JudgeInChunks(size_t count, const ParseOne& parse, int64_t recorded_at_us,
+                             AppendResult* results) {
+  for (size_t begin = 0; begin < count; begin += kJudgeChunkEvents) {
+    const size_t size = std::min(kJudgeChunkEvents, count - begin);
+    if (chunk_.size() < size) chunk_.resize(size);
+    chunk_ids_.clear();
+    for (size_t i = 0; i < size; ++i) {
+      ParsedSlot& slot = chunk_[i];
+      slot.error = parse(begin + i, &slot.line);
+      if (!slot.error) slot.error = DecodeEventId(slot.line, &slot.event_id);
+      if (!slot.error) chunk_ids_.push_back(slot.event_id);
+    }
+    LEDGER_RETURN_IF_ERROR(store_->PrefetchEventIds(chunk_ids_));
+    for (size_t i = 0; i < size; ++i) {
+      ParsedSlot& slot = chunk_[i];
+      if (slot.error) {
+        Reject(std::move(*slot.error), std::nullopt, &results[begin + i]);
+        continue;
+      }
+      LEDGER_RETURN_IF_ERROR(AppendParsed(slot, recorded_at_us, &results[begin + i]));
+    }
   }
   return Status::Ok();
 }
@@ -454,38 +489,17 @@ void Ledger::MarkFailed(const Status& cause) {
   }
 }
 
-Status Ledger::AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result) {
-  // simdjson reads a little past the end of its input: the lines come from
-  // the caller's buffers, so the parser reads a padded copy.
-  if (std::optional<RuleError> error = parser_.ParseCopy(line, &parsed_)) {
-    Reject(std::move(*error), std::nullopt, result);
-    return Status::Ok();
-  }
-  return AppendParsed(recorded_at_us, result);
-}
-
-Status Ledger::AppendEvent(const IncomingEvent& event, int64_t recorded_at_us,
-                           AppendResult* result) {
-  if (std::optional<RuleError> error = EventFields(event, zone(), &parsed_, &digest_scratch_)) {
-    Reject(std::move(*error), std::nullopt, result);
-    return Status::Ok();
-  }
-  return AppendParsed(recorded_at_us, result);
-}
-
-Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
-  if (std::optional<RuleError> error = DecodeEventId(parsed_, &incoming_.event_id)) {
-    Reject(std::move(*error), std::nullopt, result);
-    return Status::Ok();
-  }
+Status Ledger::AppendParsed(const ParsedSlot& slot, int64_t recorded_at_us, AppendResult* result) {
+  const ParsedLine& parsed = slot.line;
+  incoming_.event_id = slot.event_id;
   result->event_id = incoming_.event_id;
 
   // Idempotency first: an identical re-send is a duplicate even where
   // appending it anew would break a rule.
-  Result<std::optional<IdempotencyEntry>> known = store_->FindEventId(incoming_.event_id);
+  Result<std::optional<IdempotencyEntry>> known = store_->FindNextEventId(incoming_.event_id);
   if (!known.ok()) return known.status();
   if (*known) {
-    if ((*known)->content_digest != parsed_.content_digest) {
+    if ((*known)->content_digest != parsed.content_digest) {
       Reject({ErrorCode::kEventIdConflict, "event " + incoming_.event_id + " was stored as seq " +
                                                std::to_string((*known)->seq) +
                                                " with different content"},
@@ -497,7 +511,7 @@ Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
     return Status::Ok();
   }
 
-  if (std::optional<RuleError> error = DecodeEvent(parsed_, &incoming_)) {
+  if (std::optional<RuleError> error = DecodeEvent(parsed, &incoming_)) {
     Reject(std::move(*error), result->event_id, result);
     return Status::Ok();
   }
@@ -515,7 +529,7 @@ Status Ledger::AppendParsed(int64_t recorded_at_us, AppendResult* result) {
   envelope.account = incoming_.account;
   envelope.occurred_at_s = incoming_.occurred_at_s;
   envelope.recorded_at_us = recorded_at_us;
-  envelope.content_digest = parsed_.content_digest;
+  envelope.content_digest = parsed.content_digest;
   envelope.payload = std::move(incoming_.payload);
   LEDGER_RETURN_IF_ERROR(store_->StageEvent(&envelope));
   LEDGER_RETURN_IF_ERROR(rules_->Apply(envelope));

@@ -193,11 +193,22 @@ class Ledger {
   // every later append returns an error (reopening reloads it).
   void MarkFailed(const Status& cause);
   int64_t RecordedTime_us() const;
-  // Judge one line or typed event into parsed_, then judge parsed_; stage it
-  // when accepted. Status errors abort the batch.
-  Status AppendLine(std::string_view line, int64_t recorded_at_us, AppendResult* result);
-  Status AppendEvent(const IncomingEvent& event, int64_t recorded_at_us, AppendResult* result);
-  Status AppendParsed(int64_t recorded_at_us, AppendResult* result);
+  // One line or typed event of a chunk, parsed: its fields and event id, or
+  // why it is rejected before it is judged.
+  struct ParsedSlot {
+    ParsedLine line;
+    std::string event_id;
+    std::optional<RuleError> error;
+  };
+  // Reads input item `i` into `parsed`, or says why it cannot.
+  using ParseOne = std::function<std::optional<RuleError>(size_t i, ParsedLine* parsed)>;
+  // Judges `count` items into results[0, count), a chunk at a time: each
+  // chunk is parsed, its event ids prefetched (EventStore::PrefetchEventIds),
+  // then judged in order. Status errors abort the batch.
+  Status JudgeInChunks(size_t count, const ParseOne& parse, int64_t recorded_at_us,
+                       AppendResult* results);
+  // Judges one parsed item; stages it when accepted.
+  Status AppendParsed(const ParsedSlot& slot, int64_t recorded_at_us, AppendResult* result);
   // The envelope to judge into: the next slot of the pending batch's pool,
   // or, without a sink, one reused for every event.
   Envelope& NextEnvelope();
@@ -225,7 +236,10 @@ class Ledger {
   size_t pending_envelope_count_ = 0;  // used slots of the pending pool
   Envelope scratch_envelope_;          // without a sink
   JsonLineParser parser_;
-  ParsedLine parsed_;
+  // Slots reused chunk after chunk (at most 256 lines of 64 KiB kept), and
+  // views of their event ids to prefetch.
+  std::vector<ParsedSlot> chunk_;
+  std::vector<std::string_view> chunk_ids_;
   IncomingEvent incoming_;
   std::string digest_scratch_;
 };

@@ -352,6 +352,91 @@ TEST(EventStoreTest, ReopenKeepsHeadIdempotencyAndState) {
   EXPECT_GE(events[6].recorded_at_us, head_before.recorded_at_us);
 }
 
+// A batch is judged in chunks, each chunk's event ids read from the
+// database in one MultiGet before its lines are judged. Every re-send is
+// still answered from wherever its first copy is: stored before, earlier in
+// the same chunk, or in an earlier chunk of the batch; with rejected lines
+// (no id to prefetch) in between, and conflicting re-sends of each kind.
+TEST(EventStoreTest, ABatchOfManyChunksAnswersEveryReSend) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  const std::vector<Row> setup = SetupRows();  // seqs 1-4
+  AppendRows(*ledger, setup);
+
+  std::vector<Row> rows;
+  std::vector<uint64_t> seq_of;  // of adj-i
+  const auto id = [](size_t i) { return "adj-" + std::to_string(i); };
+  for (size_t i = 0; i < 700; ++i) {
+    seq_of.push_back(4 + i + 1);
+    rows.push_back({AdjustmentLine(id(i), "acme"), Appended(seq_of[i])});
+    if (i % 97 == 0) rows.push_back({"not json", Rejected(ErrorCode::kInvalidJson)});
+    if (i % 89 == 0) {
+      rows.push_back({R"({"type":"adjustment_posted"})", Rejected(ErrorCode::kMissingField)});
+    }
+    if (i % 50 == 0) rows.push_back({AdjustmentLine(id(i), "acme"), Duplicate(seq_of[i])});
+    if (i % 61 == 0 && i >= 300) {
+      rows.push_back({AdjustmentLine(id(i - 300), "acme"), Duplicate(seq_of[i - 300])});
+      rows.push_back(
+          {AdjustmentLine(id(i - 299), "acme", "-9.00"), Rejected(ErrorCode::kEventIdConflict)});
+    }
+    if (i % 173 == 0) {
+      const size_t k = (i / 173) % setup.size();
+      rows.push_back({setup[k].line, Duplicate(setup[k].expect.seq)});
+      rows.push_back({AdjustmentLine("open-acme", "acme"), Rejected(ErrorCode::kEventIdConflict)});
+    }
+  }
+  ASSERT_GT(rows.size(), 2 * 256u) << "at least three chunks";
+  AppendRows(*ledger, rows);
+  EXPECT_EQ(ledger->head().seq, 704u);
+}
+
+// A prefetch answers for the database as it was when read. Once the sealed
+// batch is written, its ids are in the database and no longer in the sealed
+// batch: a prefetch read before then must not answer for them.
+TEST(EventStoreTest, APrefetchIsDroppedWhenTheSealedBatchIsWritten) {
+  TempDir dir;
+  StoreOptions options;
+  options.path = dir.Sub("store");
+  Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EventStore& store = **opened;
+
+  const std::vector<std::string_view> ids = {"first", "second"};
+  ASSERT_TRUE(store.PrefetchEventIds(ids).ok());
+  Envelope envelope;
+  envelope.seq = 1;
+  envelope.event_id = "first";
+  envelope.content_digest = HashBytes("the first event's JSON");
+  envelope.payload = PriceSet{};
+  ASSERT_TRUE(store.StageEvent(&envelope).ok());
+  EventStore::SealedBatch sealed = store.Seal();
+  ASSERT_TRUE(store.Write(&sealed).ok());
+  store.Written(sealed.head);
+
+  Result<std::optional<IdempotencyEntry>> first = store.FindNextEventId("first");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->has_value()) << "answered from a prefetch read before the write";
+  EXPECT_EQ((*first)->seq, 1u);
+  EXPECT_EQ(HexOf((*first)->content_digest), HexOf(envelope.content_digest));
+
+  // A fresh prefetch answers from the database, in order or not.
+  const std::vector<std::string_view> again = {"second", "first"};
+  ASSERT_TRUE(store.PrefetchEventIds(again).ok());
+  Result<std::optional<IdempotencyEntry>> hit = store.FindNextEventId("first");  // out of order
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->seq, 1u);
+  Result<std::optional<IdempotencyEntry>> miss = store.FindNextEventId("second");
+  ASSERT_TRUE(miss.ok());
+  EXPECT_FALSE(miss->has_value());
+  ASSERT_TRUE(store.PrefetchEventIds(again).ok());
+  miss = store.FindNextEventId("second");
+  hit = store.FindNextEventId("first");
+  ASSERT_TRUE(miss.ok() && hit.ok() && hit->has_value());
+  EXPECT_FALSE(miss->has_value());
+  EXPECT_EQ((*hit)->seq, 1u);
+}
+
 // The child half of CrashKeepsEveryAppendedEvent: appends, prints the seqs
 // it was told were stored, and dies without closing anything. Runs only when
 // the parent test starts it (it is disabled otherwise).
