@@ -60,13 +60,11 @@ void AppendPiece(std::string_view piece, std::string* out) {
   out->append(piece);
 }
 
-std::vector<const JsonField*> SortedByKey(std::span<const JsonField> fields) {
-  std::vector<const JsonField*> sorted;
-  sorted.reserve(fields.size());
-  for (const JsonField& field : fields) sorted.push_back(&field);
-  std::sort(sorted.begin(), sorted.end(),
+void SortByKey(std::span<const JsonField> fields, std::vector<const JsonField*>* sorted) {
+  sorted->clear();
+  for (const JsonField& field : fields) sorted->push_back(&field);
+  std::sort(sorted->begin(), sorted->end(),
             [](const JsonField* a, const JsonField* b) { return a->key < b->key; });
-  return sorted;
 }
 
 // The canonical form: fields sorted by key, each as key, kind, text.
@@ -170,33 +168,16 @@ bool ReadValue(od::value value, int depth, JsonKind* kind, std::string* text) {
   return false;
 }
 
-}  // namespace
-
-const JsonField* ParsedLine::Find(std::string_view key) const {
-  for (const JsonField& field : fields) {
-    if (field.key == key) return &field;
-  }
-  return nullptr;
-}
-
-static_assert(kJsonPaddingBytes >= simdjson::SIMDJSON_PADDING);
-
-struct JsonLineParser::Impl {
-  od::parser parser;
-};
-
-JsonLineParser::JsonLineParser() : impl_(std::make_unique<Impl>()) {}
-JsonLineParser::~JsonLineParser() = default;
-JsonLineParser::JsonLineParser(JsonLineParser&&) noexcept = default;
-JsonLineParser& JsonLineParser::operator=(JsonLineParser&&) noexcept = default;
-
-std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine* out) {
-  out->fields.clear();
+// Reads the line's top-level fields into out->fields[0, *used). Slots are
+// overwritten in place: their strings keep their buffers line after line
+// (destroying them cost a free and a malloc per long value).
+std::optional<RuleError> ReadFields(od::parser& parser, std::string_view line, ParsedLine* out,
+                                    size_t* used) {
   if (line.size() > kLineBytesMax) {
     return InvalidJson("line is longer than " + std::to_string(kLineBytesMax) + " bytes");
   }
   od::document doc;
-  if (impl_->parser.iterate(line.data(), line.size(), line.size() + kJsonPaddingBytes).get(doc)) {
+  if (parser.iterate(line.data(), line.size(), line.size() + kJsonPaddingBytes).get(doc)) {
     return InvalidJson("line is not valid JSON");
   }
   od::object object;
@@ -211,7 +192,8 @@ std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine
     if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
       return InvalidJson("line is not valid JSON");
     }
-    JsonField& parsed = out->fields.emplace_back();
+    if (*used == out->fields.size()) out->fields.emplace_back();
+    JsonField& parsed = out->fields[(*used)++];
     parsed.key.assign(key);
     if (!ReadValue(field.value(), 1, &parsed.kind, &parsed.text)) {
       return InvalidJson("line is not valid JSON");
@@ -223,8 +205,38 @@ std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine
   if (doc.current_location().get(location) != simdjson::OUT_OF_BOUNDS) {
     return InvalidJson("unexpected content after the JSON object");
   }
+  return std::nullopt;
+}
 
-  const std::vector<const JsonField*> sorted = SortedByKey(out->fields);
+}  // namespace
+
+const JsonField* ParsedLine::Find(std::string_view key) const {
+  for (const JsonField& field : fields) {
+    if (field.key == key) return &field;
+  }
+  return nullptr;
+}
+
+static_assert(kJsonPaddingBytes >= simdjson::SIMDJSON_PADDING);
+
+struct JsonLineParser::Impl {
+  od::parser parser;
+  std::vector<const JsonField*> sorted;  // reused: the fields in key order
+};
+
+JsonLineParser::JsonLineParser() : impl_(std::make_unique<Impl>()) {}
+JsonLineParser::~JsonLineParser() = default;
+JsonLineParser::JsonLineParser(JsonLineParser&&) noexcept = default;
+JsonLineParser& JsonLineParser::operator=(JsonLineParser&&) noexcept = default;
+
+std::optional<RuleError> JsonLineParser::Parse(std::string_view line, ParsedLine* out) {
+  size_t used = 0;
+  const std::optional<RuleError> error = ReadFields(impl_->parser, line, out, &used);
+  out->fields.resize(used);
+  if (error) return error;
+
+  std::vector<const JsonField*>& sorted = impl_->sorted;
+  SortByKey(out->fields, &sorted);
   for (size_t i = 1; i < sorted.size(); ++i) {
     if (sorted[i]->key == sorted[i - 1]->key) {
       return InvalidJson("field '" + sorted[i]->key + "' appears twice");
@@ -241,7 +253,9 @@ std::optional<RuleError> JsonLineParser::ParseCopy(std::string_view line, Parsed
 }
 
 Sha256 ContentDigest(std::span<const JsonField> fields, std::string* scratch) {
-  return CanonicalDigest(SortedByKey(fields), scratch);
+  std::vector<const JsonField*> sorted;
+  SortByKey(fields, &sorted);
+  return CanonicalDigest(sorted, scratch);
 }
 
 }  // namespace ledger

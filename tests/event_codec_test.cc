@@ -501,5 +501,29 @@ TEST(JsonInputTest, ParserRecoversAfterAnError) {
   EXPECT_EQ(parsed.line.fields[0].key, "b");
 }
 
+// The ledger parses line after line into the same ParsedLine, whose fields
+// are overwritten in place: each parse holds that line's fields alone, with
+// the digest a fresh ParsedLine gets, whether the line before had more
+// fields, fewer, or failed half way.
+TEST(JsonInputTest, AReusedParsedLineHoldsOnlyTheLastLine) {
+  JsonLineParser parser;
+  ParsedLine reused;
+  const auto expect_parse = [&](std::string_view text, std::vector<std::string> keys) {
+    SCOPED_TRACE(text);
+    ASSERT_FALSE(parser.ParseCopy(text, &reused).has_value());
+    std::vector<std::string> got;
+    for (const JsonField& field : reused.fields) got.push_back(field.key + "=" + field.text);
+    EXPECT_EQ(got, keys);
+    EXPECT_EQ(HexOf(reused.content_digest), HexOf(DigestOf(text)));
+  };
+  expect_parse(R"({"a":"a long value, longer than a short string","b":1,"c":"x","d":true})",
+               {"a=a long value, longer than a short string", "b=1", "c=x", "d="});
+  expect_parse(R"({"c":"y","a":"z"})", {"c=y", "a=z"});
+  EXPECT_TRUE(parser.ParseCopy(R"({"p":1,"q":2,"r":)", &reused).has_value());
+  expect_parse(R"({"q":"after a failed line"})", {"q=after a failed line"});
+  EXPECT_TRUE(parser.ParseCopy(R"({"k":1,"k":2})", &reused).has_value()) << "a repeated key";
+  expect_parse(R"({"k":1,"l":2,"m":3,"n":4,"o":5})", {"k=1", "l=2", "m=3", "n=4", "o=5"});
+}
+
 }  // namespace
 }  // namespace ledger
