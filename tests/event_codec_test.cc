@@ -241,6 +241,55 @@ TEST(EventCodecTest, RoundTripOfEveryEventType) {
   }
 }
 
+// FORMAT.md is the contract for every stored byte: the values of one event
+// of each type, with a full rating and with an empty one, are pinned by the
+// SHA-256 of their bytes. A change of the codec that changes a byte fails
+// here; a deliberate one needs a new value format, not new pins.
+TEST(EventCodecTest, StoredBytesArePinned) {
+  const std::vector<std::string> full = {
+      "762f3faa5584e97fc634178a3cf8cf165a073e033562ead5ef581a5ac3cfb105",
+      "8c5353c86b71c97fe0e25543315971cae39b30a08f9987700c369cda7f9265a6",
+      "eb9b8b4328283b4d5ac686eca7565aa034fe442d484f643d7dbad5b67960879a",
+      "9b759f97b20e77e3e8f0545b8783f3e75c07a0df7b8a7347efd87a94c99b8e79",
+      "be3caa2834d6e1f5b5253802bd086e66212438f09c3610d9551df9dc09bc0cc6",
+      "1f37aafe0c20ea76611e63f900cc6ad448a5289be261f33d4a06c846c5f37be3",
+      "c2f895be07d99558d3d34d31bb56eb109c949817c3c472498ab77d42fcc690c0",
+      "3c26676340570a416e706c1c0e8ce86147b94567f5cd0f207a2154872c7a53e5",
+      "11dc00932a8ed77e3a17c386676173840a8d1baf5a18a1c4f09c507df1358dd9",
+      "f432be2931da4571fd57f6608f3449f004187706106949a48dc8fa13407a5164",
+      "f89fc58f995dee947e7cde1a94a96b35946e47e6d465ccb3c0d6a5eeda51a310",
+      "67294ff2d4d60449ffae5fc18129e78cb814b557703df45b4bb011d9477697df",
+      "4aeaca98dbf5360f729053a04cdade446745a27f5a1c2494576625aacdc01eed",
+  };
+  const std::vector<std::string> empty_rating = {
+      "f9581bcda3becc65250f2e34660593bc0a0d0c1be08c6e8310eee5848eea8e54",
+      "c2da38b47b40e6c06a650b85ebb1487130fe1cc0e203b43cab67ed8d21484255",
+      "336a5cedae089f0441895e6f95ae45d1b74c450da50a52050c315a2251c55262",
+      "4d85f31fdfa9d9f9390210c5b5dc1cce8f9612853d506a6fe41d37ef6fb41688",
+      "228be73a48a1bd4499f879c45a0fe5be7a41ea4ec6cf023a8c3e11c56e88006c",
+      "d8d970bd1c43485c7213be0a25c76aabcdd7927958fb442afda0031254e59696",
+      "8fb1cdad2d53c966695b7ad9ef1f62188abf53bbb918edc91ffc57e3050e2181",
+      "41ff3272ea26adc215b24ce9b091f3f6635c4a4d965f82cf824cf997b14d9a2b",
+      "247af5cb56244f7b17a1acea2dd05f7d3d38f5aeee08df8a08d770e460a64c32",
+      "00642846b9ceb52e8d056ce518ae7a678ce610a6a7463b036299946ef654c49f",
+      "e84e87d4d70d1eb49e54e503605c55de094128848c974391f2b3aadcf03aef2d",
+      "40907c018b3743ec97a4ca1192b6cb29deb22f20f3d1719e292ffb62d6736a05",
+      "31416c0ada5b3a93c96cba6639072c48db5ebc03e78f2d7e53d7e94daccfd2fc",
+  };
+  std::vector<Envelope> envelopes = OneEnvelopePerType();
+  ASSERT_EQ(envelopes.size(), full.size());
+  for (size_t i = 0; i < envelopes.size(); ++i) {
+    SCOPED_TRACE(std::string(EventTypeName(envelopes[i].type())));
+    Envelope with_rating = envelopes[i];
+    EXPECT_EQ(HexOf(HashBytes(Encode(FilledHash(static_cast<uint8_t>(100 + i)), &with_rating))),
+              full[i]);
+    Envelope without = envelopes[i];
+    without.rating = Rating{};
+    EXPECT_EQ(HexOf(HashBytes(Encode(FilledHash(static_cast<uint8_t>(100 + i)), &without))),
+              empty_rating[i]);
+  }
+}
+
 TEST(EventCodecTest, EncodingIsDeterministic) {
   for (Envelope e : OneEnvelopePerType()) {
     Envelope copy = e;
