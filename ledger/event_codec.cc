@@ -12,8 +12,8 @@
 #include "ledger/cereal_io.h"
 
 // Cereal serializers of the event types. Each type carries a class version:
-// a field added later is read only when `version` says it was written, so old
-// logs keep loading (FORMAT.md, "Versioning").
+// a field added later is read only when the version says it was written, so
+// old logs keep loading (FORMAT.md, "Versioning").
 namespace ledger {
 
 // Every struct below is at class version 1. A stored value naming another
@@ -21,6 +21,22 @@ namespace ledger {
 // layout (a newer writer's fields would be misread).
 inline void CheckVersion(std::uint32_t version) {
   if (version != 1) throw cereal::Exception("unknown class version " + std::to_string(version));
+}
+
+// A class version, where Cereal's versioning puts it: a u32 before the first
+// object of each type in a value. Cereal finds "first" at run time, with a
+// hash-set insert and a heap node per type and value (CEREAL_CLASS_VERSION);
+// here the layout says it, and the bytes are the same (pinned by
+// EventCodecTest.StoredBytesArePinned). Every type appears at most once in
+// a value, except HourSlice and OrderRefund, which appear only in their own
+// vectors in Rating: see VersionedElements.
+// Returns the version, for a later field's `if (version >= 2)`.
+template <class Archive>
+std::uint32_t ClassVersion(Archive& ar) {
+  std::uint32_t version = 1;
+  ar(version);
+  CheckVersion(version);
+  return version;
 }
 
 // An enum travels as its byte. Loaded, a byte outside the values the enum
@@ -34,38 +50,38 @@ void CheckEnum(bool valid, const char* name, int value) {
 }
 
 template <class Archive>
-void serialize(Archive& ar, Period& p, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, Period& p) {
+  ClassVersion(ar);
   ar(p.year, p.month);
 }
 template <class Archive>
-void serialize(Archive& ar, PriceSet& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, PriceSet& e) {
+  ClassVersion(ar);
   ar(e.sku, e.currency, e.unit_price_e10);
 }
 template <class Archive>
-void serialize(Archive& ar, AccountOpened& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, AccountOpened& e) {
+  ClassVersion(ar);
   ar(e.currency);
 }
 template <class Archive>
-void serialize(Archive& ar, SslCertificatePurchased& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, SslCertificatePurchased& e) {
+  ClassVersion(ar);
   ar(e.order_id, e.ca, e.cert_type, e.domain_type, e.domains, e.years);
 }
 template <class Archive>
-void serialize(Archive& ar, SslCertificateRefunded& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, SslCertificateRefunded& e) {
+  ClassVersion(ar);
   ar(e.order_id);
 }
 template <class Archive>
-void serialize(Archive& ar, SslExpansionPurchased& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, SslExpansionPurchased& e) {
+  ClassVersion(ar);
   ar(e.order_id, e.quantity);
 }
 template <class Archive>
-void serialize(Archive& ar, ResourceCreated& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, ResourceCreated& e) {
+  ClassVersion(ar);
   // A bool travels as one byte, 0 or 1. Loaded straight into a bool, any
   // other byte would make a bool that is neither (undefined behaviour when
   // read): read it as a byte and refuse the rest.
@@ -80,58 +96,73 @@ void serialize(Archive& ar, ResourceCreated& e, std::uint32_t version) {
   CheckEnum<Archive>(IsValid(e.period_unit), "period_unit", static_cast<int>(e.period_unit));
 }
 template <class Archive>
-void serialize(Archive& ar, UsageRecorded& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, UsageRecorded& e) {
+  ClassVersion(ar);
   ar(e.resource_id, e.from_s, e.to_s);
 }
 template <class Archive>
-void serialize(Archive& ar, SubscriptionRenewed& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, SubscriptionRenewed& e) {
+  ClassVersion(ar);
   ar(e.resource_id, e.period_unit, e.periods);
   CheckEnum<Archive>(IsValid(e.period_unit) && e.period_unit != PeriodUnit::kNone, "period_unit",
                      static_cast<int>(e.period_unit));
 }
 template <class Archive>
-void serialize(Archive& ar, SubscriptionUnsubscribed& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, SubscriptionUnsubscribed& e) {
+  ClassVersion(ar);
   ar(e.resource_id);
 }
 template <class Archive>
-void serialize(Archive& ar, ResourceDeleted& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, ResourceDeleted& e) {
+  ClassVersion(ar);
   ar(e.resource_id);
 }
 template <class Archive>
-void serialize(Archive& ar, BillingModeChangeRequested& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, BillingModeChangeRequested& e) {
+  ClassVersion(ar);
   ar(e.resource_id, e.billing_mode);
   CheckEnum<Archive>(IsValid(e.billing_mode), "billing_mode", static_cast<int>(e.billing_mode));
 }
 template <class Archive>
-void serialize(Archive& ar, AdjustmentPosted& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, AdjustmentPosted& e) {
+  ClassVersion(ar);
   ar(e.amount_e8, e.reason);
 }
 template <class Archive>
-void serialize(Archive& ar, InvoiceFinalized& e, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, InvoiceFinalized& e) {
+  ClassVersion(ar);
   ar(e.period);
 }
+// HourSlice and OrderRefund carry no version of their own: their vectors in
+// Rating write it once, before the first element (VersionedElements).
 template <class Archive>
-void serialize(Archive& ar, HourSlice& s, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, HourSlice& s) {
   ar(s.hour_start_s, s.seconds, s.price_per_hour_e10);
 }
 template <class Archive>
-void serialize(Archive& ar, OrderRefund& r, std::uint32_t version) {
-  CheckVersion(version);
+void serialize(Archive& ar, OrderRefund& r) {
   ar(r.order_event_id, r.paid_e8, r.unused_e8, r.fee_e8);
 }
+
+// A vector as Cereal lays it out (its size, then its elements), with the
+// element type's class version before the first element, where Cereal's
+// versioning puts it when no object of the type came earlier in the value.
+template <class Archive, class T>
+void VersionedElements(Archive& ar, std::vector<T>& elements) {
+  cereal::size_type size = elements.size();
+  ar(cereal::make_size_tag(size));  // loaded, bounded by the value's size
+  if constexpr (Archive::is_loading::value) elements.resize(static_cast<size_t>(size));
+  if (size > 0) ClassVersion(ar);
+  for (T& element : elements) ar(element);
+}
+
 template <class Archive>
-void serialize(Archive& ar, Rating& r, std::uint32_t version) {
-  CheckVersion(version);
-  ar(r.amount_e8, r.unit_price_e10, r.list_amount_e8, r.order_start_s, r.order_end_s, r.hours,
-     r.refunds, r.invoice_number);
+void serialize(Archive& ar, Rating& r) {
+  ClassVersion(ar);
+  ar(r.amount_e8, r.unit_price_e10, r.list_amount_e8, r.order_start_s, r.order_end_s);
+  VersionedElements(ar, r.hours);
+  VersionedElements(ar, r.refunds);
+  ar(r.invoice_number);
 }
 
 namespace {
@@ -171,8 +202,8 @@ void LoadPayload(Archive& ar, EventType type, Payload* payload) {
 }
 
 template <class Archive>
-void save(Archive& ar, const EnvelopeBody& body, std::uint32_t version) {
-  CheckVersion(version);
+void save(Archive& ar, const EnvelopeBody& body) {
+  ClassVersion(ar);
   const Envelope& e = *body.envelope;
   ar(e.seq, e.event_id, e.account, static_cast<uint8_t>(e.type()), e.occurred_at_s,
      e.recorded_at_us, e.content_digest);
@@ -181,8 +212,8 @@ void save(Archive& ar, const EnvelopeBody& body, std::uint32_t version) {
 }
 
 template <class Archive>
-void load(Archive& ar, EnvelopeBody& body, std::uint32_t version) {
-  CheckVersion(version);
+void load(Archive& ar, EnvelopeBody& body) {
+  ClassVersion(ar);
   Envelope& e = *body.envelope;
   uint8_t type = 0;
   ar(e.seq, e.event_id, e.account, type, e.occurred_at_s, e.recorded_at_us, e.content_digest);
@@ -192,25 +223,6 @@ void load(Archive& ar, EnvelopeBody& body, std::uint32_t version) {
 
 }  // namespace
 }  // namespace ledger
-
-CEREAL_CLASS_VERSION(ledger::Period, 1)
-CEREAL_CLASS_VERSION(ledger::PriceSet, 1)
-CEREAL_CLASS_VERSION(ledger::AccountOpened, 1)
-CEREAL_CLASS_VERSION(ledger::SslCertificatePurchased, 1)
-CEREAL_CLASS_VERSION(ledger::SslCertificateRefunded, 1)
-CEREAL_CLASS_VERSION(ledger::SslExpansionPurchased, 1)
-CEREAL_CLASS_VERSION(ledger::ResourceCreated, 1)
-CEREAL_CLASS_VERSION(ledger::UsageRecorded, 1)
-CEREAL_CLASS_VERSION(ledger::SubscriptionRenewed, 1)
-CEREAL_CLASS_VERSION(ledger::SubscriptionUnsubscribed, 1)
-CEREAL_CLASS_VERSION(ledger::ResourceDeleted, 1)
-CEREAL_CLASS_VERSION(ledger::BillingModeChangeRequested, 1)
-CEREAL_CLASS_VERSION(ledger::AdjustmentPosted, 1)
-CEREAL_CLASS_VERSION(ledger::InvoiceFinalized, 1)
-CEREAL_CLASS_VERSION(ledger::HourSlice, 1)
-CEREAL_CLASS_VERSION(ledger::OrderRefund, 1)
-CEREAL_CLASS_VERSION(ledger::Rating, 1)
-CEREAL_CLASS_VERSION(ledger::EnvelopeBody, 1)
 
 namespace ledger {
 
