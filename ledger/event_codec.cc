@@ -16,12 +16,12 @@
 // old logs keep loading (FORMAT.md, "Versioning").
 namespace ledger {
 
-// Every struct below is at class version 1. A stored value naming another
-// version was not written by this code: Corruption, never a guess at its
+// Every struct below is at class version 1 (kClassVersion<T>; a struct that
+// gains a field raises its own). A stored value naming a version this code
+// does not know was not written by it: Corruption, never a guess at its
 // layout (a newer writer's fields would be misread).
-inline void CheckVersion(std::uint32_t version) {
-  if (version != 1) throw cereal::Exception("unknown class version " + std::to_string(version));
-}
+template <class T>
+inline constexpr std::uint32_t kClassVersion = 1;
 
 // A class version, where Cereal's versioning puts it: a u32 before the first
 // object of each type in a value. Cereal finds "first" at run time, with a
@@ -29,13 +29,15 @@ inline void CheckVersion(std::uint32_t version) {
 // here the layout says it, and the bytes are the same (pinned by
 // EventCodecTest.StoredBytesArePinned). Every type appears at most once in
 // a value, except HourSlice and OrderRefund, which appear only in their own
-// vectors in Rating: see VersionedElements.
-// Returns the version, for a later field's `if (version >= 2)`.
-template <class Archive>
+// vectors in Rating: see VersionedElements. Returns the version, for a later
+// field's `if (version >= 2)`.
+template <class T, class Archive>
 std::uint32_t ClassVersion(Archive& ar) {
-  std::uint32_t version = 1;
+  std::uint32_t version = kClassVersion<T>;
   ar(version);
-  CheckVersion(version);
+  if (version < 1 || version > kClassVersion<T>) {
+    throw cereal::Exception("unknown class version " + std::to_string(version));
+  }
   return version;
 }
 
@@ -51,37 +53,37 @@ void CheckEnum(bool valid, const char* name, int value) {
 
 template <class Archive>
 void serialize(Archive& ar, Period& p) {
-  ClassVersion(ar);
+  ClassVersion<Period>(ar);
   ar(p.year, p.month);
 }
 template <class Archive>
 void serialize(Archive& ar, PriceSet& e) {
-  ClassVersion(ar);
+  ClassVersion<PriceSet>(ar);
   ar(e.sku, e.currency, e.unit_price_e10);
 }
 template <class Archive>
 void serialize(Archive& ar, AccountOpened& e) {
-  ClassVersion(ar);
+  ClassVersion<AccountOpened>(ar);
   ar(e.currency);
 }
 template <class Archive>
 void serialize(Archive& ar, SslCertificatePurchased& e) {
-  ClassVersion(ar);
+  ClassVersion<SslCertificatePurchased>(ar);
   ar(e.order_id, e.ca, e.cert_type, e.domain_type, e.domains, e.years);
 }
 template <class Archive>
 void serialize(Archive& ar, SslCertificateRefunded& e) {
-  ClassVersion(ar);
+  ClassVersion<SslCertificateRefunded>(ar);
   ar(e.order_id);
 }
 template <class Archive>
 void serialize(Archive& ar, SslExpansionPurchased& e) {
-  ClassVersion(ar);
+  ClassVersion<SslExpansionPurchased>(ar);
   ar(e.order_id, e.quantity);
 }
 template <class Archive>
 void serialize(Archive& ar, ResourceCreated& e) {
-  ClassVersion(ar);
+  ClassVersion<ResourceCreated>(ar);
   // A bool travels as one byte, 0 or 1. Loaded straight into a bool, any
   // other byte would make a bool that is neither (undefined behaviour when
   // read): read it as a byte and refuse the rest.
@@ -97,40 +99,40 @@ void serialize(Archive& ar, ResourceCreated& e) {
 }
 template <class Archive>
 void serialize(Archive& ar, UsageRecorded& e) {
-  ClassVersion(ar);
+  ClassVersion<UsageRecorded>(ar);
   ar(e.resource_id, e.from_s, e.to_s);
 }
 template <class Archive>
 void serialize(Archive& ar, SubscriptionRenewed& e) {
-  ClassVersion(ar);
+  ClassVersion<SubscriptionRenewed>(ar);
   ar(e.resource_id, e.period_unit, e.periods);
   CheckEnum<Archive>(IsValid(e.period_unit) && e.period_unit != PeriodUnit::kNone, "period_unit",
                      static_cast<int>(e.period_unit));
 }
 template <class Archive>
 void serialize(Archive& ar, SubscriptionUnsubscribed& e) {
-  ClassVersion(ar);
+  ClassVersion<SubscriptionUnsubscribed>(ar);
   ar(e.resource_id);
 }
 template <class Archive>
 void serialize(Archive& ar, ResourceDeleted& e) {
-  ClassVersion(ar);
+  ClassVersion<ResourceDeleted>(ar);
   ar(e.resource_id);
 }
 template <class Archive>
 void serialize(Archive& ar, BillingModeChangeRequested& e) {
-  ClassVersion(ar);
+  ClassVersion<BillingModeChangeRequested>(ar);
   ar(e.resource_id, e.billing_mode);
   CheckEnum<Archive>(IsValid(e.billing_mode), "billing_mode", static_cast<int>(e.billing_mode));
 }
 template <class Archive>
 void serialize(Archive& ar, AdjustmentPosted& e) {
-  ClassVersion(ar);
+  ClassVersion<AdjustmentPosted>(ar);
   ar(e.amount_e8, e.reason);
 }
 template <class Archive>
 void serialize(Archive& ar, InvoiceFinalized& e) {
-  ClassVersion(ar);
+  ClassVersion<InvoiceFinalized>(ar);
   ar(e.period);
 }
 // HourSlice and OrderRefund carry no version of their own: their vectors in
@@ -152,13 +154,13 @@ void VersionedElements(Archive& ar, std::vector<T>& elements) {
   cereal::size_type size = elements.size();
   ar(cereal::make_size_tag(size));  // loaded, bounded by the value's size
   if constexpr (Archive::is_loading::value) elements.resize(static_cast<size_t>(size));
-  if (size > 0) ClassVersion(ar);
+  if (size > 0) ClassVersion<T>(ar);
   for (T& element : elements) ar(element);
 }
 
 template <class Archive>
 void serialize(Archive& ar, Rating& r) {
-  ClassVersion(ar);
+  ClassVersion<Rating>(ar);
   ar(r.amount_e8, r.unit_price_e10, r.list_amount_e8, r.order_start_s, r.order_end_s);
   VersionedElements(ar, r.hours);
   VersionedElements(ar, r.refunds);
@@ -203,7 +205,7 @@ void LoadPayload(Archive& ar, EventType type, Payload* payload) {
 
 template <class Archive>
 void save(Archive& ar, const EnvelopeBody& body) {
-  ClassVersion(ar);
+  ClassVersion<EnvelopeBody>(ar);
   const Envelope& e = *body.envelope;
   ar(e.seq, e.event_id, e.account, static_cast<uint8_t>(e.type()), e.occurred_at_s,
      e.recorded_at_us, e.content_digest);
@@ -213,7 +215,7 @@ void save(Archive& ar, const EnvelopeBody& body) {
 
 template <class Archive>
 void load(Archive& ar, EnvelopeBody& body) {
-  ClassVersion(ar);
+  ClassVersion<EnvelopeBody>(ar);
   Envelope& e = *body.envelope;
   uint8_t type = 0;
   ar(e.seq, e.event_id, e.account, type, e.occurred_at_s, e.recorded_at_us, e.content_digest);

@@ -5,11 +5,12 @@
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
+#include "ledger/constants.h"
 #include "ledger/event_codec.h"
 #include "ledger/internal/bounded_queue.h"
 #include "ledger/keys.h"
@@ -462,6 +463,7 @@ Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view
 Status EventStore::PrefetchEventIds(std::span<const std::string_view> event_ids) {
   DropPrefetch();
   const size_t count = event_ids.size();
+  LEDGER_CHECK(count <= kAppendBatchEventsMax);
   if (count == 0) return Status::Ok();
   if (prefetched_ids_.size() < count) prefetched_ids_.resize(count);
   if (prefetch_values_.size() < count) prefetch_values_.resize(count);
@@ -472,6 +474,7 @@ Status EventStore::PrefetchEventIds(std::span<const std::string_view> event_ids)
   prefetch_statuses_.assign(count, rocksdb::Status());
   db_->MultiGet(rocksdb::ReadOptions(), idempotency_cf_, count, prefetch_keys_.data(),
                 prefetch_values_.data(), prefetch_statuses_.data());
+  prefetch_keys_.clear();  // they point into the caller's strings
   Status status;
   for (size_t i = 0; i < count && status.ok(); ++i) {
     PrefetchedId& slot = prefetched_ids_[i];

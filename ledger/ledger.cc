@@ -13,6 +13,17 @@
 namespace ledger {
 namespace {
 
+// A chunk's event ids go to the database in one MultiGet: large enough that
+// RocksDB probes its filters for many keys at once, small enough that the
+// chunk's parsed lines are still in cache when they are judged.
+constexpr size_t kJudgeChunkEvents = 256;
+static_assert(kJudgeChunkEvents <= kAppendBatchEventsMax);
+// A chunk slot keeps the buffers a line grew it to, for the next line; one
+// that a line grew past this (an ordinary event needs under 1 KiB) is freed,
+// so that a hostile batch does not leave the ledger holding up to 64 KiB
+// of fields per slot for the rest of its life.
+constexpr size_t kSlotBytesKeptMax = 4096;
+
 int64_t SystemClock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -397,11 +408,6 @@ Status Ledger::JudgeBatch(const BatchInput& input, int64_t recorded_at_us,
       recorded_at_us, results->data());
 }
 
-// A chunk's event ids go to the database in one MultiGet: large enough that
-// RocksDB probes its filters for many keys at once, small enough that the
-// chunk's parsed lines are still in cache when they are judged.
-constexpr size_t kJudgeChunkEvents = 256;
-
 Status Ledger::JudgeInChunks(size_t count, const ParseOne& parse, int64_t recorded_at_us,
                              AppendResult* results) {
   for (size_t begin = 0; begin < count; begin += kJudgeChunkEvents) {
@@ -423,8 +429,16 @@ Status Ledger::JudgeInChunks(size_t count, const ParseOne& parse, int64_t record
       }
       LEDGER_RETURN_IF_ERROR(AppendParsed(slot, recorded_at_us, &results[begin + i]));
     }
+    for (size_t i = 0; i < size; ++i) FreeIfGrown(&chunk_[i]);
   }
   return Status::Ok();
+}
+
+void Ledger::FreeIfGrown(ParsedSlot* slot) {
+  const std::vector<JsonField>& fields = slot->line.fields;
+  size_t bytes = fields.capacity() * sizeof(JsonField) + slot->event_id.capacity();
+  for (const JsonField& field : fields) bytes += field.key.capacity() + field.text.capacity();
+  if (bytes > kSlotBytesKeptMax) *slot = ParsedSlot{};
 }
 
 internal::SealedWrite Ledger::SealPending() {

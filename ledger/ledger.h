@@ -209,6 +209,8 @@ class Ledger {
                        AppendResult* results);
   // Judges one parsed item; stages it when accepted.
   Status AppendParsed(const ParsedSlot& slot, int64_t recorded_at_us, AppendResult* result);
+  // Frees a slot a line grew past what an ordinary line needs.
+  static void FreeIfGrown(ParsedSlot* slot);
   // The envelope to judge into: the next slot of the pending batch's pool,
   // or, without a sink, one reused for every event.
   Envelope& NextEnvelope();
@@ -236,8 +238,8 @@ class Ledger {
   size_t pending_envelope_count_ = 0;  // used slots of the pending pool
   Envelope scratch_envelope_;          // without a sink
   JsonLineParser parser_;
-  // Slots reused chunk after chunk (at most 256 lines of 64 KiB kept), and
-  // views of their event ids to prefetch.
+  // Slots reused chunk after chunk (each keeps at most a few KiB: see
+  // FreeIfGrown), and views of their event ids to prefetch.
   std::vector<ParsedSlot> chunk_;
   std::vector<std::string_view> chunk_ids_;
   IncomingEvent incoming_;

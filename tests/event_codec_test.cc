@@ -557,21 +557,47 @@ TEST(JsonInputTest, ParserRecoversAfterAnError) {
 TEST(JsonInputTest, AReusedParsedLineHoldsOnlyTheLastLine) {
   JsonLineParser parser;
   ParsedLine reused;
-  const auto expect_parse = [&](std::string_view text, std::vector<std::string> keys) {
+  const auto expect_parse = [&](std::string_view text, std::vector<std::string> fields) {
     SCOPED_TRACE(text);
-    ASSERT_FALSE(parser.ParseCopy(text, &reused).has_value());
+    const std::optional<RuleError> error = parser.ParseCopy(text, &reused);
+    ASSERT_FALSE(error.has_value()) << error->message;
     std::vector<std::string> got;
-    for (const JsonField& field : reused.fields) got.push_back(field.key + "=" + field.text);
-    EXPECT_EQ(got, keys);
+    for (const JsonField& field : reused.fields) {
+      got.push_back(field.key + "=" + std::to_string(static_cast<int>(field.kind)) + ":" +
+                    field.text);
+    }
+    EXPECT_EQ(got, fields);
     EXPECT_EQ(HexOf(reused.content_digest), HexOf(DigestOf(text)));
   };
-  expect_parse(R"({"a":"a long value, longer than a short string","b":1,"c":"x","d":true})",
-               {"a=a long value, longer than a short string", "b=1", "c=x", "d="});
-  expect_parse(R"({"c":"y","a":"z"})", {"c=y", "a=z"});
-  EXPECT_TRUE(parser.ParseCopy(R"({"p":1,"q":2,"r":)", &reused).has_value());
-  expect_parse(R"({"q":"after a failed line"})", {"q=after a failed line"});
-  EXPECT_TRUE(parser.ParseCopy(R"({"k":1,"k":2})", &reused).has_value()) << "a repeated key";
-  expect_parse(R"({"k":1,"l":2,"m":3,"n":4,"o":5})", {"k=1", "l=2", "m=3", "n=4", "o=5"});
+  const auto expect_invalid = [&](std::string_view text) {
+    const std::optional<RuleError> error = parser.ParseCopy(text, &reused);
+    ASSERT_TRUE(error.has_value()) << text;
+    EXPECT_EQ(ErrorCodeName(error->code), ErrorCodeName(ErrorCode::kInvalidJson)) << text;
+  };
+  const std::string long_text = "a long value, longer than a short string";
+  // Kinds: 0 string, 1 number, 2 true, 3 false, 4 null, 5 object, 6 array.
+  expect_parse(R"({"a":")" + long_text + R"(","b":1,"c":"x","d":true})",
+               {"a=0:" + long_text, "b=1:1", "c=0:x", "d=2:"});
+  expect_parse(R"({"c":"y","a":"z"})", {"c=0:y", "a=0:z"});
+  // Every kind that carries no text of its own, where a long string was.
+  for (const auto& [value, kind] :
+       std::vector<std::pair<std::string, int>>{{"true", 2}, {"false", 3}, {"null", 4}}) {
+    expect_parse(R"({"a":")" + long_text + R"("})", {"a=0:" + long_text});
+    expect_parse(R"({"a":)" + value + "}", {"a=" + std::to_string(kind) + ":"});
+  }
+  expect_parse(R"({"a":")" + long_text + R"("})", {"a=0:" + long_text});
+  for (const std::string object_or_array : {R"({"x":1})", R"([1,"x"])"}) {
+    const std::string line = R"({"a":)" + object_or_array + "}";
+    const Parsed fresh = ParseLine(line);
+    ASSERT_EQ(fresh.line.fields.size(), 1u);
+    const std::string kind = std::to_string(static_cast<int>(fresh.line.fields[0].kind));
+    expect_parse(R"({"a":")" + long_text + R"("})", {"a=0:" + long_text});
+    expect_parse(line, {"a=" + kind + ":" + fresh.line.fields[0].text});
+  }
+  expect_invalid(R"({"p":1,"q":2,"r":)");
+  expect_parse(R"({"q":"after a failed line"})", {"q=0:after a failed line"});
+  expect_invalid(R"({"k":1,"k":2})");  // a repeated key
+  expect_parse(R"({"k":1,"l":2,"m":3,"n":4,"o":5})", {"k=1:1", "l=1:2", "m=1:3", "n=1:4", "o=1:5"});
 }
 
 }  // namespace

@@ -391,19 +391,31 @@ TEST(EventStoreTest, ABatchOfManyChunksAnswersEveryReSend) {
   EXPECT_EQ(ledger->head().seq, 704u);
 }
 
-// A prefetch answers for the database as it was when read. Once the sealed
-// batch is written, its ids are in the database and no longer in the sealed
-// batch: a prefetch read before then must not answer for them.
-TEST(EventStoreTest, APrefetchIsDroppedWhenTheSealedBatchIsWritten) {
+// A prefetch answers for the database as it was when read. While a batch is
+// sealed and not yet written, its ids are answered from the sealed batch,
+// whatever the prefetch says. Once it is written, they are in the database
+// and no longer in the sealed batch: a prefetch read before then must not
+// answer for them.
+TEST(EventStoreTest, APrefetchNeverAnswersForTheSealedBatch) {
   TempDir dir;
   StoreOptions options;
   options.path = dir.Sub("store");
   Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   EventStore& store = **opened;
+  const auto expect_seq = [&](std::string_view id, std::optional<uint64_t> seq) {
+    SCOPED_TRACE(id);
+    Result<std::optional<IdempotencyEntry>> entry = store.FindNextEventId(id);
+    ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+    ASSERT_EQ(entry->has_value(), seq.has_value());
+    if (seq) {
+      EXPECT_EQ((*entry)->seq, *seq);
+    }
+  };
+  const std::vector<std::string_view> first = {"first"};
+  const std::vector<std::string_view> both = {"first", "second"};
 
-  const std::vector<std::string_view> ids = {"first", "second"};
-  ASSERT_TRUE(store.PrefetchEventIds(ids).ok());
+  ASSERT_TRUE(store.PrefetchEventIds(first).ok());  // not stored yet
   Envelope envelope;
   envelope.seq = 1;
   envelope.event_id = "first";
@@ -411,30 +423,48 @@ TEST(EventStoreTest, APrefetchIsDroppedWhenTheSealedBatchIsWritten) {
   envelope.payload = PriceSet{};
   ASSERT_TRUE(store.StageEvent(&envelope).ok());
   EventStore::SealedBatch sealed = store.Seal();
+  expect_seq("first", 1);  // from the sealed batch, not the prefetch
+
+  ASSERT_TRUE(store.PrefetchEventIds(both).ok());  // sealed, not written
   ASSERT_TRUE(store.Write(&sealed).ok());
   store.Written(sealed.head);
-
-  Result<std::optional<IdempotencyEntry>> first = store.FindNextEventId("first");
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  ASSERT_TRUE(first->has_value()) << "answered from a prefetch read before the write";
-  EXPECT_EQ((*first)->seq, 1u);
-  EXPECT_EQ(HexOf((*first)->content_digest), HexOf(envelope.content_digest));
+  expect_seq("first", 1);  // from the database, not the dropped prefetch
+  Result<std::optional<IdempotencyEntry>> entry = store.FindEventId("first");
+  ASSERT_TRUE(entry.ok() && entry->has_value());
+  EXPECT_EQ(HexOf((*entry)->content_digest), HexOf(envelope.content_digest));
 
   // A fresh prefetch answers from the database, in order or not.
-  const std::vector<std::string_view> again = {"second", "first"};
-  ASSERT_TRUE(store.PrefetchEventIds(again).ok());
-  Result<std::optional<IdempotencyEntry>> hit = store.FindNextEventId("first");  // out of order
-  ASSERT_TRUE(hit.ok() && hit->has_value());
-  EXPECT_EQ((*hit)->seq, 1u);
-  Result<std::optional<IdempotencyEntry>> miss = store.FindNextEventId("second");
-  ASSERT_TRUE(miss.ok());
-  EXPECT_FALSE(miss->has_value());
-  ASSERT_TRUE(store.PrefetchEventIds(again).ok());
-  miss = store.FindNextEventId("second");
-  hit = store.FindNextEventId("first");
-  ASSERT_TRUE(miss.ok() && hit.ok() && hit->has_value());
-  EXPECT_FALSE(miss->has_value());
-  EXPECT_EQ((*hit)->seq, 1u);
+  ASSERT_TRUE(store.PrefetchEventIds(both).ok());
+  expect_seq("second", std::nullopt);  // out of order: a Get
+  expect_seq("first", 1);
+  ASSERT_TRUE(store.PrefetchEventIds(both).ok());
+  expect_seq("first", 1);
+  expect_seq("second", std::nullopt);
+}
+
+// An idempotency entry of the wrong size is damage: the append that reads it
+// fails with Corruption (through the chunk's MultiGet) and stores nothing.
+TEST(EventStoreTest, ADamagedIdempotencyEntryFailsTheAppend) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  AppendRows(*ledger, SetupRows());
+  EventStore& store = ledger->store();
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  ASSERT_TRUE(store.db()
+                  ->Put(synced, store.column_family("idempotency"), "adj-damaged",
+                        std::string(internal::kIdempotencyValueBytes - 1, '\0'))
+                  .ok());
+  const std::string fine = AdjustmentLine("adj-fine", "acme");
+  const std::string damaged = AdjustmentLine("adj-damaged", "acme");
+  const std::vector<std::string_view> lines = {fine, damaged};
+  std::vector<AppendResult> results;
+  const Status status = ledger->AppendBatch(lines, &results);
+  EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+  EXPECT_NE(status.message().find("adj-damaged"), std::string::npos) << status.ToString();
+  EXPECT_EQ(ledger->head().seq, 4u);
+  EXPECT_FALSE(HasEventId(store, "adj-fine"));
 }
 
 // The child half of CrashKeepsEveryAppendedEvent: appends, prints the seqs

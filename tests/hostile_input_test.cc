@@ -504,6 +504,60 @@ TEST(StoredValueRegressionTest, UnknownClassVersionIsCorruption) {
   EXPECT_EQ(DecodeEnvelope(Seal(hashed), &decoded).code(), Status::Code::kCorruption);
 }
 
+// Every class version of a value is checked, not only the body's: the
+// payload's, the Period's inside it, the rating's, and the ones written
+// before the first HourSlice and the first OrderRefund of their vectors.
+// Each is found next to a field given a value that appears nowhere else.
+TEST(StoredValueRegressionTest, EveryUnknownClassVersionIsCorruption) {
+  Envelope e;
+  e.seq = 7;
+  e.event_id = "e-7";
+  e.account = "acme";
+  e.content_digest.fill(0xA5);
+  e.payload = InvoiceFinalized{Period{2026, 4}};
+  e.rating.amount_e8 = 0x1122334455667788;
+  e.rating.hours = {HourSlice{0x0102030405060708, 60, 5}, HourSlice{1, 2, 3}};
+  e.rating.refunds = {OrderRefund{"refund-mark", 1, 2, 3}, OrderRefund{"other", 4, 5, 6}};
+  std::string value;
+  EncodeEnvelope(Sha256{}, &e, &value);
+  const std::string hashed = value.substr(0, value.size() - 32);
+  const auto at = [&](std::string_view bytes) {
+    const size_t found = hashed.find(bytes);
+    EXPECT_NE(found, std::string::npos);
+    EXPECT_EQ(hashed.find(bytes, found + 1), std::string::npos) << "not unique";
+    return found;
+  };
+  const auto le64 = [](uint64_t v) {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(v >> (8 * i));
+    return bytes;
+  };
+  const size_t payload_at = at(std::string(32, '\xA5')) + 32;
+  const std::vector<std::pair<std::string, size_t>> versions = {
+      {"body", kBodyVersionAt},
+      {"invoice_finalized", payload_at},
+      {"period", payload_at + 4},
+      {"rating", at(le64(0x1122334455667788)) - 4},
+      {"first hour slice", at(le64(0x0102030405060708)) - 4},
+      {"first order refund", at("refund-mark") - 8 - 4},
+  };
+  Envelope decoded;
+  ASSERT_TRUE(DecodeEnvelope(value, &decoded).ok());
+  for (const auto& [name, offset] : versions) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(hashed.substr(offset, 4), std::string("\x01\0\0\0", 4));
+    for (const uint8_t version : {0, 2}) {
+      std::string changed = hashed;
+      changed[offset] = static_cast<char>(version);
+      const Status status = DecodeEnvelope(Seal(changed), &decoded);
+      EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+      EXPECT_NE(status.message().find("unknown class version " + std::to_string(version)),
+                std::string::npos)
+          << status.ToString();
+    }
+  }
+}
+
 TEST(StoredValueRegressionTest, BigEndianFlagIsCorruption) {
   const std::string value = EncodedAccountOpened();
   std::string hashed = value.substr(0, value.size() - 32);
