@@ -118,6 +118,10 @@ Status RocksProjectionStore::Scan(std::string_view begin, std::string_view end,
 }
 
 void RocksProjectionStore::Flush(rocksdb::WriteBatch* batch) {
+  // In key order, each insert into the family's skip list starts from where
+  // the previous one landed, instead of searching from the top.
+  std::sort(dirty_.begin(), dirty_.end(),
+            [](const Key& a, const Key& b) { return a.view() < b.view(); });
   for (const Key& key : dirty_) {
     Entry& entry = cache_.find(key.view())->second;
     LEDGER_CHECK(batch->Put(cf_, key.view(), entry.value.view()).ok());
