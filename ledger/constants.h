@@ -38,7 +38,6 @@ inline constexpr size_t kReasonBytesMax = 256;
 
 // Input.
 inline constexpr size_t kLineBytesMax = 64 * 1024;
-inline constexpr size_t kFieldsPerEventMax = 16;
 
 // Quantities.
 inline constexpr int64_t kSslDomainsMultiMin = 2;

@@ -391,6 +391,35 @@ TEST(EventStoreTest, ABatchOfManyChunksAnswersEveryReSend) {
   EXPECT_EQ(ledger->head().seq, 704u);
 }
 
+// A line of thousands of fields grows its chunk slot far past an ordinary
+// event's; the slot is freed after its chunk (Ledger::FreeIfGrown) and the
+// next chunks, which reuse it, judge as before.
+TEST(EventStoreTest, AHugeLineBetweenChunksLeavesTheirVerdictsAlone) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  AppendRows(*ledger, SetupRows());  // seqs 1-4
+  std::string huge = R"({"type":"adjustment_posted","event_id":"adj-huge","account":"acme",)"
+                     R"("occurred_at":"2026-04-03T09:00:00+08:00","amount":"-1.00","reason":"x")";
+  for (int i = 0; huge.size() < 60'000; ++i)
+    huge += ",\"f" + std::to_string(i) + "\":\"some text\"";
+  huge += "}";
+  std::vector<Row> rows;
+  uint64_t seq = 4;
+  for (int batch_line = 0; batch_line < 600; ++batch_line) {
+    if (batch_line == 0 || batch_line == 300) {
+      rows.push_back({huge, Rejected(ErrorCode::kInvalidField)});
+      continue;
+    }
+    rows.push_back({AdjustmentLine("adj-" + std::to_string(batch_line), "acme"), Appended(++seq)});
+  }
+  rows.push_back({AdjustmentLine("adj-1", "acme"), Duplicate(5)});
+  AppendRows(*ledger, rows);
+  AppendRows(*ledger, {{huge, Rejected(ErrorCode::kInvalidField)},
+                       {AdjustmentLine("adj-2", "acme"), Duplicate(6)},
+                       {AdjustmentLine("adj-600", "acme"), Appended(seq + 1)}});
+}
+
 // A prefetch answers for the database as it was when read. While a batch is
 // sealed and not yet written, its ids are answered from the sealed batch,
 // whatever the prefetch says. Once it is written, they are in the database
