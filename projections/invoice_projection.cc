@@ -34,13 +34,12 @@ std::string OrderDescription(CaType ca_type, PeriodUnit unit, int64_t periods) {
 
 Result<Period> InvoiceProjection::Landing(ProjectionStore& store, std::string_view account,
                                           Period original) {
-  std::string value;
   Period period = original;
   // Bounded: periods only run to the end of the ledger's time range.
   for (int i = 0; i < 12 * 300; ++i, period = period.Next()) {
     bool finalized = false;
-    LEDGER_RETURN_IF_ERROR(
-        store.Get(internal::PeriodScoped(internal::kTagFinalized, account, period), &value, &finalized));
+    internal::SetPeriodScoped(internal::kTagFinalized, account, period, &finalized_key_);
+    LEDGER_RETURN_IF_ERROR(store.Get(finalized_key_, &value_, &finalized));
     if (!finalized) return period;
   }
   return Status::Corruption("no open period after " + FormatPeriod(original));
@@ -84,35 +83,33 @@ Status InvoiceProjection::AddChargeLine(ProjectionStore& store, const Envelope& 
 
 Status InvoiceProjection::AddUsage(ProjectionStore& store, const Envelope& envelope) {
   const auto& usage = std::get<UsageRecorded>(envelope.payload);
-  std::string value;
+  std::string& value = value_;
   for (const HourSlice& slice : envelope.rating.hours) {
     // What this hour was charged so far, on any invoice.
-    const std::string hour_key =
-        internal::HourKey(envelope.account, usage.resource_id, slice.hour_start_s);
+    internal::SetHourKey(envelope.account, usage.resource_id, slice.hour_start_s, &hour_key_);
     bool found = false;
-    LEDGER_RETURN_IF_ERROR(store.Get(hour_key, &value, &found));
+    LEDGER_RETURN_IF_ERROR(store.Get(hour_key_, &value, &found));
     if (found && value.size() != 16) return Status::Corruption("invoice hour record has a bad size");
     const int64_t seconds = (found ? static_cast<int64_t>(ReadU64BE(value)) : 0) + slice.seconds;
     const int64_t charged_e8 =
         found ? static_cast<int64_t>(ReadU64BE(std::string_view(value).substr(8))) : 0;
     const int64_t charge_e8 = HourlyCharge_e8(slice.price_per_hour_e10, seconds);
-    store.Put(hour_key, internal::PairValue(static_cast<uint64_t>(seconds),
-                                            static_cast<uint64_t>(charge_e8)));
+    store.Put(hour_key_, internal::PairValue(static_cast<uint64_t>(seconds),
+                                             static_cast<uint64_t>(charge_e8)));
 
     const Period original = zone_.PeriodOf(slice.hour_start_s);
     Result<Period> landing = Landing(store, envelope.account, original);
     if (!landing.ok()) return landing.status();
     const uint32_t late_from = *landing == original ? 0 : internal::PeriodKey(original) + 1;
-    const std::string line_key =
-        internal::UsageLineKey(envelope.account, *landing, usage.resource_id, late_from);
-    LEDGER_RETURN_IF_ERROR(store.Get(line_key, &value, &found));
+    internal::SetUsageLineKey(envelope.account, *landing, usage.resource_id, late_from, &line_key_);
+    LEDGER_RETURN_IF_ERROR(store.Get(line_key_, &value, &found));
     if (found && value.size() != internal::kUsageLineValueBytes) {
       return Status::Corruption("usage line has a bad size");
     }
     const uint64_t line_seconds = (found ? ReadU64BE(value) : 0) + static_cast<uint64_t>(slice.seconds);
     const Int128 line_amount_e8 =
         (found ? internal::UsageLineAmount(value) : 0) + (charge_e8 - charged_e8);
-    store.Put(line_key, internal::UsageLineValue(line_seconds, line_amount_e8));
+    store.Put(line_key_, internal::UsageLineValue(line_seconds, line_amount_e8));
   }
   return Status::Ok();
 }

@@ -9,6 +9,8 @@
 
 #pragma once
 
+#include <string>
+
 #include "projections/projection.h"
 
 namespace ledger::projections {
@@ -32,6 +34,11 @@ class InvoiceProjection : public Projection {
                           std::string_view resource_id);
 
   BillingZone zone_;
+  // Reused for every usage tick (internal/records.h: the Set* builders).
+  std::string hour_key_;
+  std::string line_key_;
+  std::string finalized_key_;
+  std::string value_;
 };
 
 }  // namespace ledger::projections

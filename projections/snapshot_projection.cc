@@ -22,10 +22,10 @@ Status SnapshotProjection::Apply(const Envelope& envelope, ProjectionStore& stor
   // Ledger-wide events (price_set) belong to no account and change no read
   // model.
   if (envelope.account.empty()) return Status::Ok();
-  const std::string counter_key = internal::SnapshotCounterKey(envelope.account);
-  std::string value;
+  internal::SetSnapshotCounterKey(envelope.account, &counter_key_);
+  std::string& value = value_;
   bool found = false;
-  LEDGER_RETURN_IF_ERROR(store.Get(counter_key, &value, &found));
+  LEDGER_RETURN_IF_ERROR(store.Get(counter_key_, &value, &found));
   if (found && value.size() != kCounterValueBytes) {
     return Status::Corruption("snapshot counter of " + envelope.account + " has a bad size");
   }
@@ -38,7 +38,7 @@ Status SnapshotProjection::Apply(const Envelope& envelope, ProjectionStore& stor
           std::max<uint64_t>(options_.interval_events, snapshot.size() / options_.bytes_per_event);
     store.Put(internal::SnapshotKey(envelope.account, envelope.seq), snapshot);
   }
-  store.Put(counter_key, internal::PairValue(events, due));
+  store.Put(counter_key_, internal::PairValue(events, due));
   return Status::Ok();
 }
 

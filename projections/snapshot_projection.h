@@ -62,6 +62,9 @@ class SnapshotProjection : public Projection {
  private:
   std::vector<ProjectionStore*> sources_;
   SnapshotOptions options_;
+  // Reused for every event (internal/records.h: the Set* builders).
+  std::string counter_key_;
+  std::string value_;
 };
 
 // A snapshot value (FORMAT.md): u8 format | per key, in family then key

@@ -5,6 +5,8 @@
 
 #pragma once
 
+#include <string>
+
 #include "projections/projection.h"
 
 namespace ledger::projections {
@@ -13,6 +15,11 @@ class UsageProjection : public Projection {
  public:
   std::string_view name() const override { return kUsageFamily; }
   Status Apply(const Envelope& envelope, ProjectionStore& store) override;
+
+ private:
+  // Reused for every usage tick (internal/records.h: the Set* builders).
+  std::string key_;
+  std::string value_;
 };
 
 }  // namespace ledger::projections
