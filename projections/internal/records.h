@@ -94,6 +94,7 @@ inline void SetHourKey(std::string_view account, std::string_view resource_id, i
 inline std::string HourKey(std::string_view account, std::string_view resource_id,
                            int64_t hour_start_s) {
   std::string key;
+  key.reserve(2 + account.size() + resource_id.size() + 1 + 8);
   SetHourKey(account, resource_id, hour_start_s, &key);
   return key;
 }
@@ -105,8 +106,9 @@ inline void SetPeriodScoped(Tag tag, std::string_view account, Period period, st
 
 inline std::string PeriodScoped(Tag tag, std::string_view account, Period period,
                                 size_t more_bytes = 0) {
-  std::string key = AccountScoped(tag, account, 4 + more_bytes);
-  AppendU32BE(PeriodKey(period), &key);
+  std::string key;
+  key.reserve(2 + account.size() + 4 + more_bytes);
+  SetPeriodScoped(tag, account, period, &key);
   return key;
 }
 
@@ -131,6 +133,7 @@ inline void SetUsageLineKey(std::string_view account, Period period, std::string
 inline std::string UsageLineKey(std::string_view account, Period period,
                                 std::string_view resource_id, uint32_t late_from) {
   std::string key;
+  key.reserve(2 + account.size() + 4 + resource_id.size() + 1 + 4);
   SetUsageLineKey(account, period, resource_id, late_from, &key);
   return key;
 }
@@ -171,6 +174,7 @@ inline void SetSnapshotCounterKey(std::string_view account, std::string* key) {
 
 inline std::string SnapshotCounterKey(std::string_view account) {
   std::string key;
+  key.reserve(2 + account.size());
   SetSnapshotCounterKey(account, &key);
   return key;
 }
