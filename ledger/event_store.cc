@@ -453,6 +453,11 @@ Result<std::optional<IdempotencyEntry>> EventStore::FindEventId(std::string_view
   if (const IdempotencyEntry* entry = FindUnwrittenEventId(event_id)) {
     return std::optional<IdempotencyEntry>(*entry);
   }
+  return FindStoredEventId(event_id);
+}
+
+Result<std::optional<IdempotencyEntry>> EventStore::FindStoredEventId(
+    std::string_view event_id) const {
   std::string value;
   bool found = false;
   LEDGER_RETURN_IF_ERROR(Get(idempotency_cf_, internal::IdempotencyKey(event_id), &value, &found));
@@ -504,7 +509,7 @@ Result<std::optional<IdempotencyEntry>> EventStore::FindNextEventId(std::string_
   if (const IdempotencyEntry* entry = FindUnwrittenEventId(event_id)) {
     return std::optional<IdempotencyEntry>(*entry);
   }
-  if (prefetched == nullptr) return FindEventId(event_id);
+  if (prefetched == nullptr) return FindStoredEventId(event_id);
   return prefetched->entry;
 }
 

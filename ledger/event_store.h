@@ -173,6 +173,8 @@ class EventStore {
   void StageAccountIndexEntries();
   // The entry of `event_id` in the pending or the sealed batch, if any.
   const IdempotencyEntry* FindUnwrittenEventId(std::string_view event_id) const;
+  // The entry of `event_id` in the database (one Get).
+  Result<std::optional<IdempotencyEntry>> FindStoredEventId(std::string_view event_id) const;
   void DropPrefetch();
   Status ScanEventsInline(uint64_t from_seq, uint64_t to_seq,
                           const std::function<bool(const Envelope&)>& visit) const;
