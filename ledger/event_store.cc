@@ -319,6 +319,7 @@ Status EventStore::WriteSynced(rocksdb::WriteBatch* batch) {
 }
 
 Status EventStore::StageEvent(Envelope* envelope) {
+  LEDGER_CHECK(!index_staged_);  // the batch's index entries are final
   LEDGER_CHECK(envelope->seq == pending_head_.seq + 1);
   value_buffer_.clear();
   EncodeEnvelope(pending_head_.hash, envelope, &value_buffer_);
@@ -369,19 +370,27 @@ void EventStore::StageAccountIndexEntries() {
   pending_account_seqs_.clear();
 }
 
-EventStore::SealedBatch EventStore::Seal() {
-  LEDGER_CHECK(sealed_ids_.empty());  // one sealed batch at a time
-  SealedBatch sealed;
-  sealed.head = pending_head_;
+void EventStore::StageIndexEntries() {
+  LEDGER_CHECK(!index_staged_);
   StageAccountIndexEntries();
   StageIdempotencyEntries();
   LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)).ok());
   if (format_version_ < kFormatVersion) {
-    // An older ledger: this batch's entries are the first of this version.
+    // An older ledger: this batch's entries are the first of this version
+    // (or, staged before the batch ahead of it was written, the second).
     std::string version;
     AppendU32BE(kFormatVersion, &version);
     LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaFormatVersion, version).ok());
   }
+  index_staged_ = true;
+}
+
+EventStore::SealedBatch EventStore::Seal() {
+  LEDGER_CHECK(sealed_ids_.empty());  // one sealed batch at a time
+  SealedBatch sealed;
+  sealed.head = pending_head_;
+  if (!index_staged_) StageIndexEntries();
+  index_staged_ = false;
   std::swap(sealed.batch, batch_);
   batch_.Clear();
   std::swap(sealed_ids_, pending_ids_);
@@ -419,6 +428,7 @@ void EventStore::Written(const Head& head) {
 }
 
 void EventStore::Abort() {
+  index_staged_ = false;
   batch_.Clear();
   pending_account_seqs_.clear();
   pending_ids_.Clear();

@@ -111,6 +111,13 @@ class EventStore {
     Head head;
   };
   SealedBatch Seal();
+  // Seal's first half on its own: adds the pending batch's account index and
+  // idempotency entries and its head now, so that Seal then only hands the
+  // batch over. The pipelined append calls it while the batch before is
+  // still being written, which then waits less for the next one. No event
+  // may be staged after it until Seal or Abort. Optional: Seal does it when
+  // it was not done.
+  void StageIndexEntries();
   // Writes a sealed batch, WAL synced. Touches nothing but the database, so
   // it may run beside StageEvent on another thread.
   Status Write(SealedBatch* sealed);
@@ -218,6 +225,7 @@ class EventStore {
   Head head_;
   Head pending_head_;
   std::string value_buffer_;  // reused per staged event
+  bool index_staged_ = false;  // StageIndexEntries ran for the pending batch
 };
 
 }  // namespace ledger

@@ -350,6 +350,11 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
   LEDGER_CHECK(input.line_bytes() <= kAppendBatchBytesMax);
   const uint64_t seq_before = store_->pending_head().seq;
   const Status judged = JudgeBatch(input, RecordedTime_us(), results);
+  // The writing thread is the longer one: what can be staged before the
+  // batch ahead is written is staged now, so that the writer, once done,
+  // waits only for the rules' state to be added (their cache must learn
+  // first that the batch ahead is stored: StateStore::OnWritten).
+  if (judged.ok() && store_->pending_head().seq != seq_before) store_->StageIndexEntries();
   // Sealing waits for the batch before: one sealed batch at a time, and this
   // one must not be written if that one failed.
   const Status previous = SettleWrite(writes);
