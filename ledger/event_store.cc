@@ -325,7 +325,8 @@ Status EventStore::StageEvent(Envelope* envelope) {
   EncodeEnvelope(pending_head_.hash, envelope, &value_buffer_);
   LEDGER_RETURN_IF_ERROR(
       FromRocks(batch_.Put(log_cf_, internal::LogKey(envelope->seq), value_buffer_), "stage"));
-  // The account index and idempotency entries go in the batch at Seal.
+  // The account index and idempotency entries go in the batch at
+  // StageIndexEntries or Seal.
   pending_account_seqs_[envelope->account].push_back(envelope->seq);
   pending_ids_.InsertOrAssign(envelope->event_id,
                               IdempotencyEntry{envelope->seq, envelope->content_digest});
@@ -376,8 +377,9 @@ void EventStore::StageIndexEntries() {
   StageIdempotencyEntries();
   LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaHead, EncodeHead(pending_head_)).ok());
   if (format_version_ < kFormatVersion) {
-    // An older ledger: this batch's entries are the first of this version
-    // (or, staged before the batch ahead of it was written, the second).
+    // An older ledger: this batch's entries are the first of this version.
+    // The batch ahead, if it is not yet written, marks it too: the same
+    // value, put twice.
     std::string version;
     AppendU32BE(kFormatVersion, &version);
     LEDGER_CHECK(batch_.Put(meta_cf_, internal::kMetaFormatVersion, version).ok());

@@ -92,16 +92,17 @@ class EventStore {
   Status FlushMemtablesOver(uint64_t bytes_min);
 
   // Adds an event to the pending batch: its log entry (its account index and
-  // idempotency entries are added at Seal). `envelope->seq` must be
-  // pending_head().seq + 1; fills in the hashes.
+  // idempotency entries are added at StageIndexEntries or Seal).
+  // `envelope->seq` must be pending_head().seq + 1; fills in the hashes.
   Status StageEvent(Envelope* envelope);
   const Head& pending_head() const { return pending_head_; }
   void set_pending_invoices_finalized(uint64_t count) { pending_head_.invoices_finalized = count; }
 
-  // The commit, in three steps so that it can be pipelined: Seal adds the
-  // batch's account index entries (one per account), its idempotency
-  // entries (in key order) and the head it ends on, and
-  // takes the pending batch out of the store, which goes on staging the next
+  // The commit, in three steps so that it can be pipelined (four with
+  // StageIndexEntries): Seal adds the batch's account index entries (one per
+  // account), its idempotency entries (in key order) and the head it ends
+  // on, unless StageIndexEntries did, and takes the pending batch out of
+  // the store, which goes on staging the next
   // batch on top of it while another thread Writes the sealed one. The
   // sealed batch's event ids stay visible to FindEventId until Written or
   // Abort. At most one batch is sealed at a time: Written (or Abort) comes
@@ -112,11 +113,12 @@ class EventStore {
   };
   SealedBatch Seal();
   // Seal's first half on its own: adds the pending batch's account index and
-  // idempotency entries and its head now, so that Seal then only hands the
-  // batch over. The pipelined append calls it while the batch before is
-  // still being written, which then waits less for the next one. No event
-  // may be staged after it until Seal or Abort. Optional: Seal does it when
-  // it was not done.
+  // idempotency entries, its head and, on an older ledger, the format
+  // version now, so that Seal then only hands the batch over. The pipelined
+  // append calls it while the batch ahead is still being written, so that
+  // the writing thread, once that batch is written, waits less for this
+  // one. No event may be staged after it until Seal or Abort. Optional:
+  // Seal does it when it was not done.
   void StageIndexEntries();
   // Writes a sealed batch, WAL synced. Touches nothing but the database, so
   // it may run beside StageEvent on another thread.

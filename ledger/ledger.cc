@@ -350,18 +350,21 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
   LEDGER_CHECK(input.line_bytes() <= kAppendBatchBytesMax);
   const uint64_t seq_before = store_->pending_head().seq;
   const Status judged = JudgeBatch(input, RecordedTime_us(), results);
+  const bool appended = store_->pending_head().seq != seq_before;
   // The writing thread is the longer one: what can be staged before the
   // batch ahead is written is staged now, so that the writer, once done,
-  // waits only for the rules' state to be added (their cache must learn
-  // first that the batch ahead is stored: StateStore::OnWritten).
-  if (judged.ok() && store_->pending_head().seq != seq_before) store_->StageIndexEntries();
+  // waits only for the rules' records. Those must wait: StateStore's
+  // OnWritten, for the batch ahead, takes whatever was flushed for written,
+  // so this batch's interval writes would be dropped, and its records
+  // evicted from the cache, before they were in the database.
+  if (judged.ok() && appended) store_->StageIndexEntries();
   // Sealing waits for the batch before: one sealed batch at a time, and this
   // one must not be written if that one failed.
   const Status previous = SettleWrite(writes);
   LEDGER_RETURN_IF_ERROR(judged);
   LEDGER_RETURN_IF_ERROR(previous);
   if (writes->thrown()) return Status::Ok();  // the stream stops: not sealed
-  if (store_->pending_head().seq == seq_before) {
+  if (!appended) {
     Deliver(committed, *results, thrown);  // nothing to write: duplicates and rejections
     return Status::Ok();
   }

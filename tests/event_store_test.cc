@@ -474,7 +474,8 @@ TEST(EventStoreTest, APrefetchNeverAnswersForTheSealedBatch) {
 
 // A write batch's entries as (family id, key, value), sorted: two batches
 // that write the same are equal whatever order they put them in (the
-// account index entries come in hash-table order).
+// account index entries come in hash-table order). Unlike a snapshot of
+// the database, it also shows a key put twice.
 std::vector<std::tuple<uint32_t, std::string, std::string>> BatchEntries(
     const rocksdb::WriteBatch& batch) {
   struct Collect : rocksdb::WriteBatch::Handler {
@@ -490,10 +491,10 @@ std::vector<std::tuple<uint32_t, std::string, std::string>> BatchEntries(
   return collect.entries;
 }
 
-// The pipelined append stages a batch's index entries before the batch
-// ahead of it is written (StageIndexEntries), and Seal then only hands the
-// batch over: the sealed batch writes what Seal alone makes it write. A
-// batch dropped after that stage leaves none of its entries for the next.
+// The pipelined append stages a batch's index entries while the batch ahead
+// of it is still being written (StageIndexEntries), and Seal then only
+// hands it over: each sealed batch writes what Seal alone makes it write.
+// A batch dropped after that stage leaves none of its entries for the next.
 TEST(EventStoreTest, IndexEntriesStagedBeforeSealAreTheSealsOwn) {
   TempDir dir;
   const auto open = [&](const std::string& name) {
@@ -512,40 +513,52 @@ TEST(EventStoreTest, IndexEntriesStagedBeforeSealAreTheSealsOwn) {
     envelope.payload = PriceSet{};
     ASSERT_TRUE(store.StageEvent(&envelope).ok());
   };
-  const auto commit = [](EventStore& store, bool staged_early) {
-    if (staged_early) store.StageIndexEntries();
-    EventStore::SealedBatch sealed = store.Seal();
-    auto entries = BatchEntries(sealed.batch);
-    EXPECT_TRUE(store.Write(&sealed).ok());
-    store.Written(sealed.head);
-    return entries;
+  const auto write = [](EventStore& store, EventStore::SealedBatch* sealed) {
+    ASSERT_TRUE(store.Write(sealed).ok());
+    store.Written(sealed->head);
   };
   std::unique_ptr<EventStore> early = open("early");
   std::unique_ptr<EventStore> plain = open("plain");
   ASSERT_NE(early, nullptr);
   ASSERT_NE(plain, nullptr);
 
+  // Batch 1, then batch 2 staged on top of it before it is written: the
+  // early store stages batch 2's index entries in that window.
+  EventStore::SealedBatch sealed[2][2];
   for (EventStore* store : {early.get(), plain.get()}) {
+    const bool is_early = store == early.get();
     stage(*store, 1, "evt-b", "acct-2");
     stage(*store, 2, "evt-a", "acct-1");
+    if (is_early) store->StageIndexEntries();
+    sealed[is_early][0] = store->Seal();
+    stage(*store, 3, "evt-c", "acct-1");
+    if (is_early) store->StageIndexEntries();
+    write(*store, &sealed[is_early][0]);
+    sealed[is_early][1] = store->Seal();
+    write(*store, &sealed[is_early][1]);
   }
-  const auto early_first = commit(*early, true);
-  EXPECT_EQ(early_first, commit(*plain, false));
+  for (size_t batch = 0; batch < 2; ++batch) {
+    SCOPED_TRACE(batch);
+    EXPECT_EQ(BatchEntries(sealed[1][batch].batch), BatchEntries(sealed[0][batch].batch));
+  }
   // Two log entries, two account index entries, two idempotency entries
-  // and the head.
-  EXPECT_EQ(early_first.size(), 7u);
+  // and the head; then one of each but the head.
+  EXPECT_EQ(BatchEntries(sealed[1][0].batch).size(), 7u);
+  EXPECT_EQ(BatchEntries(sealed[1][1].batch).size(), 4u);
 
-  stage(*early, 3, "evt-dropped", "acct-3");
+  stage(*early, 4, "evt-dropped", "acct-3");
   early->StageIndexEntries();
   early->Abort();
-  for (EventStore* store : {early.get(), plain.get()}) stage(*store, 3, "evt-c", "acct-1");
-  EXPECT_EQ(commit(*early, true), commit(*plain, false));
+  stage(*early, 4, "evt-d", "acct-1");
+  EventStore::SealedBatch after_abort = early->Seal();
+  EXPECT_EQ(BatchEntries(after_abort.batch).size(), 4u);
+  write(*early, &after_abort);
   Result<std::optional<IdempotencyEntry>> dropped = early->FindEventId("evt-dropped");
   ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
   EXPECT_FALSE(dropped->has_value());
-  Result<std::optional<IdempotencyEntry>> kept = early->FindEventId("evt-c");
+  Result<std::optional<IdempotencyEntry>> kept = early->FindEventId("evt-d");
   ASSERT_TRUE(kept.ok() && kept->has_value());
-  EXPECT_EQ((*kept)->seq, 3u);
+  EXPECT_EQ((*kept)->seq, 4u);
 }
 
 // An idempotency entry of the wrong size is damage: the append that reads it
@@ -685,6 +698,29 @@ TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedTwoByItsFirstAppend) 
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kCorruption);
   EXPECT_EQ(refused.status().message(), "unsupported ledger format version 3");
+}
+
+// The pipelined append stages a batch's index entries before the batch
+// ahead of it is written, so on a version-1 ledger both of a stream's first
+// two batches put the version mark (the same value twice): the ledger ends
+// marked 2 with every account's index whole.
+TEST(EventStoreTest, AVersionOneLedgerStreamedIntoIsMarkedTwo) {
+  TempDir dir;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    AppendRows(*ledger, SetupRows());
+    RewriteAsVersionOne(ledger->store());
+  }
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_EQ(StoredFormatVersion(ledger->store()), 1u);
+  Status status;
+  const std::vector<uint64_t> delivered = StreamLines(*ledger, ThreeAdjustmentBatches(), &status);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(delivered, (std::vector<uint64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(StoredFormatVersion(ledger->store()), 2u);
+  ExpectIndexServesEveryAccount(ledger->store());
 }
 
 std::vector<std::string> CrashLines() {
