@@ -111,6 +111,15 @@ class FieldReader {
   bool Has(std::string_view name) const { return line_.Find(name) != nullptr; }
 
   Error String(std::string_view name, size_t bytes_max, std::string* out) const {
+    std::string_view text;
+    if (Error e = StringView(name, bytes_max, &text)) return e;
+    out->assign(text);
+    return std::nullopt;
+  }
+
+  // String's checks, and the text where the line holds it: for a value
+  // read, not kept (a time: three per usage tick, each a heap copy).
+  Error StringView(std::string_view name, size_t bytes_max, std::string_view* out) const {
     const JsonField* field = line_.Find(name);
     if (field->kind != JsonKind::kString) return Invalid(name_of(name) + " must be a string");
     if (field->text.empty() || field->text.size() > bytes_max) {
@@ -153,8 +162,8 @@ class FieldReader {
   }
 
   Error Time(std::string_view name, int64_t* out) const {
-    std::string text;
-    if (Error e = String(name, 64, &text)) return e;
+    std::string_view text;
+    if (Error e = StringView(name, 64, &text)) return e;
     const std::optional<int64_t> time_s = ParseRfc3339_s(text);
     if (!time_s) {
       return Invalid(name_of(name) +
