@@ -35,10 +35,21 @@ std::optional<RuleError> ChargeTooLarge(int64_t price_e10, int64_t quantity) {
                     std::to_string(kAmountUnitsMax) + " currency units)");
 }
 
-std::string HourlySku(const ResourceState& resource) {
-  return resource.resource_type == ResourceType::kPrivateCert
-             ? std::string(kPrivateCertHourSku)
-             : PrivateCaSku(resource.ca_type, "hour");
+// The sku a resource's usage hours are priced by (for a private CA,
+// PrivateCaSku(ca_type, "hour")), as a constant: rating a tick builds no
+// string.
+std::string_view HourlySku(const ResourceState& resource) {
+  if (resource.resource_type == ResourceType::kPrivateCert) return kPrivateCertHourSku;
+  switch (resource.ca_type) {
+    case CaType::kRoot:
+      return kPrivateCaRootHourSku;
+    case CaType::kSubordinate:
+      return kPrivateCaSubordinateHourSku;
+    case CaType::kNone:
+      break;  // a CA without a type, which the rules never create
+  }
+  static const std::string kNoTypeHourSku = PrivateCaSku(CaType::kNone, "hour");
+  return kNoTypeHourSku;
 }
 
 int32_t MonthsOf(PeriodUnit unit, int64_t periods) {
@@ -270,7 +281,7 @@ RuleEngine::Verdict RuleEngine::CheckUsage(const IncomingEvent& event, const Usa
                                                 ", " + zone_.Format((*overlap)->to_s) + ")");
   }
   // Split at the hours of the billing zone, each rated at its start.
-  const std::string sku = HourlySku(*resource);
+  const std::string_view sku = HourlySku(*resource);
   for (int64_t hour_s = zone_.HourStart(e.from_s); hour_s < e.to_s; hour_s += kHour_s) {
     const std::optional<int64_t> price_e10 = state_->PriceAt(sku, currency_, hour_s);
     if (!price_e10) return NoPrice(sku, currency_, zone_, hour_s);

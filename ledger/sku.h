@@ -20,6 +20,10 @@ inline constexpr std::string_view kSslDomainTypes[] = {"single", "multi", "wildc
 
 inline constexpr std::string_view kSslExpansionSku = "ssl_expansion";
 inline constexpr std::string_view kPrivateCertHourSku = "private_cert/hour";
+// PrivateCaSku(ca_type, "hour") of each CA type, for rating usage ticks
+// without building a string per tick.
+inline constexpr std::string_view kPrivateCaRootHourSku = "private_ca/root/hour";
+inline constexpr std::string_view kPrivateCaSubordinateHourSku = "private_ca/subordinate/hour";
 
 // True for every sku of the catalog table, e.g. "ssl/DigiCert/OV/multi/2y".
 bool IsValidSku(std::string_view sku);

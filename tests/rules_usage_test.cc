@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "ledger/sku.h"
 #include "tests/ledger_test_util.h"
 
 namespace ledger::test_util {
@@ -410,6 +411,17 @@ TEST_F(RulesUsageTest, PriceMayNotBeBackdatedOverRatedHours) {
   ASSERT_EQ(late.rating.hours.size(), 2u);
   EXPECT_EQ(late.rating.hours[0].price_per_hour_e10, E10("0.01"));
   EXPECT_EQ(late.rating.hours[1].price_per_hour_e10, E10("0.02"));
+}
+
+// The hourly skus the rules price ticks by are the catalog's own names, as
+// PrivateCaSku builds them.
+TEST(HourlySkuTest, TheConstantsAreTheCatalogsNames) {
+  EXPECT_EQ(PrivateCaSku(CaType::kRoot, "hour"), kPrivateCaRootHourSku);
+  EXPECT_EQ(PrivateCaSku(CaType::kSubordinate, "hour"), kPrivateCaSubordinateHourSku);
+  for (std::string_view sku :
+       {kPrivateCertHourSku, kPrivateCaRootHourSku, kPrivateCaSubordinateHourSku}) {
+    EXPECT_TRUE(IsValidSku(sku)) << sku;
+  }
 }
 
 }  // namespace
