@@ -39,7 +39,7 @@ Result<Period> InvoiceProjection::Landing(ProjectionStore& store, std::string_vi
   for (int i = 0; i < 12 * 300; ++i, period = period.Next()) {
     bool finalized = false;
     internal::SetPeriodScoped(internal::kTagFinalized, account, period, &finalized_key_);
-    LEDGER_RETURN_IF_ERROR(store.Get(finalized_key_, &value_, &finalized));
+    LEDGER_RETURN_IF_ERROR(store.Get(finalized_key_, &finalized_value_, &finalized));
     if (!finalized) return period;
   }
   return Status::Corruption("no open period after " + FormatPeriod(original));

@@ -39,6 +39,9 @@ class InvoiceProjection : public Projection {
   std::string line_key_;
   std::string finalized_key_;
   std::string value_;
+  // Landing's own, so that it never overwrites a value AddUsage reads into
+  // value_ around its calls.
+  std::string finalized_value_;
 };
 
 }  // namespace ledger::projections
