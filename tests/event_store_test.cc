@@ -421,6 +421,28 @@ TEST(EventStoreTest, AHugeLineBetweenChunksLeavesTheirVerdictsAlone) {
                        {AdjustmentLine("adj-600", "acme"), Appended(seq + 1)}});
 }
 
+// An EventStore on its own (no rules, no projections) at `path`.
+std::unique_ptr<EventStore> OpenBareStore(const std::string& path) {
+  StoreOptions options;
+  options.path = path;
+  Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(*opened) : nullptr;
+}
+
+// Stages event `seq` (a price_set) under `event_id` for `account`, with the
+// SHA-256 of `content` as its content digest.
+void StageBareEvent(EventStore& store, uint64_t seq, std::string event_id, std::string account,
+                    std::string_view content) {
+  Envelope envelope;
+  envelope.seq = seq;
+  envelope.event_id = std::move(event_id);
+  envelope.account = std::move(account);
+  envelope.content_digest = HashBytes(content);
+  envelope.payload = PriceSet{};
+  ASSERT_TRUE(store.StageEvent(&envelope).ok());
+}
+
 // A prefetch answers for the database as it was when read. While a batch is
 // sealed and not yet written, its ids are answered from the sealed batch,
 // whatever the prefetch says. Once it is written, they are in the database
@@ -428,11 +450,9 @@ TEST(EventStoreTest, AHugeLineBetweenChunksLeavesTheirVerdictsAlone) {
 // answer for them.
 TEST(EventStoreTest, APrefetchNeverAnswersForTheSealedBatch) {
   TempDir dir;
-  StoreOptions options;
-  options.path = dir.Sub("store");
-  Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EventStore& store = **opened;
+  std::unique_ptr<EventStore> opened = OpenBareStore(dir.Sub("store"));
+  ASSERT_NE(opened, nullptr);
+  EventStore& store = *opened;
   const auto expect_seq = [&](std::string_view id, std::optional<uint64_t> seq) {
     SCOPED_TRACE(id);
     Result<std::optional<IdempotencyEntry>> entry = store.FindNextEventId(id);
@@ -446,12 +466,8 @@ TEST(EventStoreTest, APrefetchNeverAnswersForTheSealedBatch) {
   const std::vector<std::string_view> both = {"first", "second"};
 
   ASSERT_TRUE(store.PrefetchEventIds(first).ok());  // not stored yet
-  Envelope envelope;
-  envelope.seq = 1;
-  envelope.event_id = "first";
-  envelope.content_digest = HashBytes("the first event's JSON");
-  envelope.payload = PriceSet{};
-  ASSERT_TRUE(store.StageEvent(&envelope).ok());
+  const std::string_view content = "the first event's JSON";
+  StageBareEvent(store, 1, "first", "", content);
   EventStore::SealedBatch sealed = store.Seal();
   expect_seq("first", 1);  // from the sealed batch, not the prefetch
 
@@ -461,7 +477,7 @@ TEST(EventStoreTest, APrefetchNeverAnswersForTheSealedBatch) {
   expect_seq("first", 1);  // from the database, not the dropped prefetch
   Result<std::optional<IdempotencyEntry>> entry = store.FindEventId("first");
   ASSERT_TRUE(entry.ok() && entry->has_value());
-  EXPECT_EQ(HexOf((*entry)->content_digest), HexOf(envelope.content_digest));
+  EXPECT_EQ(HexOf((*entry)->content_digest), HexOf(HashBytes(content)));
 
   // A fresh prefetch answers from the database, in order or not.
   ASSERT_TRUE(store.PrefetchEventIds(both).ok());
@@ -497,28 +513,17 @@ std::vector<std::tuple<uint32_t, std::string, std::string>> BatchEntries(
 // A batch dropped after that stage leaves none of its entries for the next.
 TEST(EventStoreTest, IndexEntriesStagedBeforeSealAreTheSealsOwn) {
   TempDir dir;
-  const auto open = [&](const std::string& name) {
-    StoreOptions options;
-    options.path = dir.Sub(name);
-    Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    return opened.ok() ? std::move(*opened) : nullptr;
-  };
-  const auto stage = [](EventStore& store, uint64_t seq, std::string id, std::string account) {
-    Envelope envelope;
-    envelope.seq = seq;
-    envelope.event_id = std::move(id);
-    envelope.account = std::move(account);
-    envelope.content_digest = HashBytes(envelope.event_id);
-    envelope.payload = PriceSet{};
-    ASSERT_TRUE(store.StageEvent(&envelope).ok());
+  // Each event's content is its id.
+  const auto stage = [](EventStore& store, uint64_t seq, const std::string& id,
+                        const std::string& account) {
+    StageBareEvent(store, seq, id, account, id);
   };
   const auto write = [](EventStore& store, EventStore::SealedBatch* sealed) {
     ASSERT_TRUE(store.Write(sealed).ok());
     store.Written(sealed->head);
   };
-  std::unique_ptr<EventStore> early = open("early");
-  std::unique_ptr<EventStore> plain = open("plain");
+  std::unique_ptr<EventStore> early = OpenBareStore(dir.Sub("early"));
+  std::unique_ptr<EventStore> plain = OpenBareStore(dir.Sub("plain"));
   ASSERT_NE(early, nullptr);
   ASSERT_NE(plain, nullptr);
 
