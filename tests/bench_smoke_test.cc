@@ -90,7 +90,7 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
                                                  "raw RocksDB write (encoded, sync/1000)",
                                                  "floor: raw write + event-id index",
                                                  "floor: JSON parse + decode",
-                                                 "floor: SHA-256 hash chain",
+                                                 "floor: Cereal + SHA-256 chain",
                                                  "raw RocksDB scan + DecodeEnvelope",
                                                  "ledger replay (Rebuild)",
                                                  "ledger verify (Audit)"};
