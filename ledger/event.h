@@ -169,6 +169,8 @@ struct HourSlice {
   int64_t hour_start_s = 0;
   int64_t seconds = 0;
   int64_t price_per_hour_e10 = 0;
+
+  bool operator==(const HourSlice&) const = default;
 };
 
 // What an unsubscription gives back for one order (the purchase or a renewal).
@@ -177,6 +179,8 @@ struct OrderRefund {
   int64_t paid_e8 = 0;
   int64_t unused_e8 = 0;  // paid - consumed: the refund line is -unused_e8
   int64_t fee_e8 = 0;     // 10% of unused_e8: the unsubscription_fee line
+
+  bool operator==(const OrderRefund&) const = default;
 };
 
 // The amounts and dates the ledger computed at append. Which fields are set
@@ -190,6 +194,8 @@ struct Rating {
   std::vector<HourSlice> hours;       // usage_recorded
   std::vector<OrderRefund> refunds;   // subscription_unsubscribed
   uint64_t invoice_number = 0;        // invoice_finalized
+
+  bool operator==(const Rating&) const = default;
 };
 
 using Sha256 = std::array<uint8_t, 32>;

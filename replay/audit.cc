@@ -382,6 +382,63 @@ class SnapshotAuditor {
   std::optional<AuditFailure> snapshot_failure_;  // the snapshots
 };
 
+// The first field where a stored rating and the rules' differ, both values.
+std::string RatingDifference(const Rating& stored, const Rating& judged) {
+  const auto pair = [](auto a, auto b) {
+    return "stored " + std::to_string(a) + ", the rules give " + std::to_string(b);
+  };
+  if (stored.amount_e8 != judged.amount_e8)
+    return "amount_e8: " + pair(stored.amount_e8, judged.amount_e8);
+  if (stored.unit_price_e10 != judged.unit_price_e10) {
+    return "unit_price_e10: " + pair(stored.unit_price_e10, judged.unit_price_e10);
+  }
+  if (stored.list_amount_e8 != judged.list_amount_e8) {
+    return "list_amount_e8: " + pair(stored.list_amount_e8, judged.list_amount_e8);
+  }
+  if (stored.order_start_s != judged.order_start_s) {
+    return "order_start_s: " + pair(stored.order_start_s, judged.order_start_s);
+  }
+  if (stored.order_end_s != judged.order_end_s) {
+    return "order_end_s: " + pair(stored.order_end_s, judged.order_end_s);
+  }
+  if (stored.invoice_number != judged.invoice_number) {
+    return "invoice_number: " + pair(stored.invoice_number, judged.invoice_number);
+  }
+  if (stored.hours.size() != judged.hours.size()) {
+    return "hours: " + pair(stored.hours.size(), judged.hours.size());
+  }
+  for (size_t i = 0; i < stored.hours.size(); ++i) {
+    const HourSlice& a = stored.hours[i];
+    const HourSlice& b = judged.hours[i];
+    if (a.hour_start_s != b.hour_start_s)
+      return "hour_start_s: " + pair(a.hour_start_s, b.hour_start_s);
+    if (a.seconds != b.seconds)
+      return "seconds of hour " + std::to_string(a.hour_start_s) + ": " +
+             pair(a.seconds, b.seconds);
+    if (a.price_per_hour_e10 != b.price_per_hour_e10) {
+      return "price_per_hour_e10 of hour " + std::to_string(a.hour_start_s) + ": " +
+             pair(a.price_per_hour_e10, b.price_per_hour_e10);
+    }
+  }
+  if (stored.refunds.size() != judged.refunds.size()) {
+    return "refunds: " + pair(stored.refunds.size(), judged.refunds.size());
+  }
+  for (size_t i = 0; i < stored.refunds.size(); ++i) {
+    const OrderRefund& a = stored.refunds[i];
+    const OrderRefund& b = judged.refunds[i];
+    if (a.order_event_id != b.order_event_id) {
+      return "refund order: stored " + a.order_event_id + ", the rules give " + b.order_event_id;
+    }
+    if (a.paid_e8 != b.paid_e8)
+      return "paid_e8 of " + a.order_event_id + ": " + pair(a.paid_e8, b.paid_e8);
+    if (a.unused_e8 != b.unused_e8)
+      return "unused_e8 of " + a.order_event_id + ": " + pair(a.unused_e8, b.unused_e8);
+    if (a.fee_e8 != b.fee_e8)
+      return "fee_e8 of " + a.order_event_id + ": " + pair(a.fee_e8, b.fee_e8);
+  }
+  return "equal field by field";  // unreachable while operator== compares these fields
+}
+
 class Auditor {
  public:
   Auditor(EventStore& store, const AuditOptions& options) : store_(store), options_(options) {}
@@ -395,6 +452,8 @@ class Auditor {
     index_ok_ = chain_ok && report_.checks.back().ok;
     LEDGER_RETURN_IF_ERROR(Check("idempotency", chain_ok, [&] { return CheckIdempotency(); }));
     LEDGER_RETURN_IF_ERROR(Check("rules_state", chain_ok, [&] { return CheckRulesState(); }));
+    // Found while the rules' state is rebuilt: every event judged again.
+    LEDGER_RETURN_IF_ERROR(Check("ratings", chain_ok, [&] { return ReportRatings(); }));
     LEDGER_RETURN_IF_ERROR(
         Check("projections", chain_ok && options_.projections, [&] { return CheckProjections(); }));
     if (options_.digest) {
@@ -701,6 +760,12 @@ class Auditor {
   // there bills no figure already shown but makes later appends judge and
   // rate wrongly. Rebuilt in a scratch ledger in the temporary folder and
   // compared key by key; the first difference is reported.
+  //
+  // On the way, each event is judged again against the rebuilt state, as
+  // `ledger append` judged it (JudgeEvent): the rules must accept it and give
+  // its stored rating, and each finalized invoice must take the next number.
+  // So every charge follows from the events and the price catalog in the
+  // log, not only from what the log says it charged.
   Status CheckRulesState() {
     Result<ScratchLedger> scratch = ScratchLedger::Create(store_.billing_offset_s());
     if (!scratch.ok()) return scratch.status();
@@ -720,13 +785,31 @@ class Auditor {
     };
     Status status;
     uint64_t applied = 0;
+    uint64_t invoices_finalized = 0;
+    bool rejected = false;
     LEDGER_RETURN_IF_ERROR(store_.ScanEvents(1, report_.head_seq, [&](const Envelope& envelope) {
+      status = JudgeAgain(rules, envelope, invoices_finalized, &rejected);
+      if (!status.ok() || rejected) return false;
+      if (envelope.type() == EventType::kInvoiceFinalized) ++invoices_finalized;
       status = rules.Apply(envelope);
       if (status.ok() && ++applied % kRulesStateBatchEvents == 0) status = write();
       return status.ok();
     }));
     LEDGER_RETURN_IF_ERROR(status);
+    if (rejected) {
+      // The state cannot be rebuilt past an event the rules reject (Apply
+      // takes only accepted ones): this check is skipped, and the ratings
+      // check names the event.
+      report_.checks.back().ran = false;
+      return Status::Ok();
+    }
     LEDGER_RETURN_IF_ERROR(write());
+    if (!rating_failure_ && invoices_finalized != store_.head().invoices_finalized) {
+      rating_failure_ = AuditFailure{
+          "ratings", 0, "meta head",
+          "the head counts " + std::to_string(store_.head().invoices_finalized) +
+              " finalized invoices, the log has " + std::to_string(invoices_finalized)};
+    }
     const rocksdb::ReadOptions read_options;
     const std::pair<const char*, rocksdb::ColumnFamilyHandle* (EventStore::*)() const> families[] =
         {{"state", &EventStore::state_cf}, {"usage_intervals", &EventStore::intervals_cf}};
@@ -738,6 +821,40 @@ class Auditor {
       ReportFirstDifference("rules_state", name, "stored rules' state", stored.get(),
                             rebuilt.get());
     }
+    return Status::Ok();
+  }
+
+  // Judges a stored event again (CheckRulesState); the first event the rules
+  // no longer accept (*rejected), or rate otherwise, is the ratings check's
+  // failure.
+  Status JudgeAgain(RuleEngine& rules, const Envelope& envelope, uint64_t invoices_finalized,
+                    bool* rejected) {
+    if (rating_failure_) return Status::Ok();
+    judged_event_.event_id = envelope.event_id;
+    judged_event_.account = envelope.account;
+    judged_event_.occurred_at_s = envelope.occurred_at_s;
+    judged_event_.payload = envelope.payload;
+    Result<std::optional<RuleError>> verdict =
+        rules.Check(judged_event_, invoices_finalized, &judged_rating_);
+    if (!verdict.ok()) return verdict.status();
+    std::string problem;
+    if (*verdict) {
+      *rejected = true;
+      problem = "the rules reject this event now: " + std::string(ErrorCodeName((*verdict)->code)) +
+                ", " + (*verdict)->message;
+    } else if (judged_rating_ != envelope.rating) {
+      problem = "its stored rating differs from the rules' (" +
+                RatingDifference(envelope.rating, judged_rating_) + ")";
+    }
+    if (!problem.empty()) {
+      rating_failure_ = AuditFailure{"ratings", envelope.seq, "",
+                                     "event " + envelope.event_id + ": " + std::move(problem)};
+    }
+    return Status::Ok();
+  }
+
+  Status ReportRatings() {
+    if (rating_failure_) report_.failures.push_back(std::move(*rating_failure_));
     return Status::Ok();
   }
 
@@ -776,6 +893,9 @@ class Auditor {
   SetDigest index_from_log_;
   SetDigest ids_from_log_;
   bool index_ok_ = false;
+  IncomingEvent judged_event_;  // reused: JudgeAgain
+  Rating judged_rating_;
+  std::optional<AuditFailure> rating_failure_;
 };
 
 }  // namespace

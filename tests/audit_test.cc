@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "bench/workload.h"
 #include "ledger/bytes.h"
+#include "ledger/event_codec.h"
 #include "ledger/keys.h"
 #include "projection_test_util.h"
 #include "replay/rebuild.h"
@@ -91,6 +94,49 @@ class AuditTest : public ::testing::Test {
     EXPECT_NE(failure.problem.find(problem), std::string::npos) << failure.problem;
   }
 
+  // Rewrites the log from `seq` on as someone with write access and the
+  // format could: `change` alters event `seq`, every later event is chained
+  // again and the head follows; then the projections are rebuilt from the
+  // altered log, so that they agree with it.
+  void RewriteHistory(uint64_t seq, const std::function<void(Envelope*)>& change,
+                      uint64_t invoices_finalized_delta = 0) {
+    Head head = store().head();
+    Sha256 prev_hash{};
+    if (seq > 1) {
+      Envelope before;
+      ASSERT_TRUE(store().ReadEvent(seq - 1, &before).ok());
+      prev_hash = before.hash;
+    }
+    for (uint64_t s = seq; s <= head.seq; ++s) {
+      Envelope envelope;
+      ASSERT_TRUE(store().ReadEvent(s, &envelope).ok());
+      if (s == seq) change(&envelope);
+      std::string value;
+      EncodeEnvelope(prev_hash, &envelope, &value);
+      PutRaw(store().log_cf(), internal::LogKey(s), value);
+      prev_hash = envelope.hash;
+    }
+    std::string head_value;
+    AppendU64BE(head.seq, &head_value);
+    head_value.append(reinterpret_cast<const char*>(prev_hash.data()), prev_hash.size());
+    AppendU64BE(static_cast<uint64_t>(head.recorded_at_us), &head_value);
+    AppendU64BE(head.invoices_finalized + invoices_finalized_delta, &head_value);
+    PutRaw(store().meta_cf(), std::string(internal::kMetaHead), head_value);
+    book_.Reopen(false);
+    ASSERT_TRUE(replay::Rebuild(store(), replay::RebuildOptions()).ok());
+    book_.Reopen(false);
+  }
+  // The first event of `type`.
+  uint64_t FirstOfType(EventType type) {
+    for (uint64_t seq = 1; seq <= store().head().seq; ++seq) {
+      Envelope envelope;
+      EXPECT_TRUE(store().ReadEvent(seq, &envelope).ok());
+      if (envelope.type() == type) return seq;
+    }
+    ADD_FAILURE() << "no event of type " << static_cast<int>(type);
+    return 0;
+  }
+
   TestBook book_;
 };
 
@@ -99,11 +145,64 @@ TEST_F(AuditTest, AnUntouchedLedgerVerifies) {
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.events, 400u);
   EXPECT_EQ(report.head_seq, 400u);
-  ASSERT_EQ(report.checks.size(), 5u);
+  ASSERT_EQ(report.checks.size(), 6u);
   for (const replay::AuditCheck& check : report.checks) {
     EXPECT_TRUE(check.ran && check.ok) << check.name;
   }
   EXPECT_EQ(report.projection_digests.size(), 3u);
+}
+
+// Every figure must follow from the events, not only from what the log says
+// it charged: a history rewritten with a wrong charge, chained again and its
+// projections rebuilt, passes every check but judging each event again.
+TEST_F(AuditTest, ARechainedHistoryWithAnAlteredChargeIsCaught) {
+  const uint64_t seq = FirstOfType(EventType::kUsageRecorded);
+  int64_t hour_start_s = 0;
+  RewriteHistory(seq, [&](Envelope* envelope) {
+    hour_start_s = envelope->rating.hours[0].hour_start_s;
+    envelope->rating.hours[0].seconds += 3600;
+  });
+  const AuditReport report = AuditOrDie(book_);
+  const replay::AuditFailure failure = OnlyFailure(report);
+  EXPECT_EQ(failure.check, "ratings");
+  EXPECT_EQ(failure.seq, seq);
+  EXPECT_NE(failure.problem.find("seconds of hour " + std::to_string(hour_start_s)),
+            std::string::npos)
+      << failure.problem;
+  for (const replay::AuditCheck& check : report.checks) {
+    EXPECT_EQ(check.ok, check.name != "ratings") << check.name;
+  }
+}
+
+TEST_F(AuditTest, ARechainedEventTheRulesRejectIsCaught) {
+  // A usage tick moved onto a resource that does not exist.
+  const uint64_t seq = FirstOfType(EventType::kUsageRecorded);
+  RewriteHistory(seq, [](Envelope* envelope) {
+    std::get<UsageRecorded>(envelope->payload).resource_id = "no-such-resource";
+  });
+  const AuditReport report = AuditOrDie(book_);
+  const replay::AuditFailure failure = OnlyFailure(report);
+  EXPECT_EQ(failure.check, "ratings");
+  EXPECT_EQ(failure.seq, seq);
+  EXPECT_NE(failure.problem.find("the rules reject this event now: unknown_resource"),
+            std::string::npos)
+      << failure.problem;
+  // The rules' state is not rebuilt past that event: its check is skipped.
+  for (const replay::AuditCheck& check : report.checks) {
+    EXPECT_EQ(check.ran, check.name != "rules_state") << check.name;
+  }
+}
+
+// Invoice numbers are one gapless sequence: the head's count of finalized
+// invoices, from which the next number is given, must be the log's.
+TEST_F(AuditTest, AHeadCountingOtherInvoicesIsCaught) {
+  RewriteHistory(
+      store().head().seq, [](Envelope*) {}, /*invoices_finalized_delta=*/5);
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "ratings");
+  EXPECT_EQ(failure.key, "meta head");
+  EXPECT_NE(failure.problem.find("finalized invoices, the log has"), std::string::npos)
+      << failure.problem;
 }
 
 TEST_F(AuditTest, AFlippedByteNamesItsEvent) {
