@@ -71,9 +71,13 @@ int RunReplay(const GlobalOptions& global, std::optional<uint64_t> to_seq, const
   Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   EventStore& store = (*ledger)->store();
+  if (to_seq && *to_seq > store.head().seq) {
+    return CannotRun("--to-seq " + std::to_string(*to_seq) + " is after the last event (" +
+                     std::to_string(store.head().seq) + ")");
+  }
   const Clock::time_point start = Clock::now();
   replay::RebuildOptions options;
-  options.install = !to_seq.has_value() || *to_seq >= store.head().seq;
+  options.install = !to_seq.has_value() || *to_seq == store.head().seq;
   options.to_seq = to_seq.value_or(UINT64_MAX);
   options.progress = TerminalProgress("replay", start);
   Result<replay::RebuildResult> rebuilt = replay::Rebuild(store, options);

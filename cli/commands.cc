@@ -29,6 +29,18 @@
 namespace ledger::cli {
 namespace {
 
+// Sequence numbers start at 1: CLI::PositiveNumber would accept 0.5 and
+// word its refusal of 0 as a range of doubles.
+const CLI::Validator kSequenceNumber(
+    [](const std::string& text) -> std::string {
+      if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
+          text.find_first_not_of('0') != std::string::npos) {
+        return "";
+      }
+      return "a sequence number is a whole number from 1, not " + text;
+    },
+    "SEQ");
+
 void WriteAppendResult(const AppendResult& result, uint64_t line_number, const std::string* file,
                        std::string* out) {
   JsonWriter w(out);
@@ -339,9 +351,9 @@ int Main(int argc, char** argv) {
       "events", "stored events as JSON Lines with seq, recorded_at, prev_hash and hash");
   events->add_option("--account", events_options.account, "only this account's events");
   events->add_option("--from-seq", events_options.from_seq, "first sequence number")
-      ->check(CLI::PositiveNumber);
+      ->check(kSequenceNumber);
   events->add_option("--to-seq", events_options.to_seq, "last sequence number")
-      ->check(CLI::PositiveNumber);
+      ->check(kSequenceNumber);
   events->add_flag("--with-bytes", events_options.with_bytes,
                    "add each event's stored bytes (base64), to re-verify its hash independently");
 
@@ -349,9 +361,10 @@ int Main(int argc, char** argv) {
   std::string replay_format = "text";
   CLI::App* replay = app.add_subcommand(
       "replay", "rebuild every projection from the event log and swap them in atomically");
-  replay->add_option("--to-seq", replay_to_seq,
-                     "rebuild up to event N only and report the digests (not installed)")
-      ->check(CLI::PositiveNumber);
+  replay
+      ->add_option("--to-seq", replay_to_seq,
+                   "rebuild up to event N only and report the digests (not installed)")
+      ->check(kSequenceNumber);
   replay->add_option("--format", replay_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -386,9 +399,10 @@ int Main(int argc, char** argv) {
         ->capture_default_str();
   };
   const auto add_as_of = [&query](CLI::App* command) {
-    command->add_option("--as-of-seq", query.as_of_seq,
-                        "answer as the ledger stood when event N was the last stored")
-        ->check(CLI::PositiveNumber);
+    command
+        ->add_option("--as-of-seq", query.as_of_seq,
+                     "answer as the ledger stood when event N was the last stored")
+        ->check(kSequenceNumber);
     command->add_option("--as-of", query.as_of,
                         "answer as the ledger stood at this recorded time (RFC 3339)");
   };

@@ -187,9 +187,9 @@ Result<std::optional<std::vector<SubscriptionRow>>> ReadSubscriptions(
         for (const auto& [placed_at_s, end_s] : record.ends) {
           if (placed_at_s <= at_s) row.end_s = end_s;
         }
-        if (record.deleted_at_s != 0 && record.deleted_at_s <= at_s) {
+        if (record.deleted_at_s != 0 && record.deleted_at_s < at_s) {
           row.status = SubscriptionStatus::kDeleted;
-        } else if (record.unsubscribed_at_s != 0 && record.unsubscribed_at_s <= at_s) {
+        } else if (record.unsubscribed_at_s != 0 && record.unsubscribed_at_s < at_s) {
           row.status = SubscriptionStatus::kUnsubscribed;
         } else if (row.end_s && at_s > *row.end_s) {
           row.status = SubscriptionStatus::kExpired;

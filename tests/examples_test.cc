@@ -677,6 +677,37 @@ TEST_F(EventsTest, SeqRangeFilters) {
             std::vector<int64_t>({4}));
 }
 
+// A sequence number is a whole number from 1, whichever command takes it.
+TEST_F(EventsTest, SequenceNumbersAreWholeNumbersFromOne) {
+  for (const char* bad : {"0", "0.5", "-1", "1e3", ""}) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"events", "--from-seq", bad},
+             {"replay", "--to-seq", bad},
+             {"invoices", "--account", "a", "--as-of-seq", bad}}) {
+      const ProcessResult r = Ledger(args);
+      EXPECT_EQ(r.exit_code, kExitCannotRun) << args[0] << " " << bad << "\n" << Describe(r);
+      EXPECT_NE(r.err.find("a sequence number is a whole number from 1"), std::string::npos)
+          << Describe(r);
+    }
+  }
+}
+
+// `replay --to-seq N` beyond the head has nothing to rebuild up to: refused
+// like `--as-of-seq`, and nothing is installed; at the head it is a full
+// replay, installed.
+TEST_F(EventsTest, ReplayToASeqAfterTheHeadIsRefused) {
+  ProcessResult r = Ledger({"replay", "--to-seq", "7", "--format", "json"});
+  EXPECT_EQ(r.exit_code, kExitCannotRun) << Describe(r);
+  EXPECT_NE(r.err.find("--to-seq 7 is after the last event (6)"), std::string::npos) << Describe(r);
+  EXPECT_EQ(r.out, "");
+  r = Ledger({"replay", "--to-seq", "6", "--format", "json"});
+  EXPECT_EQ(r.exit_code, kExitOk) << Describe(r);
+  EXPECT_NE(r.out.find(R"("installed":true,"generation":1)"), std::string::npos) << r.out;
+  r = Ledger({"replay", "--to-seq", "5", "--format", "json"});
+  EXPECT_EQ(r.exit_code, kExitOk) << Describe(r);
+  EXPECT_NE(r.out.find(R"("installed":false)"), std::string::npos) << r.out;
+}
+
 TEST_F(EventsTest, EveryLineChainsOnThePreviousOne) {
   const std::vector<EventLine> events = Events();
   ASSERT_EQ(SeqsOf(events), std::vector<int64_t>({1, 2, 3, 4, 5, 6}));

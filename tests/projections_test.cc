@@ -256,9 +256,35 @@ TEST(ProjectionsTest, SubscriptionStateAtAnyTime) {
   rows = at("2026-03-06T00:00:00+08:00");
   EXPECT_EQ(rows[0].status, projections::SubscriptionStatus::kActive);
   EXPECT_EQ(rows[0].end_s, At("2026-03-28T23:59:59+08:00"));
+  // Active at t unless deleted or unsubscribed *before* t (billing-rules.md
+  // section 6): at the deletion's own second it is still active.
   rows = at("2026-03-20T00:00:00+08:00");
+  EXPECT_EQ(rows[0].status, projections::SubscriptionStatus::kActive);
+  rows = at("2026-03-20T00:00:01+08:00");
   EXPECT_EQ(rows[0].status, projections::SubscriptionStatus::kDeleted);
   EXPECT_EQ(rows[0].end_s, At("2026-03-28T23:59:59+08:00"));  // keeps its paid-up end
+}
+
+TEST(ProjectionsTest, AnUnsubscribedSubscriptionIsActiveUntilTheSecondAfter) {
+  TestBook book;
+  ExpectAllAppended(book.Append(
+      {Price("p-year", "private_ca/root/year", "USD", "1000"),
+       Event("account_opened", "open", "2026-01-01T00:00:00+08:00", R"("currency":"USD")"),
+       Event(
+           "resource_created", "buy", "2026-02-01T10:00:00+08:00",
+           R"("resource_id":"ca-y","resource_type":"private_ca","ca_type":"root",)"
+           R"("billing_mode":"yearly_monthly","period_unit":"year","periods":1,"auto_renew":false)"),
+       Event("subscription_unsubscribed", "unsub", "2026-05-10T12:00:00+08:00",
+             R"("resource_id":"ca-y")")}));
+  const auto status_at = [&](const char* time) {
+    Result<std::optional<std::vector<projections::SubscriptionRow>>> rows =
+        projections::ReadSubscriptions(book.readers(), "acme", At(time));
+    EXPECT_TRUE(rows.ok() && rows->has_value() && (*rows)->size() == 1u);
+    return (**rows)[0].status;
+  };
+  EXPECT_EQ(status_at("2026-05-10T11:59:59+08:00"), projections::SubscriptionStatus::kActive);
+  EXPECT_EQ(status_at("2026-05-10T12:00:00+08:00"), projections::SubscriptionStatus::kActive);
+  EXPECT_EQ(status_at("2026-05-10T12:00:01+08:00"), projections::SubscriptionStatus::kUnsubscribed);
 }
 
 TEST(ProjectionsTest, AProjectionBehindTheLogCatchesUpOnOpen) {
