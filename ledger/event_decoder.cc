@@ -235,8 +235,9 @@ Error DecodePayload(const FieldReader& r, EventType type, Payload* payload) {
       const auto price_e10 =
           ParseDecimal(price_text, kPriceScaleDigits, /*allow_negative=*/false, kUnitPriceUnitsMax);
       if (!price_e10) {
-        return Invalid("unit_price must be a non-negative decimal string with at most 10 "
-                       "fractional digits, below 10^9");
+        return Invalid(
+            "unit_price must be a non-negative decimal string with at most 10 "
+            "fractional digits, at most 922337203.6854775807");
       }
       e.unit_price_e10 = *price_e10;
       *payload = std::move(e);
@@ -378,8 +379,9 @@ Error DecodePayload(const FieldReader& r, EventType type, Payload* payload) {
       const auto amount_e8 =
           ParseDecimal(amount_text, kAmountScaleDigits, /*allow_negative=*/true, kAmountUnitsMax);
       if (!amount_e8 || *amount_e8 == 0) {
-        return Invalid("amount must be a non-zero signed decimal string with at most 8 "
-                       "fractional digits, below 10^10");
+        return Invalid(
+            "amount must be a non-zero signed decimal string with at most 8 "
+            "fractional digits, at most 10000000000.99999999 either way");
       }
       e.amount_e8 = *amount_e8;
       if (Error err = r.String("reason", kReasonBytesMax, &e.reason)) return err;

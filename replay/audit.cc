@@ -485,6 +485,7 @@ class Auditor {
     Sha256 prev_hash{};
     Envelope envelope;
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected) {
+      report_.events = expected - 1;  // proven so far, should this one break the chain
       const std::string_view key = it->key().ToStringView();
       if (key.size() != 8) {
         Fail("hash_chain", expected, Printable(key), "a log key that is not a sequence number");
@@ -860,7 +861,15 @@ class Auditor {
 
   Status CheckDigest() {
     const LedgerDigest& digest = *options_.digest;
-    if (digest.seq == 0 || digest.seq > report_.events) {
+    if (digest.seq == 0) {
+      // An empty ledger's digest (`ledger digest` before any event): the
+      // chain's start, a prefix of every log.
+      if (digest.hash != Sha256{}) {
+        Fail("digest", 0, "", "a digest at seq 0 is the chain's start, whose hash is all zeros");
+      }
+      return Status::Ok();
+    }
+    if (digest.seq > report_.events) {
       Fail("digest", digest.seq, "",
            "the log has " + std::to_string(report_.events) + " events, fewer than the digest's " +
                std::to_string(digest.seq));

@@ -48,7 +48,7 @@ struct AuditCheck {
 };
 
 struct AuditReport {
-  uint64_t events = 0;
+  uint64_t events = 0;  // chained from seq 1: up to the first broken link, if one is
   uint64_t head_seq = 0;
   Sha256 head_hash{};
   std::vector<AuditCheck> checks;

@@ -212,6 +212,7 @@ TEST_F(AuditTest, AFlippedByteNamesItsEvent) {
   const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
   EXPECT_EQ(failure.check, "hash_chain");
   EXPECT_EQ(failure.seq, 137u);
+  EXPECT_EQ(AuditOrDie(book_).events, 136u);  // the events proven before it
   EXPECT_NE(failure.problem.find("damaged"), std::string::npos) << failure.problem;
 }
 
@@ -431,6 +432,19 @@ TEST_F(AuditTest, ADigestProvesThePrefixAfterMoreAppends) {
   EXPECT_EQ(failure.seq, head.seq);
   options.digest = replay::LedgerDigest{head.seq + 1000, head.hash};
   EXPECT_EQ(OnlyFailure(AuditOrDie(book_, options)).check, "digest");
+}
+
+// `ledger digest` of an empty ledger prints seq 0 and the zero hash: the
+// chain's start, which every log extends.
+TEST_F(AuditTest, TheEmptyLedgersDigestProvesTheEmptyPrefix) {
+  replay::AuditOptions options;
+  options.digest = replay::ParseLedgerDigest("0:" + std::string(64, '0'));
+  ASSERT_TRUE(options.digest.has_value());
+  EXPECT_TRUE(AuditOrDie(book_, options).ok());
+  options.digest = replay::ParseLedgerDigest("0:" + std::string(63, '0') + "1");
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_, options));
+  EXPECT_EQ(failure.check, "digest");
+  EXPECT_NE(failure.problem.find("whose hash is all zeros"), std::string::npos) << failure.problem;
 }
 
 TEST_F(AuditTest, ParsesDigestsAsPrinted) {

@@ -382,6 +382,31 @@ TEST_F(RulesValidationTest, UnitPriceIsStoredExactlyOrRejected) {
   const Envelope price = ledger_.Appended(
       PriceSet("p-3", "ssl_expansion", "USD", "900000000.0000000001", "2026-03-01T00:00:00"));
   EXPECT_EQ(price.rating.unit_price_e10, 9'000'000'000'000'000'001);
+  // The largest price is INT64_MAX units of 10^-10, and the refusal says so.
+  const Envelope largest = ledger_.Appended(
+      PriceSet("p-4", "ssl_expansion", "USD", "922337203.6854775807", "2026-03-01T00:00:00"));
+  EXPECT_EQ(largest.rating.unit_price_e10, INT64_MAX);
+  const AppendResult over =
+      ledger_.Append(PriceSet("p-5", "ssl_expansion", "USD", "999999999", "2026-03-01T00:00:00"));
+  EXPECT_EQ(over.error.code, ErrorCode::kInvalidField);
+  EXPECT_NE(over.error.message.find("at most 922337203.6854775807"), std::string::npos)
+      << over.error.message;
+}
+
+TEST_F(RulesValidationTest, AdjustmentAmountsAreBoundedAsTheRefusalSays) {
+  RunSteps(ledger_, {{AccountOpened("open", "acme", "USD", "2026-03-01T00:00:00"), "appended"}});
+  const auto adjustment = [](std::string_view id, std::string_view amount) {
+    return Event("adjustment_posted", id, "acme", "2026-03-02T10:00:00",
+                 {S("amount", amount), S("reason", "bound")});
+  };
+  EXPECT_EQ(ledger_.Appended(adjustment("a-1", "10000000000.99999999")).rating.amount_e8,
+            1'000'000'000'099'999'999);
+  EXPECT_EQ(ledger_.Appended(adjustment("a-2", "-10000000000.99999999")).rating.amount_e8,
+            -1'000'000'000'099'999'999);
+  const AppendResult over = ledger_.Append(adjustment("a-3", "10000000001"));
+  EXPECT_EQ(over.error.code, ErrorCode::kInvalidField);
+  EXPECT_NE(over.error.message.find("at most 10000000000.99999999 either way"), std::string::npos)
+      << over.error.message;
 }
 
 TEST_F(RulesValidationTest, IntegersAreJsonIntegers) {
