@@ -219,7 +219,33 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   store->intervals_cf_ = store->handles_[5];
   store->write_options_.sync = options.sync;
   LEDGER_RETURN_IF_ERROR(store->LoadMeta(options, fresh));
+  LEDGER_RETURN_IF_ERROR(store->ReleaseEmptyWals(options.path));
   return store;
+}
+
+// RocksDB starts a new WAL at every open, and deletes the empty ones of
+// earlier opens only after it flushes a memtable, which a query never makes
+// it do: every read-only command would leave one more empty file. Past
+// kEmptyWalsMax of them, the head is written again, unchanged, and the meta
+// family flushed; RocksDB then deletes them.
+constexpr size_t kEmptyWalsMax = 8;
+
+Status EventStore::ReleaseEmptyWals(const std::string& path) {
+  size_t empty = 0;
+  std::error_code ec;
+  for (const std::filesystem::directory_entry& entry :
+       std::filesystem::directory_iterator(path, ec)) {
+    empty +=
+        entry.path().extension() == ".log" && entry.is_regular_file(ec) && entry.file_size(ec) == 0;
+  }
+  if (ec || empty <= kEmptyWalsMax) return Status::Ok();
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  LEDGER_RETURN_IF_ERROR(
+      FromRocks(db_->Put(synced, meta_cf_, internal::kMetaHead, EncodeHead(head_)), "write head"));
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  return FromRocks(db_->Flush(flush, meta_cf_), "flush meta");
 }
 
 EventStore::~EventStore() {

@@ -176,6 +176,7 @@ class EventStore {
  private:
   EventStore() = default;
   Status LoadMeta(const StoreOptions& options, bool fresh);
+  Status ReleaseEmptyWals(const std::string& path);
   // Put the idempotency entries of pending_ids_, and the account index
   // entries of pending_account_seqs_, into the batch.
   void StageIdempotencyEntries();

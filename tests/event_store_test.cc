@@ -430,6 +430,38 @@ std::unique_ptr<EventStore> OpenBareStore(const std::string& path) {
   return opened.ok() ? std::move(*opened) : nullptr;
 }
 
+// Read-only commands open the ledger too, and RocksDB starts a WAL at each
+// open: their empty files stay bounded, and the head is unchanged.
+TEST(EventStoreTest, OpensThatWriteNothingLeaveABoundedNumberOfEmptyWals) {
+  TempDir dir;
+  Head head;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    AppendRows(*ledger, SetupRows());
+    head = ledger->head();
+  }
+  const auto wals = [&] {
+    size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      count += entry.path().extension() == ".log";
+    }
+    return count;
+  };
+  size_t most = 0;
+  for (int open = 0; open < 30; ++open) {
+    std::unique_ptr<EventStore> store = OpenBareStore(dir.path());
+    ASSERT_NE(store, nullptr);
+    ExpectSameHead(store->head(), head);
+    most = std::max(most, wals());
+  }
+  EXPECT_LE(most, 10u);
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path(), /*pinned_clock=*/false);
+  ASSERT_NE(ledger, nullptr);
+  ExpectSameHead(ledger->head(), head);
+  ExpectGaplessChain(*ledger, ledger->store(), head.seq);
+}
+
 // Stages event `seq` (a price_set) under `event_id` for `account`, with the
 // SHA-256 of `content` as its content digest.
 void StageBareEvent(EventStore& store, uint64_t seq, std::string event_id, std::string account,
