@@ -4,9 +4,20 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ledger::cli {
+
+// A cell as a terminal shows it: control characters escaped (`\n`, `\t`,
+// `\u001b`), so that stored text can neither break the table nor send
+// escape codes, and its width in columns (an East Asian wide character
+// takes two, a combining mark none).
+struct TextCell {
+  std::string text;
+  size_t columns = 0;
+};
+TextCell DisplayCell(std::string_view text);
 
 class TextTable {
  public:
