@@ -100,7 +100,45 @@ Result<std::optional<RuleError>> RuleEngine::Check(const IncomingEvent& event,
     return Reject(ErrorCode::kUnknownAccount, "account " + event.account + " is not open");
   }
   currency_ = (*account)->currency;
+  opened_at_s_ = (*account)->opened_at_s;
+  return CheckAccountEvent(event, invoices_finalized, rating);
+}
 
+namespace {
+
+// The codes interface.md orders before "the remaining state rules", among
+// which an event dated before its account's opening is judged.
+bool JudgedBeforeTheRemainingStateRules(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnknownResource:
+    case ErrorCode::kUnknownOrder:
+    case ErrorCode::kBillingModeMismatch:
+    case ErrorCode::kResourceDeleted:
+    case ErrorCode::kSubscriptionEnded:
+    case ErrorCode::kUsageOutsideLifetime:
+    case ErrorCode::kUsageOverlap:
+    case ErrorCode::kBillingModeImmutable:  // whatever the resource's state
+    case ErrorCode::kInvalidField:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+RuleEngine::Verdict RuleEngine::CheckAccountEvent(const IncomingEvent& event,
+                                                  uint64_t invoices_finalized, Rating* rating) {
+  Verdict verdict = CheckByType(event, invoices_finalized, rating);
+  if (!verdict.ok() || event.occurred_at_s >= opened_at_s_) return verdict;
+  if (*verdict && JudgedBeforeTheRemainingStateRules((*verdict)->code)) return verdict;
+  return Reject(ErrorCode::kInvalidField, "occurred_at precedes the opening of account " +
+                                              event.account + " at " + zone_.Format(opened_at_s_));
+}
+
+RuleEngine::Verdict RuleEngine::CheckByType(const IncomingEvent& event, uint64_t invoices_finalized,
+                                            Rating* rating) {
+  const EventType type = TypeOf(event.payload);
   switch (type) {
     case EventType::kSslCertificatePurchased: {
       const auto& e = std::get<SslCertificatePurchased>(event.payload);
@@ -392,6 +430,11 @@ RuleEngine::Verdict RuleEngine::CheckFinalization(const IncomingEvent& event,
                                                   uint64_t invoices_finalized, Rating* rating) {
   if (event.occurred_at_s < zone_.PeriodStart(e.period.Next())) {
     return Reject(ErrorCode::kPeriodNotEnded, FormatPeriod(e.period) + " has not ended");
+  }
+  if (zone_.PeriodStart(e.period.Next()) <= opened_at_s_) {
+    return Reject(ErrorCode::kInvalidField, FormatPeriod(e.period) + " ended before account " +
+                                                event.account + " was opened at " +
+                                                zone_.Format(opened_at_s_));
   }
   Result<const internal::PeriodState*> period = state_->FindPeriod(event.account, e.period);
   if (!period.ok()) return period.status();

@@ -40,6 +40,11 @@ class RuleEngine {
   using Verdict = Result<std::optional<RuleError>>;
 
   Verdict CheckPriceSet(const IncomingEvent& event, const PriceSet& e, Rating* rating);
+  // An event of an open account: its type's rules, then its time against
+  // the account's opening (OpenedBefore).
+  Verdict CheckAccountEvent(const IncomingEvent& event, uint64_t invoices_finalized,
+                            Rating* rating);
+  Verdict CheckByType(const IncomingEvent& event, uint64_t invoices_finalized, Rating* rating);
   Verdict CheckSslPurchase(const IncomingEvent& event, std::string_view order_id,
                            std::string_view sku, int64_t quantity, Rating* rating);
   Verdict CheckSslRefund(const IncomingEvent& event, const SslCertificateRefunded& e,
@@ -65,7 +70,8 @@ class RuleEngine {
 
   internal::StateStore* state_;
   BillingZone zone_;
-  std::string currency_;  // the current event's account currency
+  std::string currency_;     // the current event's account currency
+  int64_t opened_at_s_ = 0;  // and its opening time
 };
 
 }  // namespace ledger

@@ -352,7 +352,10 @@ TEST_F(RulesOneTimeTest, PeriodMustBeAMonthBetween2000And2199) {
       {Finalized("f-6", "acme", "2026-03-01", "2026-05-01T00:00:00"), "invalid_field"},
       {Event("invoice_finalized", "f-7", "acme", "2026-05-01T00:00:00", {Raw("period", "202603")}),
        "invalid_field"},
-      {Finalized("f-8", "acme", "2000-01", "2026-05-01T00:00:00"), "appended"},
+      // 2000-01 is a period, but one that ended before acme was opened.
+      {Finalized("f-8", "acme", "2000-01", "2026-05-01T00:00:00"), "invalid_field"},
+      {AccountOpened("open-2000", "old", "USD", "2000-01-02T00:00:00"), "appended"},
+      {Finalized("f-9", "old", "2000-01", "2026-05-01T00:00:00"), "appended"},
   };
   RunSteps(ledger_, steps);
 }
@@ -380,11 +383,11 @@ TEST_F(RulesOneTimeTest, InvoiceNumbersAreOneGaplessLedgerWideSequence) {
       {Finalized("f-y", "globex", "2026-04", "2026-04-02T00:00:00"), "period_not_ended"},
   };
   RunSteps(ledger_, steps);
-  // Periods may be finalized in any order.
-  EXPECT_EQ(number(Finalized("f-3", "acme", "2026-01", "2026-04-02T00:00:00")), 3u);
+  // Periods may be finalized in any order: May before April.
+  EXPECT_EQ(number(Finalized("f-3", "acme", "2026-05", "2026-06-02T00:00:00")), 3u);
   // The sequence survives a reopen.
   ledger_.Reopen();
-  EXPECT_EQ(number(Finalized("f-4", "globex", "2026-02", "2026-04-02T00:00:00")), 4u);
+  EXPECT_EQ(number(Finalized("f-4", "globex", "2026-05", "2026-06-02T00:00:00")), 4u);
   // And numbers the finalizations of one batch in order.
   const std::vector<AppendResult> results = ledger_.AppendBatch({
       Finalized("f-5", "acme", "2026-04", "2026-05-01T00:00:00"),

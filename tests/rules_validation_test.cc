@@ -754,9 +754,10 @@ TEST_F(RulesValidationTest, FirstCodeOfTheStateRules) {
       {Tick("o-5", "acme", "pc-1", "2026-03-02T07:30:00", "2026-03-02T10:30:00"),
        "usage_outside_lifetime"},
       // usage_overlap before no_price (no price before 03-01).
-      {CertCreated("create-early", "acme", "pc-e", "2026-02-28T00:00:00"), "appended"},
-      {Tick("t-2", "acme", "pc-e", "2026-03-01T00:00:00", "2026-03-01T01:00:00"), "appended"},
-      {Tick("o-7", "acme", "pc-e", "2026-02-28T23:00:00", "2026-03-01T00:30:00"), "usage_overlap"},
+      {AccountOpened("open-early", "early", "USD", "2026-02-01T00:00:00"), "appended"},
+      {CertCreated("create-early", "early", "pc-e", "2026-02-28T00:00:00"), "appended"},
+      {Tick("t-2", "early", "pc-e", "2026-03-01T00:00:00", "2026-03-01T01:00:00"), "appended"},
+      {Tick("o-7", "early", "pc-e", "2026-02-28T23:00:00", "2026-03-01T00:30:00"), "usage_overlap"},
       // subscription_ended before no_price (no year price exists).
       {Unsubscribed("unsub", "acme", "ca-u", "2026-03-03T10:00:00"), "appended"},
       {Renewed("o-8", "acme", "ca-u", "year", 1, "2026-03-04T10:00:00"), "subscription_ended"},
@@ -776,6 +777,37 @@ TEST_F(RulesValidationTest, FirstCodeOfTheStateRules) {
       {AccountOpened("o-14", "acme", "EUR", "2026-03-06T10:00:00"), "account_exists"},
   };
   RunSteps(ledger_, steps);
+}
+
+// An account's events cannot be dated before it was opened (a choice where
+// the spec is silent): invalid_field, judged with "the remaining state
+// rules", after the codes interface.md orders before them and before
+// no_price. A finalization of a period that ended before the opening would
+// number an invoice of a month the account did not exist in.
+TEST_F(RulesValidationTest, NoEventOfAnAccountPrecedesItsOpening) {
+  RunSteps(ledger_, StateSetup());  // acme opened 2026-03-01T00:00:00
+  const Step steps[] = {
+      {Event("adjustment_posted", "adj-early", "acme", "2026-02-28T23:59:59",
+             {S("amount", "-1"), S("reason", "early")}),
+       "invalid_field"},
+      {Event("adjustment_posted", "adj-on-time", "acme", "2026-03-01T00:00:00",
+             {S("amount", "-1"), S("reason", "on time")}),
+       "appended"},
+      // Codes ordered before the state rules still come first.
+      {Tick("o-1", "acme", "pc-9", "2026-02-20T10:00:00", "2026-02-20T11:00:00"),
+       "unknown_resource"},
+      // And it comes before no_price (no year price exists).
+      {CaPrepaidCreated("o-2", "acme", "ca-early", "root", "year", 1, "2026-02-20T10:00:00"),
+       "invalid_field"},
+      {Finalized("f-feb", "acme", "2026-02", "2026-04-01T00:00:00"), "invalid_field"},
+      {Finalized("f-mar", "acme", "2026-03", "2026-04-01T00:00:00"), "appended"},
+  };
+  RunSteps(ledger_, steps);
+  const AppendResult early =
+      ledger_.Append(Event("adjustment_posted", "adj-early-2", "acme", "2026-02-01T00:00:00",
+                           {S("amount", "-1"), S("reason", "early")}));
+  EXPECT_EQ(early.error.message,
+            "occurred_at precedes the opening of account acme at 2026-03-01T00:00:00+08:00");
 }
 
 }  // namespace
