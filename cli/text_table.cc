@@ -10,7 +10,8 @@
 namespace ledger::cli {
 namespace {
 
-// A control character as its C escape, or \u followed by four hex digits.
+// A character a table must not show as it is: its C escape, or \u and
+// four hex digits.
 void AppendEscaped(utf8proc_int32_t code_point, std::string* out) {
   switch (code_point) {
     case '\n':
@@ -49,7 +50,9 @@ TextCell DisplayCell(std::string_view text) {
     }
     const std::string_view encoded = text.substr(at, static_cast<size_t>(length));
     at += static_cast<size_t>(length);
-    if (utf8proc_category(code_point) == UTF8PROC_CATEGORY_CC) {
+    const utf8proc_category_t category = utf8proc_category(code_point);
+    if (category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF ||
+        category == UTF8PROC_CATEGORY_ZL || category == UTF8PROC_CATEGORY_ZP) {
       const size_t before = cell.text.size();
       AppendEscaped(code_point, &cell.text);
       cell.columns += cell.text.size() - before;

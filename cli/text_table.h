@@ -9,10 +9,11 @@
 
 namespace ledger::cli {
 
-// A cell as a terminal shows it: control characters escaped (`\n`, `\t`,
-// `\u001b`), so that stored text can neither break the table nor send
-// escape codes, and its width in columns (an East Asian wide character
-// takes two, a combining mark none).
+// A cell as a terminal shows it: control and format characters and line
+// separators escaped (`\n`, `\t`, `\u001b`, `\u202e`), so that stored text
+// can neither break the table, send escape codes nor reorder the line, and
+// its width in columns (an East Asian wide character takes two, a combining
+// mark none).
 struct TextCell {
   std::string text;
   size_t columns = 0;

@@ -71,6 +71,13 @@ inline constexpr size_t kAppendBatchBytesMax = 16 * 1024 * 1024;
 // than this (EventStore::FlushMemtablesOver).
 inline constexpr uint64_t kFlushAtExitBytesMin = 16 * 1024 * 1024;
 
+// The billing rules' version. Each stored event records the version it was
+// judged under (FORMAT.md, "log"), and `ledger verify` judges it again under
+// that version, so that a rule added later does not condemn events stored
+// before it. 1: the rules until 2026-11-28. 2: no event of an account dated
+// before its opening, and no finalization of a period that ended before it.
+inline constexpr uint32_t kRulesVersion = 2;
+
 // The state cache is cleared between batches once it holds this many objects.
 inline constexpr size_t kStateCacheEntriesMax = 1 << 20;
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/billing_time.h"
+#include "ledger/constants.h"
 
 namespace ledger {
 
@@ -211,6 +212,7 @@ struct Envelope {
   Sha256 content_digest{};  // of the event's JSON value (idempotency)
   Payload payload;
   Rating rating;
+  uint32_t rules_version = kRulesVersion;  // the billing rules it was judged under
   Sha256 prev_hash{};
   Sha256 hash{};
 

@@ -174,6 +174,15 @@ struct EnvelopeBody {
   Envelope* envelope;
 };
 
+}  // namespace
+
+// Version 2 adds the rules version the event was judged under; a version-1
+// body was judged under rules version 1.
+template <>
+inline constexpr std::uint32_t kClassVersion<EnvelopeBody> = 2;
+
+namespace {
+
 template <class Archive>
 void SavePayload(Archive& ar, const Payload& payload) {
   std::visit([&ar](const auto& event) { ar(event); }, payload);
@@ -210,17 +219,22 @@ void save(Archive& ar, const EnvelopeBody& body) {
   ar(e.seq, e.event_id, e.account, static_cast<uint8_t>(e.type()), e.occurred_at_s,
      e.recorded_at_us, e.content_digest);
   SavePayload(ar, e.payload);
-  ar(e.rating);
+  ar(e.rating, e.rules_version);
 }
 
 template <class Archive>
 void load(Archive& ar, EnvelopeBody& body) {
-  ClassVersion<EnvelopeBody>(ar);
+  const std::uint32_t version = ClassVersion<EnvelopeBody>(ar);
   Envelope& e = *body.envelope;
   uint8_t type = 0;
   ar(e.seq, e.event_id, e.account, type, e.occurred_at_s, e.recorded_at_us, e.content_digest);
   LoadPayload(ar, static_cast<EventType>(type), &e.payload);
   ar(e.rating);
+  e.rules_version = 1;
+  if (version >= 2) ar(e.rules_version);
+  if (e.rules_version < 1 || e.rules_version > kRulesVersion) {
+    throw cereal::Exception("unknown rules version " + std::to_string(e.rules_version));
+  }
 }
 
 }  // namespace

@@ -24,9 +24,11 @@ using internal::ReadU64BE;
 
 // Version 2 files an account's events of one batch under one account index
 // entry. A version-1 ledger (an entry per event, empty values) is a valid
-// version-2 one: it is marked 2 by its first append batch, in that batch,
-// so that a version-1 binary refuses it from then on (and only then).
-constexpr uint32_t kFormatVersion = 2;
+// version-2 one. Version 3 stores event bodies of class version 2 (the rules
+// version each event was judged under); version-1 bodies stay readable. An
+// older ledger is marked 3 by its first append batch, in that batch, so that
+// an older binary refuses it from then on (and only then).
+constexpr uint32_t kFormatVersion = 3;
 constexpr uint32_t kFormatVersionMin = 1;
 
 constexpr const char* kLogCf = "log";

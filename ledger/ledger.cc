@@ -553,6 +553,7 @@ Status Ledger::AppendParsed(const ParsedSlot& slot, int64_t recorded_at_us, Appe
   envelope.recorded_at_us = recorded_at_us;
   envelope.content_digest = parsed.content_digest;
   envelope.payload = std::move(incoming_.payload);
+  envelope.rules_version = kRulesVersion;
   LEDGER_RETURN_IF_ERROR(store_->StageEvent(&envelope));
   LEDGER_RETURN_IF_ERROR(rules_->Apply(envelope));
   if (envelope.rating.invoice_number != 0) {

@@ -130,7 +130,7 @@ bool JudgedBeforeTheRemainingStateRules(ErrorCode code) {
 RuleEngine::Verdict RuleEngine::CheckAccountEvent(const IncomingEvent& event,
                                                   uint64_t invoices_finalized, Rating* rating) {
   Verdict verdict = CheckByType(event, invoices_finalized, rating);
-  if (!verdict.ok() || event.occurred_at_s >= opened_at_s_) return verdict;
+  if (!verdict.ok() || rules_version_ < 2 || event.occurred_at_s >= opened_at_s_) return verdict;
   if (*verdict && JudgedBeforeTheRemainingStateRules((*verdict)->code)) return verdict;
   return Reject(ErrorCode::kInvalidField, "occurred_at precedes the opening of account " +
                                               event.account + " at " + zone_.Format(opened_at_s_));
@@ -431,7 +431,7 @@ RuleEngine::Verdict RuleEngine::CheckFinalization(const IncomingEvent& event,
   if (event.occurred_at_s < zone_.PeriodStart(e.period.Next())) {
     return Reject(ErrorCode::kPeriodNotEnded, FormatPeriod(e.period) + " has not ended");
   }
-  if (zone_.PeriodStart(e.period.Next()) <= opened_at_s_) {
+  if (rules_version_ >= 2 && zone_.PeriodStart(e.period.Next()) <= opened_at_s_) {
     return Reject(ErrorCode::kInvalidField, FormatPeriod(e.period) + " ended before account " +
                                                 event.account + " was opened at " +
                                                 zone_.Format(opened_at_s_));
@@ -526,6 +526,7 @@ Status RuleEngine::Apply(const Envelope& envelope) {
       if (!resource.ok()) return resource.status();
       Result<std::string> cur = currency();
       if (!cur.ok()) return cur.status();
+      if (rating.hours.empty()) return Status::Corruption("a usage tick rated no hour");
       LEDGER_RETURN_IF_ERROR(state_->AddInterval(account, e.resource_id, e.from_s, e.to_s));
       state_->RaiseMaxRated(HourlySku(*resource), *cur, rating.hours.back().hour_start_s);
       return Status::Ok();

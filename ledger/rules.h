@@ -36,12 +36,16 @@ class RuleEngine {
   // Records an accepted event's effects in the state.
   Status Apply(const Envelope& envelope);
 
+  // The rules Check applies: kRulesVersion unless set, an earlier version
+  // to judge an event stored under it again (`ledger verify`).
+  void set_rules_version(uint32_t version) { rules_version_ = version; }
+
  private:
   using Verdict = Result<std::optional<RuleError>>;
 
   Verdict CheckPriceSet(const IncomingEvent& event, const PriceSet& e, Rating* rating);
-  // An event of an open account: its type's rules, then its time against
-  // the account's opening (OpenedBefore).
+  // An event of an open account: its type's rules, then (rules version 2)
+  // its time against the account's opening.
   Verdict CheckAccountEvent(const IncomingEvent& event, uint64_t invoices_finalized,
                             Rating* rating);
   Verdict CheckByType(const IncomingEvent& event, uint64_t invoices_finalized, Rating* rating);
@@ -72,6 +76,7 @@ class RuleEngine {
   BillingZone zone_;
   std::string currency_;     // the current event's account currency
   int64_t opened_at_s_ = 0;  // and its opening time
+  uint32_t rules_version_ = kRulesVersion;
 };
 
 }  // namespace ledger

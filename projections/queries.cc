@@ -187,9 +187,17 @@ Result<std::optional<std::vector<SubscriptionRow>>> ReadSubscriptions(
         for (const auto& [placed_at_s, end_s] : record.ends) {
           if (placed_at_s <= at_s) row.end_s = end_s;
         }
-        if (record.deleted_at_s != 0 && record.deleted_at_s < at_s) {
+        // A subscription is active at t unless deleted or unsubscribed
+        // *before* t (billing-rules.md section 6). A pay-per-use resource
+        // bills nothing from its deletion's second on (a tick starting then
+        // is resource_deleted): it is deleted from that second.
+        const bool pay_per_use = record.billing_mode == BillingMode::kPayPerUse;
+        const auto ended = [&](int64_t ended_at_s) {
+          return ended_at_s != 0 && (pay_per_use ? ended_at_s <= at_s : ended_at_s < at_s);
+        };
+        if (ended(record.deleted_at_s)) {
           row.status = SubscriptionStatus::kDeleted;
-        } else if (record.unsubscribed_at_s != 0 && record.unsubscribed_at_s < at_s) {
+        } else if (ended(record.unsubscribed_at_s)) {
           row.status = SubscriptionStatus::kUnsubscribed;
         } else if (row.end_s && at_s > *row.end_s) {
           row.status = SubscriptionStatus::kExpired;

@@ -11,6 +11,7 @@
 
 #include "ledger/bytes.h"
 #include "ledger/event_codec.h"
+#include "ledger/event_fields.h"
 #include "ledger/internal/state_store.h"
 #include "ledger/keys.h"
 #include "ledger/rules.h"
@@ -763,10 +764,13 @@ class Auditor {
   // compared key by key; the first difference is reported.
   //
   // On the way, each event is judged again against the rebuilt state, as
-  // `ledger append` judged it (JudgeEvent): the rules must accept it and give
-  // its stored rating, and each finalized invoice must take the next number.
-  // So every charge follows from the events and the price catalog in the
-  // log, not only from what the log says it charged.
+  // `ledger append` judged it (Ledger::AppendParsed), under the rules version
+  // it was stored with: its fields' checks, then the rules, which must accept
+  // it and give its stored rating; each finalized invoice must take the next
+  // number. So every charge follows from the events and the price catalog in
+  // the log, not only from what the log says it charged. The rebuild stops
+  // at the first event that fails (Apply takes only events the rules accept,
+  // as they rated them), and this check is then skipped.
   Status CheckRulesState() {
     Result<ScratchLedger> scratch = ScratchLedger::Create(store_.billing_offset_s());
     if (!scratch.ok()) return scratch.status();
@@ -787,25 +791,21 @@ class Auditor {
     Status status;
     uint64_t applied = 0;
     uint64_t invoices_finalized = 0;
-    bool rejected = false;
     LEDGER_RETURN_IF_ERROR(store_.ScanEvents(1, report_.head_seq, [&](const Envelope& envelope) {
-      status = JudgeAgain(rules, envelope, invoices_finalized, &rejected);
-      if (!status.ok() || rejected) return false;
+      status = JudgeAgain(rules, envelope, invoices_finalized);
+      if (!status.ok() || rating_failure_) return false;
       if (envelope.type() == EventType::kInvoiceFinalized) ++invoices_finalized;
       status = rules.Apply(envelope);
       if (status.ok() && ++applied % kRulesStateBatchEvents == 0) status = write();
       return status.ok();
     }));
     LEDGER_RETURN_IF_ERROR(status);
-    if (rejected) {
-      // The state cannot be rebuilt past an event the rules reject (Apply
-      // takes only accepted ones): this check is skipped, and the ratings
-      // check names the event.
-      report_.checks.back().ran = false;
+    if (rating_failure_) {
+      report_.checks.back().ran = false;  // the ratings check names the event
       return Status::Ok();
     }
     LEDGER_RETURN_IF_ERROR(write());
-    if (!rating_failure_ && invoices_finalized != store_.head().invoices_finalized) {
+    if (invoices_finalized != store_.head().invoices_finalized) {
       rating_failure_ = AuditFailure{
           "ratings", 0, "meta head",
           "the head counts " + std::to_string(store_.head().invoices_finalized) +
@@ -825,24 +825,33 @@ class Auditor {
     return Status::Ok();
   }
 
-  // Judges a stored event again (CheckRulesState); the first event the rules
-  // no longer accept (*rejected), or rate otherwise, is the ratings check's
-  // failure.
-  Status JudgeAgain(RuleEngine& rules, const Envelope& envelope, uint64_t invoices_finalized,
-                    bool* rejected) {
-    if (rating_failure_) return Status::Ok();
-    judged_event_.event_id = envelope.event_id;
-    judged_event_.account = envelope.account;
-    judged_event_.occurred_at_s = envelope.occurred_at_s;
-    judged_event_.payload = envelope.payload;
-    Result<std::optional<RuleError>> verdict =
-        rules.Check(judged_event_, invoices_finalized, &judged_rating_);
-    if (!verdict.ok()) return verdict.status();
+  // Judges a stored event again (CheckRulesState), as the typed append does:
+  // its fields as the line that stands for it, then the rules. The first
+  // event that fails either, or is rated otherwise, is the ratings check's
+  // failure (rating_failure_).
+  Status JudgeAgain(RuleEngine& rules, const Envelope& envelope, uint64_t invoices_finalized) {
+    stored_event_.event_id = envelope.event_id;
+    stored_event_.account = envelope.account;
+    stored_event_.occurred_at_s = envelope.occurred_at_s;
+    stored_event_.payload = envelope.payload;
+    std::optional<RuleError> error = EventFields(
+        stored_event_, BillingZone(store_.billing_offset_s()), &stored_line_, &fields_scratch_);
+    if (!error) {
+      judged_event_.event_id = envelope.event_id;
+      error = DecodeEvent(stored_line_, &judged_event_);
+    }
+    if (!error) {
+      rules.set_rules_version(envelope.rules_version);
+      Result<std::optional<RuleError>> verdict =
+          rules.Check(judged_event_, invoices_finalized, &judged_rating_);
+      if (!verdict.ok()) return verdict.status();
+      error = std::move(*verdict);
+    }
     std::string problem;
-    if (*verdict) {
-      *rejected = true;
-      problem = "the rules reject this event now: " + std::string(ErrorCodeName((*verdict)->code)) +
-                ", " + (*verdict)->message;
+    if (error) {
+      problem = "the rules (version " + std::to_string(envelope.rules_version) +
+                ") reject this event now: " + std::string(ErrorCodeName(error->code)) + ", " +
+                error->message;
     } else if (judged_rating_ != envelope.rating) {
       problem = "its stored rating differs from the rules' (" +
                 RatingDifference(envelope.rating, judged_rating_) + ")";
@@ -902,7 +911,10 @@ class Auditor {
   SetDigest index_from_log_;
   SetDigest ids_from_log_;
   bool index_ok_ = false;
-  IncomingEvent judged_event_;  // reused: JudgeAgain
+  IncomingEvent stored_event_;  // reused by JudgeAgain: the event as stored,
+  ParsedLine stored_line_;      // its fields,
+  std::string fields_scratch_;
+  IncomingEvent judged_event_;  // and as they decode
   Rating judged_rating_;
   std::optional<AuditFailure> rating_failure_;
 };

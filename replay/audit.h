@@ -44,7 +44,8 @@ struct AuditFailure {
 struct AuditCheck {
   std::string name;
   bool ok = true;
-  bool ran = true;  // false: skipped, because an earlier check failed
+  bool ran = true;  // false: skipped, because an earlier check failed (rules_state: or the
+                    // ratings check stopped its rebuild at an event)
 };
 
 struct AuditReport {

@@ -184,13 +184,63 @@ TEST_F(AuditTest, ARechainedEventTheRulesRejectIsCaught) {
   const replay::AuditFailure failure = OnlyFailure(report);
   EXPECT_EQ(failure.check, "ratings");
   EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("the rules reject this event now: unknown_resource"),
+  EXPECT_NE(failure.problem.find("the rules (version 2) reject this event now: unknown_resource"),
             std::string::npos)
       << failure.problem;
   // The rules' state is not rebuilt past that event: its check is skipped.
   for (const replay::AuditCheck& check : report.checks) {
     EXPECT_EQ(check.ran, check.name != "rules_state") << check.name;
   }
+}
+
+// A re-chained event is judged by its fields' checks too, as a line would
+// be: a tick that ends before it starts is refused, not rated (nothing is
+// applied after it, so the rules' state is not rebuilt past it).
+TEST_F(AuditTest, ARechainedEventWithImpossibleFieldsIsCaught) {
+  const uint64_t seq = FirstOfType(EventType::kUsageRecorded);
+  RewriteHistory(seq, [](Envelope* envelope) {
+    auto& usage = std::get<UsageRecorded>(envelope->payload);
+    std::swap(usage.from_s, usage.to_s);
+    envelope->rating.hours.clear();
+  });
+  const AuditReport report = AuditOrDie(book_);
+  const replay::AuditFailure failure = OnlyFailure(report);
+  EXPECT_EQ(failure.check, "ratings");
+  EXPECT_EQ(failure.seq, seq);
+  EXPECT_NE(failure.problem.find("reject this event now: invalid_field"), std::string::npos)
+      << failure.problem;
+}
+
+// Each event is judged again under the rules version it was stored with: a
+// rule added later (version 2: nothing dated before its account's opening)
+// does not condemn an event stored before it, and does condemn one stored
+// after it.
+TEST_F(AuditTest, EventsAreJudgedAgainUnderTheRulesTheyWereStoredWith) {
+  book_.Reopen();
+  const std::vector<AppendResult> results = book_.Append(
+      {R"({"type":"account_opened","event_id":"late-open","account":"late",)"
+       R"("occurred_at":"2026-03-01T00:00:00+08:00","currency":"USD"})",
+       R"({"type":"adjustment_posted","event_id":"late-adj","account":"late",)"
+       R"("occurred_at":"2026-03-02T00:00:00+08:00","amount":"-1.5","reason":"credit"})"});
+  ASSERT_EQ(results.size(), 2u);
+  ASSERT_EQ(results[1].outcome, AppendResult::Outcome::kAppended) << results[1].error.message;
+  book_.Reopen(false);
+  const uint64_t seq = results[1].seq;
+  const int64_t before_opening_s = 1'772'294'400 - 86'400;  // 2026-02-28T00:00:00+08:00
+  RewriteHistory(seq, [&](Envelope* envelope) {
+    envelope->occurred_at_s = before_opening_s;
+    envelope->rules_version = 1;
+  });
+  EXPECT_TRUE(AuditOrDie(book_).ok()) << OnlyFailure(AuditOrDie(book_)).problem;
+
+  RewriteHistory(seq, [](Envelope* envelope) { envelope->rules_version = 2; });
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "ratings");
+  EXPECT_EQ(failure.seq, seq);
+  EXPECT_NE(failure.problem.find("the rules (version 2) reject this event now: invalid_field, "
+                                 "occurred_at precedes the opening of account late"),
+            std::string::npos)
+      << failure.problem;
 }
 
 // Invoice numbers are one gapless sequence: the head's count of finalized

@@ -244,37 +244,40 @@ TEST(EventCodecTest, RoundTripOfEveryEventType) {
 // FORMAT.md is the contract for every stored byte: the values of one event
 // of each type, with a full rating and with an empty one, are pinned by the
 // SHA-256 of their bytes. A change of the codec that changes a byte fails
-// here; a deliberate one needs a new value format, not new pins.
+// here. A deliberate one raises a class version (FORMAT.md, "Versioning")
+// and is pinned anew, with a test that the older version still decodes:
+// body version 2 (the rules version) was, 2026-11-28
+// (StoredValueRegressionTest.AVersionOneBodyWasJudgedUnderRulesVersionOne).
 TEST(EventCodecTest, StoredBytesArePinned) {
   const std::vector<std::string> full = {
-      "762f3faa5584e97fc634178a3cf8cf165a073e033562ead5ef581a5ac3cfb105",
-      "8c5353c86b71c97fe0e25543315971cae39b30a08f9987700c369cda7f9265a6",
-      "eb9b8b4328283b4d5ac686eca7565aa034fe442d484f643d7dbad5b67960879a",
-      "9b759f97b20e77e3e8f0545b8783f3e75c07a0df7b8a7347efd87a94c99b8e79",
-      "be3caa2834d6e1f5b5253802bd086e66212438f09c3610d9551df9dc09bc0cc6",
-      "1f37aafe0c20ea76611e63f900cc6ad448a5289be261f33d4a06c846c5f37be3",
-      "c2f895be07d99558d3d34d31bb56eb109c949817c3c472498ab77d42fcc690c0",
-      "3c26676340570a416e706c1c0e8ce86147b94567f5cd0f207a2154872c7a53e5",
-      "11dc00932a8ed77e3a17c386676173840a8d1baf5a18a1c4f09c507df1358dd9",
-      "f432be2931da4571fd57f6608f3449f004187706106949a48dc8fa13407a5164",
-      "f89fc58f995dee947e7cde1a94a96b35946e47e6d465ccb3c0d6a5eeda51a310",
-      "67294ff2d4d60449ffae5fc18129e78cb814b557703df45b4bb011d9477697df",
-      "4aeaca98dbf5360f729053a04cdade446745a27f5a1c2494576625aacdc01eed",
+      "57239233f2da35389c4bfa879ac59e382c5c5b50b32263e062febfc677477730",
+      "3beff9bef663797c6a2ccd686d89929b65d1df23ba5df42feed919a0478114df",
+      "8a64029c9a55fae35aeb066bc52b0eb358ce6d59f5d7124449ec58669831670d",
+      "2d68b549f93bea14e45ab2f935dc8759dee686bf6af07b552a775207bd194cb4",
+      "1ed49554c50533aa05b73b266f820430d0d288ae6592b595b7c897e167a50aa9",
+      "36dabd7da828c6a6712622b5bda787892f4d5d8165656dc30dda85a249f9187e",
+      "36c5c6e923f56e6e4da68e5dee3b0573484b4a98900fd046e9abc8204574a0ff",
+      "b5504675cdf266e88a53327562b727ff5fece2f1e914a3fbbe17c1cad5eaeb96",
+      "a503d1f029c0b03c1ed439d3b3f51d8a12b3612c61c9b17ed0bf829fb20e3124",
+      "6b3a1212288bd70b5ea6bda167c581174599be0b3720af8ff095822133fa19c4",
+      "bfb3ed4592dfca0cf9f647f6cea6fed6e6e3826019b9e36f31c4bc2a7b6896ea",
+      "38cb6f72c20158b2731986ad130ca38c879a0605aef0766c7993400ea7f2178b",
+      "c5d1f5ee0760af9919bdd4b45dadf61b02464e454518ce4251d8af45a3b9032c",
   };
   const std::vector<std::string> empty_rating = {
-      "f9581bcda3becc65250f2e34660593bc0a0d0c1be08c6e8310eee5848eea8e54",
-      "c2da38b47b40e6c06a650b85ebb1487130fe1cc0e203b43cab67ed8d21484255",
-      "336a5cedae089f0441895e6f95ae45d1b74c450da50a52050c315a2251c55262",
-      "4d85f31fdfa9d9f9390210c5b5dc1cce8f9612853d506a6fe41d37ef6fb41688",
-      "228be73a48a1bd4499f879c45a0fe5be7a41ea4ec6cf023a8c3e11c56e88006c",
-      "d8d970bd1c43485c7213be0a25c76aabcdd7927958fb442afda0031254e59696",
-      "8fb1cdad2d53c966695b7ad9ef1f62188abf53bbb918edc91ffc57e3050e2181",
-      "41ff3272ea26adc215b24ce9b091f3f6635c4a4d965f82cf824cf997b14d9a2b",
-      "247af5cb56244f7b17a1acea2dd05f7d3d38f5aeee08df8a08d770e460a64c32",
-      "00642846b9ceb52e8d056ce518ae7a678ce610a6a7463b036299946ef654c49f",
-      "e84e87d4d70d1eb49e54e503605c55de094128848c974391f2b3aadcf03aef2d",
-      "40907c018b3743ec97a4ca1192b6cb29deb22f20f3d1719e292ffb62d6736a05",
-      "31416c0ada5b3a93c96cba6639072c48db5ebc03e78f2d7e53d7e94daccfd2fc",
+      "6497fde5fed81cf5bfaef8e769c7c8c56789839272529999ef9ee0a4e9e80353",
+      "0a4f8984742355cebdc68d6d8fe1e76d460c3a464aa4b4a77bcd9296c1ea80a1",
+      "145cf6e6fdbe664f255780839f60e80ae3d751b170b14cb9931bd481cdb2b69b",
+      "49f16b8139306324616e8221f6657359258f21809c5a4837eee2bf8b4af653ac",
+      "58e40aaa4a8a7322ede553ecc63cfaa6e040a555999dadf8e02c838cd36c42ec",
+      "d2e2fd50d802c28ad1a7202944ff8c648bc01a75f1b5efda3d2ea3c454a93d61",
+      "0b0cff0fe1b88f41ce726d956ba1c4e577a2968556c6f1319cc0fe25a6948769",
+      "f113fe7c249ce3f3f3d2d9d834a34aa8e7e80b6afa3ff3f24d79c31b1cf71eb3",
+      "d38a87041672d688c51e3b5043a01ec2d30352e90714b43a26d091cf917078f3",
+      "ec79115cf8751368303466a62e75fb9e46a16d10bb1b1712f685450eb1630371",
+      "5ee4658366b04cc340a2ff30762b0d0900497e8998fbfa39a586d66dbc17c3ce",
+      "62445558688ec9413e746085ff0e805e1a4043ef660f481b49ce9187f162048b",
+      "faf61314d9ba6bfa7a65e030c8206bf9e898e4611bd77823146b024cd37bb158",
   };
   std::vector<Envelope> envelopes = OneEnvelopePerType();
   ASSERT_EQ(envelopes.size(), full.size());

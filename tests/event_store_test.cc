@@ -694,11 +694,11 @@ void ExpectIndexServesEveryAccount(EventStore& store) {
 }
 
 // Format version 2 files an account's events of a batch under one index
-// entry. A version-1 ledger (an entry per event) is read as it is, and
-// marked 2 by its first append, in the same batch as its first version-2
-// entries: opening or reading it leaves it to version-1 binaries. A newer
-// version is refused.
-TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedTwoByItsFirstAppend) {
+// entry; version 3 adds the rules version to event bodies. A version-1
+// ledger (an entry per event) is read as it is, and marked 3 by its first
+// append, in the same batch as its first new entries: opening or reading it
+// leaves it to older binaries. A newer version is refused.
+TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedByItsFirstAppend) {
   TempDir dir;
   {
     std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
@@ -715,14 +715,14 @@ TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedTwoByItsFirstAppend) 
     EXPECT_EQ(StoredFormatVersion(ledger->store()), 1u);
     AppendRows(*ledger, {{AdjustmentLine("adj-3", "acme"), Appended(7)},
                          {AdjustmentLine("adj-4", "acme"), Appended(8)}});
-    EXPECT_EQ(StoredFormatVersion(ledger->store()), 2u);
+    EXPECT_EQ(StoredFormatVersion(ledger->store()), 3u);
     ExpectIndexServesEveryAccount(ledger->store());
   }
   {
     std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
     ASSERT_NE(ledger, nullptr);
     std::string value;
-    AppendU32BE(3, &value);
+    AppendU32BE(4, &value);
     ASSERT_TRUE(ledger->store()
                     .db()
                     ->Put(rocksdb::WriteOptions(), ledger->store().meta_cf(),
@@ -734,14 +734,14 @@ TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedTwoByItsFirstAppend) 
   Result<std::unique_ptr<Ledger>> refused = Ledger::Open(std::move(options));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kCorruption);
-  EXPECT_EQ(refused.status().message(), "unsupported ledger format version 3");
+  EXPECT_EQ(refused.status().message(), "unsupported ledger format version 4");
 }
 
 // The pipelined append stages a batch's index entries before the batch
 // ahead of it is written, so on a version-1 ledger both of a stream's first
 // two batches put the version mark (the same value twice): the ledger ends
-// marked 2 with every account's index whole.
-TEST(EventStoreTest, AVersionOneLedgerStreamedIntoIsMarkedTwo) {
+// marked 3 with every account's index whole.
+TEST(EventStoreTest, AVersionOneLedgerStreamedIntoIsMarked) {
   TempDir dir;
   {
     std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
@@ -756,7 +756,7 @@ TEST(EventStoreTest, AVersionOneLedgerStreamedIntoIsMarkedTwo) {
   const std::vector<uint64_t> delivered = StreamLines(*ledger, ThreeAdjustmentBatches(), &status);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(delivered, (std::vector<uint64_t>{5, 6, 7, 8, 9}));
-  EXPECT_EQ(StoredFormatVersion(ledger->store()), 2u);
+  EXPECT_EQ(StoredFormatVersion(ledger->store()), 3u);
   ExpectIndexServesEveryAccount(ledger->store());
 }
 

@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "cli/text_table.h"
 #include "tests/process_util.h"
 
 namespace ledger {
@@ -402,21 +401,6 @@ TEST(SameJsonTest, IgnoresKeyOrderWhitespaceAndFreeText) {
   EXPECT_FALSE(same(R"({"a":null})", R"({})"));
   EXPECT_FALSE(same(R"([1,2])", R"([2,1])"));
   EXPECT_FALSE(same(R"({"code":"x"})", R"({"code":"y"})"));
-}
-
-// Text tables show stored free text (an adjustment's reason) safely and
-// aligned: control characters escaped, widths in terminal columns.
-TEST(TextTableTest, ControlCharactersAreEscapedAndWidthsAreColumns) {
-  EXPECT_EQ(cli::DisplayCell("a\nb\tc\x1b[31m").text, "a\\nb\\tc\\u001b[31m");
-  EXPECT_EQ(cli::DisplayCell("\x7f").text, "\\u007f");
-  EXPECT_EQ(cli::DisplayCell("\xff").text, "\\xff");  // not UTF-8
-  EXPECT_EQ(cli::DisplayCell("caf\u00e9").columns, 4u);
-  EXPECT_EQ(cli::DisplayCell("\u65e5\u672c").columns, 4u);  // two wide characters
-  EXPECT_EQ(cli::DisplayCell("e\u0301").columns, 1u);       // e and a combining accent
-  cli::TextTable table({"KIND", "AMOUNT"}, {false, true});
-  table.AddRow({"\u65e5\u672c", "1.00"});
-  table.AddRow({"ab", "22.00"});
-  EXPECT_EQ(table.Render(), "KIND  AMOUNT\n\u65e5\u672c    1.00\nab     22.00\n");
 }
 
 TEST_F(CliTest, AnInvoiceShowsAReasonWithControlCharactersEscaped) {

@@ -498,10 +498,43 @@ TEST(StoredValueRegressionTest, UnknownClassVersionIsCorruption) {
   // one re-encoding gives (and a newer writer's layout would be misread).
   const std::string value = EncodedAccountOpened();
   std::string hashed = value.substr(0, value.size() - 32);
-  ASSERT_EQ(hashed[kBodyVersionAt], 1);
-  hashed[kBodyVersionAt] = 2;
+  ASSERT_EQ(hashed[kBodyVersionAt], 2);
+  hashed[kBodyVersionAt] = 3;
   Envelope decoded;
   EXPECT_EQ(DecodeEnvelope(Seal(hashed), &decoded).code(), Status::Code::kCorruption);
+}
+
+// Body version 2 ends with the rules version the event was judged under; a
+// version-1 body (written before it existed) is read as judged under rules
+// version 1, every other field as stored. A rules version this code does
+// not know is Corruption.
+TEST(StoredValueRegressionTest, AVersionOneBodyWasJudgedUnderRulesVersionOne) {
+  const std::string value = EncodedAccountOpened();
+  Envelope current;
+  ASSERT_TRUE(DecodeEnvelope(value, &current).ok());
+  EXPECT_EQ(current.rules_version, kRulesVersion);
+  const std::string hashed = value.substr(0, value.size() - 32);
+  const size_t rules_version_at = hashed.size() - 32 - 4;  // the body's last field
+  ASSERT_EQ(hashed.substr(rules_version_at, 4), std::string("\x02\0\0\0", 4));
+
+  std::string version_one = hashed;
+  version_one.erase(rules_version_at, 4);
+  version_one[kBodyVersionAt] = 1;
+  Envelope old;
+  ASSERT_TRUE(DecodeEnvelope(Seal(version_one), &old).ok());
+  EXPECT_EQ(old.rules_version, 1u);
+  EXPECT_EQ(old.event_id, current.event_id);
+  EXPECT_EQ(std::get<AccountOpened>(old.payload).currency, "USD");
+
+  for (const uint8_t unknown : {0, 3}) {
+    std::string changed = hashed;
+    changed[rules_version_at] = static_cast<char>(unknown);
+    const Status status = DecodeEnvelope(Seal(changed), &old);
+    EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+    EXPECT_NE(status.message().find("unknown rules version " + std::to_string(unknown)),
+              std::string::npos)
+        << status.ToString();
+  }
 }
 
 // Every class version of a value is checked, not only the body's: the
@@ -533,20 +566,26 @@ TEST(StoredValueRegressionTest, EveryUnknownClassVersionIsCorruption) {
     return bytes;
   };
   const size_t payload_at = at(std::string(32, '\xA5')) + 32;
-  const std::vector<std::pair<std::string, size_t>> versions = {
-      {"body", kBodyVersionAt},
-      {"invoice_finalized", payload_at},
-      {"period", payload_at + 4},
-      {"rating", at(le64(0x1122334455667788)) - 4},
-      {"first hour slice", at(le64(0x0102030405060708)) - 4},
-      {"first order refund", at("refund-mark") - 8 - 4},
+  struct Versioned {
+    std::string name;
+    size_t offset;
+    uint8_t current;  // the class version written now
+  };
+  const std::vector<Versioned> versions = {
+      {"body", kBodyVersionAt, 2},
+      {"invoice_finalized", payload_at, 1},
+      {"period", payload_at + 4, 1},
+      {"rating", at(le64(0x1122334455667788)) - 4, 1},
+      {"first hour slice", at(le64(0x0102030405060708)) - 4, 1},
+      {"first order refund", at("refund-mark") - 8 - 4, 1},
   };
   Envelope decoded;
   ASSERT_TRUE(DecodeEnvelope(value, &decoded).ok());
-  for (const auto& [name, offset] : versions) {
+  for (const auto& [name, offset, current] : versions) {
     SCOPED_TRACE(name);
-    ASSERT_EQ(hashed.substr(offset, 4), std::string("\x01\0\0\0", 4));
-    for (const uint8_t version : {0, 2}) {
+    ASSERT_EQ(hashed.substr(offset, 4),
+              std::string(1, static_cast<char>(current)) + std::string("\0\0\0", 3));
+    for (const uint8_t version : {uint8_t{0}, static_cast<uint8_t>(current + 1)}) {
       std::string changed = hashed;
       changed[offset] = static_cast<char>(version);
       const Status status = DecodeEnvelope(Seal(changed), &decoded);

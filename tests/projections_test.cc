@@ -226,6 +226,22 @@ TEST(ProjectionsTest, AnEmptyPeriodIsAnOpenInvoiceWithNoLines) {
   EXPECT_FALSE(unknown->has_value());
 }
 
+// The status of `resource` in acme's subscriptions at `time`.
+std::optional<projections::SubscriptionStatus> StatusAt(TestBook& book, std::string_view resource,
+                                                        const char* time) {
+  Result<std::optional<std::vector<projections::SubscriptionRow>>> rows =
+      projections::ReadSubscriptions(book.readers(), "acme", At(time));
+  if (!rows.ok() || !rows->has_value()) {
+    ADD_FAILURE() << "no subscriptions at " << time;
+    return std::nullopt;
+  }
+  for (const projections::SubscriptionRow& row : **rows) {
+    if (row.resource_id == resource) return row.status;
+  }
+  ADD_FAILURE() << "no " << resource << " at " << time;
+  return std::nullopt;
+}
+
 TEST(ProjectionsTest, SubscriptionStateAtAnyTime) {
   TestBook book;
   ExpectAllAppended(book.Append(
@@ -276,15 +292,26 @@ TEST(ProjectionsTest, AnUnsubscribedSubscriptionIsActiveUntilTheSecondAfter) {
            R"("billing_mode":"yearly_monthly","period_unit":"year","periods":1,"auto_renew":false)"),
        Event("subscription_unsubscribed", "unsub", "2026-05-10T12:00:00+08:00",
              R"("resource_id":"ca-y")")}));
-  const auto status_at = [&](const char* time) {
-    Result<std::optional<std::vector<projections::SubscriptionRow>>> rows =
-        projections::ReadSubscriptions(book.readers(), "acme", At(time));
-    EXPECT_TRUE(rows.ok() && rows->has_value() && (*rows)->size() == 1u);
-    return (**rows)[0].status;
-  };
-  EXPECT_EQ(status_at("2026-05-10T11:59:59+08:00"), projections::SubscriptionStatus::kActive);
-  EXPECT_EQ(status_at("2026-05-10T12:00:00+08:00"), projections::SubscriptionStatus::kActive);
-  EXPECT_EQ(status_at("2026-05-10T12:00:01+08:00"), projections::SubscriptionStatus::kUnsubscribed);
+  EXPECT_EQ(StatusAt(book, "ca-y", "2026-05-10T11:59:59+08:00"),
+            projections::SubscriptionStatus::kActive);
+  EXPECT_EQ(StatusAt(book, "ca-y", "2026-05-10T12:00:00+08:00"),
+            projections::SubscriptionStatus::kActive);
+  EXPECT_EQ(StatusAt(book, "ca-y", "2026-05-10T12:00:01+08:00"),
+            projections::SubscriptionStatus::kUnsubscribed);
+}
+
+// A pay-per-use resource bills nothing from its deletion's second on (a
+// tick starting then is resource_deleted): it is deleted from that second.
+TEST(ProjectionsTest, APayPerUseResourceIsDeletedFromItsDeletionsSecond) {
+  TestBook book;
+  std::vector<std::string> lines = AcmeWithCertificate("0.0245");
+  lines.push_back(Event("resource_deleted", "delete", "2026-03-05T12:00:00+08:00",
+                        R"("resource_id":"cert-1")"));
+  ExpectAllAppended(book.Append(lines));
+  EXPECT_EQ(StatusAt(book, "cert-1", "2026-03-05T11:59:59+08:00"),
+            projections::SubscriptionStatus::kActive);
+  EXPECT_EQ(StatusAt(book, "cert-1", "2026-03-05T12:00:00+08:00"),
+            projections::SubscriptionStatus::kDeleted);
 }
 
 TEST(ProjectionsTest, AProjectionBehindTheLogCatchesUpOnOpen) {
