@@ -1350,7 +1350,8 @@ void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db,
   verify_row->Ok(verified, verify.seconds);
   verify_row->SetCpu(verify.cpu_s);
   verify_row->notes =
-      "`ledger verify`: hash chain, indexes, projections = fresh replay; peak RSS " +
+      "`ledger verify`: hash chain, indexes, every event judged again, projections = fresh "
+      "replay; peak RSS " +
       std::to_string(JsonUint(verify_out, "peak_rss_kib").value_or(0) / 1024) + " MiB";
   if (verify_out.find("\"ok\":true") == std::string::npos)
     verify_row->Fail("verify did not report ok");
