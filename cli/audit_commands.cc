@@ -65,6 +65,72 @@ std::string DigestsText(const std::vector<replay::FamilyDigest>& digests) {
   return out;
 }
 
+// The report as `verify` prints it.
+std::string VerifyReportText(const replay::AuditReport& report, const std::string& format) {
+  std::string out;
+  if (format == "json") {
+    JsonWriter w(&out);
+    w.BeginObject().Field("ok", report.ok()).Field("events", report.events);
+    w.Field("head_seq", report.head_seq).Field("head_hash", HexOf(report.head_hash));
+    w.Field("peak_rss_kib", PeakRssKib());
+    w.Key("checks").BeginArray();
+    for (const replay::AuditCheck& check : report.checks) {
+      w.BeginObject().Field("name", check.name);
+      w.Field("status", !check.ran ? "skipped" : check.ok ? "ok" : "failed").EndObject();
+    }
+    w.EndArray().Key("failures").BeginArray();
+    for (const replay::AuditFailure& failure : report.failures) {
+      w.BeginObject().Field("check", failure.check).Key("seq");
+      if (failure.seq != 0) {
+        w.Int(static_cast<int64_t>(failure.seq));
+      } else {
+        w.Null();
+      }
+      w.Key("key");
+      if (failure.key.empty()) {
+        w.Null();
+      } else {
+        w.String(failure.key);
+      }
+      w.Field("problem", failure.problem).EndObject();
+    }
+    w.EndArray();
+    WriteDigests(report.projection_digests, &w);
+    w.EndObject();
+    out.push_back('\n');
+  } else {
+    out = std::string("ledger verify: ") + (report.ok() ? "OK" : "FAILED") + "\n";
+    if (!report.checks.empty()) {  // no checks ran when the files are damaged
+      out += "events " + std::to_string(report.events) + ", head seq " +
+             std::to_string(report.head_seq) + ", head hash " + HexOf(report.head_hash) + "\n";
+    }
+    for (const replay::AuditCheck& check : report.checks) {
+      char line[128];
+      std::snprintf(line, sizeof line, "  %-14s %s\n", check.name.c_str(),
+                    !check.ran ? "skipped"
+                    : check.ok ? "ok"
+                               : "FAILED");
+      out += line;
+    }
+    for (const replay::AuditFailure& failure : report.failures) {
+      out += "FAILED " + failure.check +
+             (failure.seq ? " at seq " + std::to_string(failure.seq) : "") +
+             (failure.key.empty() ? "" : " key " + failure.key) + ": " + failure.problem + "\n";
+    }
+    if (!report.projection_digests.empty())
+      out += "stored projections:\n" + DigestsText(report.projection_digests);
+  }
+  return out;
+}
+
+// A verification the ledger's files themselves fail (a block checksum, a
+// missing table file): a failed check, not a command that could not run.
+replay::AuditReport DamagedFilesReport(const Status& status) {
+  replay::AuditReport report;
+  report.failures.push_back({"storage", 0, "", status.message()});
+  return report;
+}
+
 }  // namespace
 
 int RunReplay(const GlobalOptions& global, std::optional<uint64_t> to_seq, const std::string& format) {
@@ -122,60 +188,20 @@ int RunVerify(const GlobalOptions& global, const std::optional<std::string>& dig
     if (!options.digest) return CannotRun("--digest must be SEQ:HASH as `ledger digest` prints it");
   }
   options.projections = projections;
+  Result<replay::AuditReport> report = Status::IoError("not run");
   Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
-  if (!ledger.ok()) return CannotRun(ledger.status().ToString());
-  options.progress = TerminalProgress("verify", Clock::now());
-  Result<replay::AuditReport> report = replay::Audit((*ledger)->store(), options);
-  EndProgressLine();
-  if (!report.ok()) return CannotRun(report.status().ToString());
-  std::string out;
-  if (format == "json") {
-    JsonWriter w(&out);
-    w.BeginObject().Field("ok", report->ok()).Field("events", report->events);
-    w.Field("head_seq", report->head_seq).Field("head_hash", HexOf(report->head_hash));
-    w.Field("peak_rss_kib", PeakRssKib());
-    w.Key("checks").BeginArray();
-    for (const replay::AuditCheck& check : report->checks) {
-      w.BeginObject().Field("name", check.name);
-      w.Field("status", !check.ran ? "skipped" : check.ok ? "ok" : "failed").EndObject();
-    }
-    w.EndArray().Key("failures").BeginArray();
-    for (const replay::AuditFailure& failure : report->failures) {
-      w.BeginObject().Field("check", failure.check).Key("seq");
-      if (failure.seq != 0) {
-        w.Int(static_cast<int64_t>(failure.seq));
-      } else {
-        w.Null();
-      }
-      w.Key("key");
-      if (failure.key.empty()) {
-        w.Null();
-      } else {
-        w.String(failure.key);
-      }
-      w.Field("problem", failure.problem).EndObject();
-    }
-    w.EndArray();
-    WriteDigests(report->projection_digests, &w);
-    w.EndObject();
-    out.push_back('\n');
+  if (ledger.ok()) {
+    options.progress = TerminalProgress("verify", Clock::now());
+    report = replay::Audit((*ledger)->store(), options);
+    EndProgressLine();
   } else {
-    out = std::string("ledger verify: ") + (report->ok() ? "OK" : "FAILED") + "\n" +
-          "events " + std::to_string(report->events) + ", head seq " +
-          std::to_string(report->head_seq) + ", head hash " + HexOf(report->head_hash) + "\n";
-    for (const replay::AuditCheck& check : report->checks) {
-      char line[128];
-      std::snprintf(line, sizeof line, "  %-14s %s\n", check.name.c_str(),
-                    !check.ran ? "skipped" : check.ok ? "ok" : "FAILED");
-      out += line;
-    }
-    for (const replay::AuditFailure& failure : report->failures) {
-      out += "FAILED " + failure.check + (failure.seq ? " at seq " + std::to_string(failure.seq) : "") +
-             (failure.key.empty() ? "" : " key " + failure.key) + ": " + failure.problem + "\n";
-    }
-    if (!report->projection_digests.empty()) out += "stored projections:\n" + DigestsText(report->projection_digests);
+    report = ledger.status();
   }
-  WriteOut(out);
+  if (!report.ok() && report.status().code() == Status::Code::kCorruption) {
+    report = DamagedFilesReport(report.status());
+  }
+  if (!report.ok()) return CannotRun(report.status().ToString());
+  WriteOut(VerifyReportText(*report, format));
   return report->ok() ? kExitOk : kExitRejected;
 }
 

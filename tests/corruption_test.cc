@@ -98,6 +98,21 @@ TEST_F(CorruptionTest, AFlippedBitInATableFileIsCorruptionNotData) {
   }
 }
 
+// For `ledger verify`, damaged files are a failed verification (exit 1,
+// "FAILED"), not a command that could not run (exit 2).
+TEST_F(CorruptionTest, VerifyFailsOnDamagedTableFiles) {
+  Fill(20, /*flush=*/true);
+  const std::string table = Largest(".sst");
+  for (uintmax_t offset = 64; offset < fs::file_size(table) / 2; offset += 997) {
+    FlipByte(table, offset);
+  }
+  const testing::ProcessResult r = testing::RunProcess(
+      {LEDGER_BINARY, "--db", dir_.Sub("db"), "verify", "--skip-projections"}, dir_);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("ledger verify: FAILED\n", 0), 0u) << r.out << r.err;
+  EXPECT_NE(r.out.find("orruption"), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(CorruptionTest, AMissingTableFileRefusesTheOpen) {
   Fill(20, /*flush=*/true);
   const std::string table = Largest(".sst");
