@@ -179,7 +179,7 @@ struct EnvelopeBody {
 // Version 2 adds the rules version the event was judged under; a version-1
 // body was judged under rules version 1.
 template <>
-inline constexpr std::uint32_t kClassVersion<EnvelopeBody> = 2;
+inline constexpr std::uint32_t kClassVersion<EnvelopeBody> = kBodyClassVersion;
 
 namespace {
 

@@ -19,6 +19,9 @@ struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
 namespace ledger {
 
 inline constexpr uint8_t kValueFormatV1 = 1;
+// The class version of the body EncodeEnvelope writes (FORMAT.md, "log");
+// DecodeEnvelope reads version 1 too.
+inline constexpr std::uint32_t kBodyClassVersion = 2;
 
 // Encodes `envelope` (ignoring its hash fields), chains it to `prev_hash`,
 // sets envelope->prev_hash and envelope->hash, and appends the value to *out.
