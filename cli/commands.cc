@@ -231,6 +231,10 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
 }
 
 int RunEvents(const GlobalOptions& global, const EventsOptions& options) {
+  if (options.from_seq > options.to_seq) {
+    return CannotRun("--from-seq " + std::to_string(options.from_seq) + " is after --to-seq " +
+                     std::to_string(options.to_seq));
+  }
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/false);
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const BillingZone zone = (*ledger)->zone();

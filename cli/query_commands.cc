@@ -152,6 +152,7 @@ int RunUsage(const GlobalOptions& global, const QueryOptions& query,
   if (!from_s) return kExitCannotRun;
   const std::optional<int64_t> to_s = ParseTimeArgument("--to", to);
   if (!to_s) return kExitCannotRun;
+  if (*from_s >= *to_s) return CannotRun("--from " + from + " is not before --to " + to);
   std::optional<QueryContext> context = OpenForQuery(global, query);
   if (!context) return kExitCannotRun;
   return Finish<std::vector<projections::UsageRow>>(

@@ -702,6 +702,24 @@ TEST_F(EventsTest, SequenceNumbersAreWholeNumbersFromOne) {
   }
 }
 
+// An empty or reversed range is a mistake in the command, not an empty
+// answer: exit 2, saying which bounds.
+TEST_F(EventsTest, ReversedRangesAreRefused) {
+  ProcessResult r = Ledger({"events", "--from-seq", "5", "--to-seq", "3"});
+  EXPECT_EQ(r.exit_code, kExitCannotRun) << Describe(r);
+  EXPECT_NE(r.err.find("--from-seq 5 is after --to-seq 3"), std::string::npos) << Describe(r);
+  r = Ledger({"usage", "--account", "a", "--from", "2026-02-01T00:00:00+08:00", "--to",
+              "2026-01-01T00:00:00+08:00"});
+  EXPECT_EQ(r.exit_code, kExitCannotRun) << Describe(r);
+  EXPECT_NE(r.err.find("--from 2026-02-01T00:00:00+08:00 is not before --to "
+                       "2026-01-01T00:00:00+08:00"),
+            std::string::npos)
+      << Describe(r);
+  r = Ledger({"usage", "--account", "a", "--from", "2026-01-01T00:00:00+08:00", "--to",
+              "2026-02-01T00:00:00+08:00"});
+  EXPECT_EQ(r.exit_code, kExitOk) << Describe(r);
+}
+
 // `replay --to-seq N` beyond the head has nothing to rebuild up to: refused
 // like `--as-of-seq`, and nothing is installed; at the head it is a full
 // replay, installed.
