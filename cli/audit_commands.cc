@@ -65,13 +65,33 @@ std::string DigestsText(const std::vector<replay::FamilyDigest>& digests) {
   return out;
 }
 
+// A verification the ledger's files themselves fail (a block checksum, a
+// missing table file): a failed check, not a command that could not run.
+replay::AuditReport DamagedFilesReport(const Status& status) {
+  replay::AuditReport report;
+  report.checks.push_back({"storage", /*ok=*/false, /*ran=*/true});
+  report.failures.push_back({"storage", 0, "", status.message()});
+  return report;
+}
+
+// Whether the report's checks ran over the ledger (its events and head are
+// known), rather than stopping at its damaged files.
+bool Audited(const replay::AuditReport& report) {
+  return report.checks.empty() || report.checks.front().name != "storage";
+}
+
 // The report as `verify` prints it.
 std::string VerifyReportText(const replay::AuditReport& report, const std::string& format) {
   std::string out;
   if (format == "json") {
     JsonWriter w(&out);
-    w.BeginObject().Field("ok", report.ok()).Field("events", report.events);
-    w.Field("head_seq", report.head_seq).Field("head_hash", HexOf(report.head_hash));
+    w.BeginObject().Field("ok", report.ok());
+    if (Audited(report)) {
+      w.Field("events", report.events).Field("head_seq", report.head_seq);
+      w.Field("head_hash", HexOf(report.head_hash));
+    } else {  // unknown: not the empty ledger's zeros
+      w.Key("events").Null().Key("head_seq").Null().Key("head_hash").Null();
+    }
     w.Field("peak_rss_kib", PeakRssKib());
     w.Key("checks").BeginArray();
     for (const replay::AuditCheck& check : report.checks) {
@@ -100,7 +120,7 @@ std::string VerifyReportText(const replay::AuditReport& report, const std::strin
     out.push_back('\n');
   } else {
     out = std::string("ledger verify: ") + (report.ok() ? "OK" : "FAILED") + "\n";
-    if (!report.checks.empty()) {  // no checks ran when the files are damaged
+    if (Audited(report)) {
       out += "events " + std::to_string(report.events) + ", head seq " +
              std::to_string(report.head_seq) + ", head hash " + HexOf(report.head_hash) + "\n";
     }
@@ -121,14 +141,6 @@ std::string VerifyReportText(const replay::AuditReport& report, const std::strin
       out += "stored projections:\n" + DigestsText(report.projection_digests);
   }
   return out;
-}
-
-// A verification the ledger's files themselves fail (a block checksum, a
-// missing table file): a failed check, not a command that could not run.
-replay::AuditReport DamagedFilesReport(const Status& status) {
-  replay::AuditReport report;
-  report.failures.push_back({"storage", 0, "", status.message()});
-  return report;
 }
 
 }  // namespace

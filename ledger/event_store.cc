@@ -14,6 +14,7 @@
 #include "ledger/event_codec.h"
 #include "ledger/internal/bounded_queue.h"
 #include "ledger/keys.h"
+#include "ledger/rocks_status.h"
 
 namespace ledger {
 namespace {
@@ -36,13 +37,6 @@ constexpr const char* kAccountIndexCf = "account_index";
 constexpr const char* kIdempotencyCf = "idempotency";
 constexpr const char* kStateCf = "state";
 constexpr const char* kIntervalsCf = "usage_intervals";
-
-Status FromRocks(const rocksdb::Status& status, std::string_view what) {
-  if (status.ok()) return Status::Ok();
-  const std::string message = std::string(what) + ": " + status.ToString();
-  if (status.IsCorruption()) return Status::Corruption(message);
-  return Status::IoError(message);
-}
 
 // Keys of the log, account_index and usage_intervals families end in a
 // big-endian number that only grows within the rest of the key (a sequence
@@ -260,7 +254,10 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaFormatVersion, &value);
   if (s.IsNotFound()) {
-    if (!fresh) return Status::Corruption("ledger at " + options.path + " has no format version");
+    // Not a ledger (another RocksDB database): nothing damaged, nothing to read.
+    if (!fresh) {
+      return Status::InvalidArgument(options.path + " is not a ledger: it has no format version");
+    }
     // A new ledger: its format and billing zone, written once and synced.
     rocksdb::WriteBatch init;
     std::string version;
@@ -281,8 +278,9 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   if (value.size() != 4) return Status::Corruption("ledger format version has a bad size");
   format_version_ = ReadU32BE(value);
   if (format_version_ < kFormatVersionMin || format_version_ > kFormatVersion) {
-    return Status::Corruption("unsupported ledger format version " +
-                              std::to_string(format_version_));
+    // Written by a newer binary, or not by this ledger: not damage.
+    return Status::InvalidArgument("unsupported ledger format version " +
+                                   std::to_string(format_version_));
   }
   LEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaBillingOffset, &value),

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "ledger/rocks_status.h"
+
 namespace ledger::projections {
 Status RocksKvReader::Get(std::string_view key, std::string* value, bool* found) const {
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_, key, value);
@@ -21,7 +23,7 @@ Status RocksKvReader::Scan(std::string_view begin, std::string_view end,
   for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
-  if (!it->status().ok()) return Status::IoError("projection scan: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "projection scan");
   return Status::Ok();
 }
 
@@ -35,7 +37,7 @@ Status RocksKvReader::Last(std::string_view begin, std::string_view end,
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, cf_));
   it->SeekToLast();
   if (it->Valid()) visit(it->key().ToStringView(), it->value().ToStringView());
-  if (!it->status().ok()) return Status::IoError("projection scan: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "projection scan");
   return Status::Ok();
 }
 

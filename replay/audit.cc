@@ -14,6 +14,7 @@
 #include "ledger/event_fields.h"
 #include "ledger/internal/state_store.h"
 #include "ledger/keys.h"
+#include "ledger/rocks_status.h"
 #include "ledger/rules.h"
 #include "projections/internal/records.h"
 #include "projections/projection_set.h"
@@ -281,8 +282,7 @@ class SnapshotAuditor {
       }
       events += entry->seqs.size();
     }
-    if (!it->status().ok())
-      return Status::IoError("scan account index: " + it->status().ToString());
+    if (!it->status().ok()) return FromRocks(it->status(), "scan account index");
     if (!failure_) LEDGER_RETURN_IF_ERROR(account_done());
     if (!failure_) LEDGER_RETURN_IF_ERROR(CheckNoStrayCounter(accounts));
     return Status::Ok();
@@ -522,7 +522,7 @@ class Auditor {
       ids_from_log_.Add(IdempotencyRecord(envelope.event_id, seq, envelope.content_digest));
       if (seq % kProgressEvery == 0 && options_.progress) options_.progress(seq, report_.head_seq);
     }
-    if (!it->status().ok()) return Status::IoError("scan log: " + it->status().ToString());
+    if (!it->status().ok()) return FromRocks(it->status(), "scan log");
     report_.events = expected - 1;
     if (report_.events != report_.head_seq || prev_hash != report_.head_hash) {
       Fail("hash_chain", report_.events + 1, "",
@@ -783,7 +783,7 @@ class Auditor {
     const auto write = [&]() -> Status {
       state.Flush();
       const rocksdb::Status written = fresh.db()->Write(unlogged, &fresh.batch());
-      if (!written.ok()) return Status::IoError("rules state rebuild: " + written.ToString());
+      if (!written.ok()) return FromRocks(written, "rules state rebuild");
       fresh.batch().Clear();
       state.OnWritten();
       return Status::Ok();
@@ -901,7 +901,7 @@ class Auditor {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
     }
-    if (!it->status().ok()) return Status::IoError("scan: " + it->status().ToString());
+    if (!it->status().ok()) return FromRocks(it->status(), "scan");
     return Status::Ok();
   }
 

@@ -7,6 +7,7 @@
 
 #include "ledger/bytes.h"
 #include "ledger/event_codec.h"
+#include "ledger/rocks_status.h"
 #include "projections/projection_set.h"
 
 namespace ledger::replay {
@@ -20,11 +21,6 @@ constexpr size_t kRebuildCacheEntriesMax = 200'000;
 // interleave reach each interval at about the same time), and a 50,000-event
 // batch of them held over 100 MB (heaptrack, 10M-event replay).
 constexpr size_t kRebuildBatchBytesMax = 16 << 20;
-
-Status FromRocks(const rocksdb::Status& status, std::string_view what) {
-  if (status.ok()) return Status::Ok();
-  return Status::IoError(std::string(what) + ": " + status.ToString());
-}
 
 }  // namespace
 

@@ -99,18 +99,36 @@ TEST_F(CorruptionTest, AFlippedBitInATableFileIsCorruptionNotData) {
 }
 
 // For `ledger verify`, damaged files are a failed verification (exit 1,
-// "FAILED"), not a command that could not run (exit 2).
+// "FAILED", the `storage` check), not a command that could not run (exit
+// 2): here the log's table file, which the open does not read but the
+// audit's scan of the chain does.
 TEST_F(CorruptionTest, VerifyFailsOnDamagedTableFiles) {
-  Fill(20, /*flush=*/true);
-  const std::string table = Largest(".sst");
+  Fill(20, /*flush=*/false);
+  {
+    Result<std::unique_ptr<Ledger>> ledger = Open();
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE((*ledger)->store().FlushMemtablesOver(0).ok());  // every family
+  }
+  const std::string table = Largest(".sst");  // the log's: the adjustments
   for (uintmax_t offset = 64; offset < fs::file_size(table) / 2; offset += 997) {
     FlipByte(table, offset);
   }
+  ASSERT_TRUE(Open().ok()) << "the open does not read the log's table";
   const testing::ProcessResult r = testing::RunProcess(
       {LEDGER_BINARY, "--db", dir_.Sub("db"), "verify", "--skip-projections"}, dir_);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(r.out.rfind("ledger verify: FAILED\n", 0), 0u) << r.out << r.err;
-  EXPECT_NE(r.out.find("orruption"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("ledger verify: FAILED\n  storage        FAILED\n", 0), 0u)
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("FAILED storage: scan log: Corruption"), std::string::npos)
+      << r.out << r.err;
+  const testing::ProcessResult json = testing::RunProcess(
+      {LEDGER_BINARY, "--db", dir_.Sub("db"), "verify", "--skip-projections", "--format", "json"},
+      dir_);
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  EXPECT_EQ(json.out.rfind(R"({"ok":false,"events":null,"head_seq":null,"head_hash":null,)", 0), 0u)
+      << json.out;
+  EXPECT_NE(json.out.find(R"({"name":"storage","status":"failed"})"), std::string::npos)
+      << json.out;
 }
 
 TEST_F(CorruptionTest, AMissingTableFileRefusesTheOpen) {

@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -502,6 +505,34 @@ TEST(StoredValueRegressionTest, UnknownClassVersionIsCorruption) {
   hashed[kBodyVersionAt] = 3;
   Envelope decoded;
   EXPECT_EQ(DecodeEnvelope(Seal(hashed), &decoded).code(), Status::Code::kCorruption);
+}
+
+// The stored values of every event type as the encoder wrote them before
+// the rules version (tests/fuzz/corpus/envelope/*-body-v1, committed then):
+// each decodes as judged under rules version 1, and re-encodes as version 2
+// exactly (version byte raised, rules version 1 appended to the body).
+TEST(StoredValueRegressionTest, ValuesWrittenBeforeTheRulesVersionStillDecode) {
+  size_t values = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(LEDGER_SOURCE_DIR) +
+                                                               "/tests/fuzz/corpus/envelope")) {
+    if (!entry.path().string().ends_with("-body-v1")) continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    std::ifstream file(entry.path(), std::ios::binary);
+    const std::string value((std::istreambuf_iterator<char>(file)),
+                            std::istreambuf_iterator<char>());
+    ASSERT_EQ(value[kBodyVersionAt], 1);
+    Envelope decoded;
+    ASSERT_TRUE(DecodeEnvelope(value, &decoded).ok());
+    EXPECT_EQ(decoded.rules_version, 1u);
+    std::string encoded;
+    EncodeEnvelope(decoded.prev_hash, &decoded, &encoded);
+    std::string upgraded = value.substr(0, value.size() - 64);
+    upgraded[kBodyVersionAt] = 2;
+    upgraded += std::string("\x01\0\0\0", 4) + value.substr(value.size() - 64, 32);
+    EXPECT_EQ(encoded, Seal(upgraded));
+    ++values;
+  }
+  EXPECT_EQ(values, 18u);
 }
 
 // Body version 2 ends with the rules version the event was judged under; a

@@ -1,8 +1,9 @@
 #include "ledger/internal/state_store.h"
 
-#include "ledger/constants.h"
 #include "ledger/cereal_io.h"
+#include "ledger/constants.h"
 #include "ledger/keys.h"
+#include "ledger/rocks_status.h"
 
 namespace ledger::internal {
 namespace {
@@ -50,7 +51,7 @@ Status StateStore::Load() {
                                                 static_cast<int64_t>(ReadU64BE(value)));
     }
   }
-  if (!it->status().ok()) return Status::IoError("load prices: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "load prices");
   return Status::Ok();
 }
 
@@ -230,7 +231,7 @@ Result<std::optional<Interval>> StateStore::IntervalAtOrBefore(const std::string
     committed = Interval{from_s, static_cast<int64_t>(ReadU64BE(it->value().ToStringView()))};
     break;
   }
-  if (!it->status().ok()) return Status::IoError("read intervals: " + it->status().ToString());
+  if (!it->status().ok()) return FromRocks(it->status(), "read intervals");
   if (!pending) return committed;
   if (!committed || pending->from_s > committed->from_s) return pending;
   return committed;
