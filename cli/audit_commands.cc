@@ -80,6 +80,17 @@ bool Audited(const replay::AuditReport& report) {
   return report.checks.empty() || report.checks.front().name != "storage";
 }
 
+// The audit of the ledger `global` names; opening it can fail like the audit.
+Result<replay::AuditReport> OpenAndAudit(const GlobalOptions& global,
+                                         replay::AuditOptions options) {
+  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
+  if (!ledger.ok()) return ledger.status();
+  options.progress = TerminalProgress("verify", Clock::now());
+  Result<replay::AuditReport> report = replay::Audit((*ledger)->store(), options);
+  EndProgressLine();
+  return report;
+}
+
 // The report as `verify` prints it.
 std::string VerifyReportText(const replay::AuditReport& report, const std::string& format) {
   std::string out;
@@ -200,15 +211,7 @@ int RunVerify(const GlobalOptions& global, const std::optional<std::string>& dig
     if (!options.digest) return CannotRun("--digest must be SEQ:HASH as `ledger digest` prints it");
   }
   options.projections = projections;
-  Result<replay::AuditReport> report = Status::IoError("not run");
-  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
-  if (ledger.ok()) {
-    options.progress = TerminalProgress("verify", Clock::now());
-    report = replay::Audit((*ledger)->store(), options);
-    EndProgressLine();
-  } else {
-    report = ledger.status();
-  }
+  Result<replay::AuditReport> report = OpenAndAudit(global, std::move(options));
   if (!report.ok() && report.status().code() == Status::Code::kCorruption) {
     report = DamagedFilesReport(report.status());
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "ledger/bytes.h"
@@ -385,64 +386,51 @@ class SnapshotAuditor {
 
 // The first field where a stored rating and the rules' differ, both values.
 std::string RatingDifference(const Rating& stored, const Rating& judged) {
-  const auto pair = [](auto a, auto b) {
-    return "stored " + std::to_string(a) + ", the rules give " + std::to_string(b);
+  std::string difference;
+  const auto compare = [&difference](const std::string& field, const auto& a, const auto& b) {
+    if (!difference.empty() || a == b) return;
+    const auto text = [](const auto& value) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::string>) {
+        return value;
+      } else {
+        return std::to_string(value);
+      }
+    };
+    difference = field + ": stored " + text(a) + ", the rules give " + text(b);
   };
-  if (stored.amount_e8 != judged.amount_e8)
-    return "amount_e8: " + pair(stored.amount_e8, judged.amount_e8);
-  if (stored.unit_price_e10 != judged.unit_price_e10) {
-    return "unit_price_e10: " + pair(stored.unit_price_e10, judged.unit_price_e10);
-  }
-  if (stored.list_amount_e8 != judged.list_amount_e8) {
-    return "list_amount_e8: " + pair(stored.list_amount_e8, judged.list_amount_e8);
-  }
-  if (stored.order_start_s != judged.order_start_s) {
-    return "order_start_s: " + pair(stored.order_start_s, judged.order_start_s);
-  }
-  if (stored.order_end_s != judged.order_end_s) {
-    return "order_end_s: " + pair(stored.order_end_s, judged.order_end_s);
-  }
-  if (stored.invoice_number != judged.invoice_number) {
-    return "invoice_number: " + pair(stored.invoice_number, judged.invoice_number);
-  }
-  if (stored.hours.size() != judged.hours.size()) {
-    return "hours: " + pair(stored.hours.size(), judged.hours.size());
-  }
-  for (size_t i = 0; i < stored.hours.size(); ++i) {
+  compare("amount_e8", stored.amount_e8, judged.amount_e8);
+  compare("unit_price_e10", stored.unit_price_e10, judged.unit_price_e10);
+  compare("list_amount_e8", stored.list_amount_e8, judged.list_amount_e8);
+  compare("order_start_s", stored.order_start_s, judged.order_start_s);
+  compare("order_end_s", stored.order_end_s, judged.order_end_s);
+  compare("invoice_number", stored.invoice_number, judged.invoice_number);
+  compare("hours", stored.hours.size(), judged.hours.size());
+  for (size_t i = 0; difference.empty() && i < stored.hours.size(); ++i) {
     const HourSlice& a = stored.hours[i];
     const HourSlice& b = judged.hours[i];
-    if (a.hour_start_s != b.hour_start_s)
-      return "hour_start_s: " + pair(a.hour_start_s, b.hour_start_s);
-    if (a.seconds != b.seconds)
-      return "seconds of hour " + std::to_string(a.hour_start_s) + ": " +
-             pair(a.seconds, b.seconds);
-    if (a.price_per_hour_e10 != b.price_per_hour_e10) {
-      return "price_per_hour_e10 of hour " + std::to_string(a.hour_start_s) + ": " +
-             pair(a.price_per_hour_e10, b.price_per_hour_e10);
-    }
+    const std::string of_hour = " of hour " + std::to_string(a.hour_start_s);
+    compare("hour_start_s", a.hour_start_s, b.hour_start_s);
+    compare("seconds" + of_hour, a.seconds, b.seconds);
+    compare("price_per_hour_e10" + of_hour, a.price_per_hour_e10, b.price_per_hour_e10);
   }
-  if (stored.refunds.size() != judged.refunds.size()) {
-    return "refunds: " + pair(stored.refunds.size(), judged.refunds.size());
-  }
-  for (size_t i = 0; i < stored.refunds.size(); ++i) {
+  compare("refunds", stored.refunds.size(), judged.refunds.size());
+  for (size_t i = 0; difference.empty() && i < stored.refunds.size(); ++i) {
     const OrderRefund& a = stored.refunds[i];
     const OrderRefund& b = judged.refunds[i];
-    if (a.order_event_id != b.order_event_id) {
-      return "refund order: stored " + a.order_event_id + ", the rules give " + b.order_event_id;
-    }
-    if (a.paid_e8 != b.paid_e8)
-      return "paid_e8 of " + a.order_event_id + ": " + pair(a.paid_e8, b.paid_e8);
-    if (a.unused_e8 != b.unused_e8)
-      return "unused_e8 of " + a.order_event_id + ": " + pair(a.unused_e8, b.unused_e8);
-    if (a.fee_e8 != b.fee_e8)
-      return "fee_e8 of " + a.order_event_id + ": " + pair(a.fee_e8, b.fee_e8);
+    const std::string of_order = " of " + a.order_event_id;
+    compare("refund order", a.order_event_id, b.order_event_id);
+    compare("paid_e8" + of_order, a.paid_e8, b.paid_e8);
+    compare("unused_e8" + of_order, a.unused_e8, b.unused_e8);
+    compare("fee_e8" + of_order, a.fee_e8, b.fee_e8);
   }
-  return "equal field by field";  // unreachable while operator== compares these fields
+  // Empty only while operator== compares no other field.
+  return difference.empty() ? "equal field by field" : difference;
 }
 
 class Auditor {
  public:
-  Auditor(EventStore& store, const AuditOptions& options) : store_(store), options_(options) {}
+  Auditor(EventStore& store, const AuditOptions& options)
+      : store_(store), options_(options), zone_(store.billing_offset_s()) {}
 
   Result<AuditReport> Run() {
     report_.head_seq = store_.head().seq;
@@ -777,7 +765,7 @@ class Auditor {
     EventStore& fresh = *scratch->store;
     internal::StateStore state(&fresh);
     LEDGER_RETURN_IF_ERROR(state.Load());
-    RuleEngine rules(&state, BillingZone(store_.billing_offset_s()));
+    RuleEngine rules(&state, zone_);
     rocksdb::WriteOptions unlogged;  // a scratch ledger, dropped afterwards
     unlogged.disableWAL = true;
     const auto write = [&]() -> Status {
@@ -834,8 +822,8 @@ class Auditor {
     stored_event_.account = envelope.account;
     stored_event_.occurred_at_s = envelope.occurred_at_s;
     stored_event_.payload = envelope.payload;
-    std::optional<RuleError> error = EventFields(
-        stored_event_, BillingZone(store_.billing_offset_s()), &stored_line_, &fields_scratch_);
+    std::optional<RuleError> error =
+        EventFields(stored_event_, zone_, &stored_line_, &fields_scratch_);
     if (!error) {
       judged_event_.event_id = envelope.event_id;
       error = DecodeEvent(stored_line_, &judged_event_);
@@ -907,6 +895,7 @@ class Auditor {
 
   EventStore& store_;
   const AuditOptions& options_;
+  const BillingZone zone_;
   AuditReport report_;
   SetDigest index_from_log_;
   SetDigest ids_from_log_;
