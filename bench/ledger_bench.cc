@@ -1712,11 +1712,11 @@ std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
 void PrintReport(Report& report, const Machine& machine, const std::string& header) {
   std::printf("%s", header.c_str());
   std::printf(
-      "machine: %u cores; write 4 KiB + fdatasync, %d runs: appending mean %.3f ms, p50 %.3f ms, "
-      "p99 %.3f ms; "
+      "machine: %u cores, allocator %s; write 4 KiB + fdatasync, %d runs: appending mean %.3f ms, "
+      "p50 %.3f ms, p99 %.3f ms; "
       "overwriting synced blocks p50 %.3f ms, p99 %.3f ms%s\n\n",
-      machine.cores, machine.fsync_runs, machine.fdatasync_mean_ms, machine.fdatasync.p50_ms,
-      machine.fdatasync.p99_ms, machine.fdatasync_preallocated.p50_ms,
+      machine.cores, LEDGER_ALLOCATOR, machine.fsync_runs, machine.fdatasync_mean_ms,
+      machine.fdatasync.p50_ms, machine.fdatasync.p99_ms, machine.fdatasync_preallocated.p50_ms,
       machine.fdatasync_preallocated.p99_ms,
       machine.fsync_error.empty() ? "" : (" error: " + machine.fsync_error).c_str());
   std::printf("%-40s %-8s %10s %-7s %9s %12s %9s %9s %8s  %s\n", "stage", "status", "count",
@@ -1780,6 +1780,7 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
       ",\n  \"seed\": " + std::to_string(workload.seed) +
       ",\n  \"quick\": " + (quick ? "true" : "false") +
       ",\n  \"machine\": {\"cores\": " + std::to_string(machine.cores) +
+      ", \"allocator\": \"" LEDGER_ALLOCATOR "\"" +
       ", \"fdatasync_4k_mean_ms\": " + JsonNumber(machine.fdatasync_mean_ms) +
       ", \"fdatasync_4k_p50_ms\": " + JsonNumber(machine.fdatasync.p50_ms) +
       ", \"fdatasync_4k_p99_ms\": " + JsonNumber(machine.fdatasync.p99_ms) +

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake g++
   librocksdb-dev libcereal-dev libspdlog-dev libfmt-dev libsimdjson-dev libcli11-dev libssl-dev
-  libabsl-dev libutf8proc-dev pkg-config
+  libabsl-dev libutf8proc-dev pkg-config libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev postgresql-15 libpq-dev
   # The fuzz targets (scripts/fuzz.sh): clang with libFuzzer and its
   # sanitizer runtimes, and llvm-symbolizer for readable stack traces.

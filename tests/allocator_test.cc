@@ -1,0 +1,38 @@
+// The programs run on jemalloc with the settings of cli/allocator.cc. Each
+// is started with MALLOC_CONF=stats_print:true, which makes jemalloc print
+// its options at exit: a program not linked with jemalloc prints none, and
+// a setting jemalloc does not accept is reported as "<jemalloc>: Invalid
+// conf pair" and left at its default.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/process_util.h"
+
+namespace ledger::testing {
+namespace {
+
+void ExpectConfigured(const std::vector<std::string>& argv) {
+  TempDir scratch;
+  const std::vector<std::string> env = EnvironmentWith({"MALLOC_CONF=stats_print:true"});
+  const ProcessResult run = RunProcess(argv, scratch, std::nullopt, &env);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("___ Begin jemalloc statistics ___"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("opt.thp: \"always\""), std::string::npos);
+  EXPECT_NE(run.err.find("opt.metadata_thp: \"always\""), std::string::npos);
+  EXPECT_NE(run.err.find("opt.narenas: 1\n"), std::string::npos);
+  EXPECT_EQ(run.err.find("<jemalloc>"), std::string::npos) << run.err.substr(0, 400);
+}
+
+TEST(AllocatorTest, LedgerRunsOnConfiguredJemalloc) {
+  TempDir db;
+  ExpectConfigured({LEDGER_BINARY, "--db", db.Sub("ledger"), "init"});
+}
+
+TEST(AllocatorTest, BenchRunsOnConfiguredJemalloc) {
+  ExpectConfigured({LEDGER_BENCH_BINARY, "--help"});
+}
+
+}  // namespace
+}  // namespace ledger::testing
