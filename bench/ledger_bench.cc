@@ -78,6 +78,7 @@
 #endif
 
 #include "bench/workload.h"
+#include "cli/allocator.h"
 #include "ledger/billing_time.h"
 #include "ledger/constants.h"
 #include "ledger/event.h"
@@ -471,6 +472,7 @@ struct Outcomes {
 
 struct Machine {
   unsigned cores = 0;
+  std::string allocator;  // what this program and `ledger` allocate with
   int fsync_runs = 0;
   double fdatasync_mean_ms = 0;
   Percentiles fdatasync;               // appends: the file grows
@@ -480,6 +482,11 @@ struct Machine {
 
 Machine MeasureMachine(const std::string& dir, int runs) {
   Machine machine;
+#if LEDGER_BENCH_JEMALLOC
+  machine.allocator = ledger::cli::AllocatorName();
+#else
+  machine.allocator = "the sanitizer's";  // only the sanitizer build lacks jemalloc
+#endif
   machine.cores = std::thread::hardware_concurrency();
   const long online = sysconf(_SC_NPROCESSORS_ONLN);
   if (online > 0) machine.cores = static_cast<unsigned>(online);
@@ -1712,10 +1719,10 @@ std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
 void PrintReport(Report& report, const Machine& machine, const std::string& header) {
   std::printf("%s", header.c_str());
   std::printf(
-      "machine: %u cores, allocator %s; write 4 KiB + fdatasync, %d runs: appending mean %.3f ms, "
+      "machine: %u cores; allocator: %s; write 4 KiB + fdatasync, %d runs: appending mean %.3f ms, "
       "p50 %.3f ms, p99 %.3f ms; "
       "overwriting synced blocks p50 %.3f ms, p99 %.3f ms%s\n\n",
-      machine.cores, LEDGER_ALLOCATOR, machine.fsync_runs, machine.fdatasync_mean_ms,
+      machine.cores, machine.allocator.c_str(), machine.fsync_runs, machine.fdatasync_mean_ms,
       machine.fdatasync.p50_ms, machine.fdatasync.p99_ms, machine.fdatasync_preallocated.p50_ms,
       machine.fdatasync_preallocated.p99_ms,
       machine.fsync_error.empty() ? "" : (" error: " + machine.fsync_error).c_str());
@@ -1779,8 +1786,8 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
       ",\n  \"accounts\": " + std::to_string(workload.accounts) +
       ",\n  \"seed\": " + std::to_string(workload.seed) +
       ",\n  \"quick\": " + (quick ? "true" : "false") +
-      ",\n  \"machine\": {\"cores\": " + std::to_string(machine.cores) +
-      ", \"allocator\": \"" LEDGER_ALLOCATOR "\"" +
+      ",\n  \"machine\": {\"cores\": " + std::to_string(machine.cores) + ", \"allocator\": \"" +
+      machine.allocator + "\"" +
       ", \"fdatasync_4k_mean_ms\": " + JsonNumber(machine.fdatasync_mean_ms) +
       ", \"fdatasync_4k_p50_ms\": " + JsonNumber(machine.fdatasync.p50_ms) +
       ", \"fdatasync_4k_p99_ms\": " + JsonNumber(machine.fdatasync.p99_ms) +

@@ -2,9 +2,11 @@
 // is started with MALLOC_CONF=stats_print:true, which makes jemalloc print
 // its options at exit: a program not linked with jemalloc prints none, and
 // a setting jemalloc does not accept is reported as "<jemalloc>: Invalid
-// conf pair" and left at its default.
+// conf pair" (or "value") and left at its default. Where the kernel has no
+// transparent huge pages jemalloc reports thp as "not supported": skipped.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -14,15 +16,18 @@ namespace ledger::testing {
 namespace {
 
 void ExpectConfigured(const std::vector<std::string>& argv) {
+  if (!std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "this kernel has no transparent huge pages";
+  }
   TempDir scratch;
   const std::vector<std::string> env = EnvironmentWith({"MALLOC_CONF=stats_print:true"});
   const ProcessResult run = RunProcess(argv, scratch, std::nullopt, &env);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("___ Begin jemalloc statistics ___"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("opt.thp: \"always\""), std::string::npos);
-  EXPECT_NE(run.err.find("opt.metadata_thp: \"always\""), std::string::npos);
-  EXPECT_NE(run.err.find("opt.narenas: 1\n"), std::string::npos);
-  EXPECT_EQ(run.err.find("<jemalloc>"), std::string::npos) << run.err.substr(0, 400);
+  EXPECT_NE(run.err.find("opt.thp: \"always\""), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("opt.metadata_thp: \"always\""), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("opt.narenas: 1\n"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("<jemalloc>: Invalid conf"), std::string::npos) << run.err;
 }
 
 TEST(AllocatorTest, LedgerRunsOnConfiguredJemalloc) {
