@@ -76,7 +76,10 @@ inline constexpr uint64_t kFlushAtExitBytesMin = 16 * 1024 * 1024;
 // that version, so that a rule added later does not condemn events stored
 // before it. 1: the rules until 2026-11-28. 2: no event of an account dated
 // before its opening, and no finalization of a period that ended before it.
-inline constexpr uint32_t kRulesVersion = 2;
+// 3: no renewal, unsubscription or deletion of a subscription dated before a
+// renewal of it already recorded (renewals judged under version 3 keep their
+// time in the rules' state; earlier renewals have none to compare with).
+inline constexpr uint32_t kRulesVersion = 3;
 
 // The state cache is cleared between batches once it holds this many objects.
 inline constexpr size_t kStateCacheEntriesMax = 1 << 20;

@@ -26,10 +26,13 @@ using internal::ReadU64BE;
 // Version 2 files an account's events of one batch under one account index
 // entry. A version-1 ledger (an entry per event, empty values) is a valid
 // version-2 one. Version 3 stores event bodies of class version 2 (the rules
-// version each event was judged under); version-1 bodies stay readable. An
-// older ledger is marked 3 by its first append batch, in that batch, so that
-// an older binary refuses it from then on (and only then).
-constexpr uint32_t kFormatVersion = 3;
+// version each event was judged under); version-1 bodies stay readable.
+// Version 4 holds events judged under rules version 3 and the renewal
+// records ('n' in the state family) they keep, which an older binary would
+// neither check nor keep up. An older ledger is marked with the current
+// version by its first append batch, in that batch, so that an older binary
+// refuses it from then on (and only then).
+constexpr uint32_t kFormatVersion = 4;
 constexpr uint32_t kFormatVersionMin = 1;
 
 constexpr const char* kLogCf = "log";

@@ -74,12 +74,13 @@ inline constexpr size_t kIdempotencyValueBytes = 8 + 32;
 
 // state: tag u8 | fields. Tags are frozen (FORMAT.md).
 enum StateTag : char {
-  kTagAccount = 'a',    // 'a' | account
-  kTagResource = 'r',   // 'r' | u8 len | account | resource_id
-  kTagOrder = 'o',      // 'o' | u8 len | account | order_id
-  kTagPeriod = 'f',     // 'f' | u8 len | account | period index u32 BE
-  kTagPrice = 'p',      // 'p' | u8 len | sku | u8 len | currency | effective_at u64 BE | seq u64 BE
-  kTagMaxRated = 'm',   // 'm' | u8 len | sku | u8 len | currency
+  kTagAccount = 'a',   // 'a' | account
+  kTagResource = 'r',  // 'r' | u8 len | account | resource_id
+  kTagOrder = 'o',     // 'o' | u8 len | account | order_id
+  kTagPeriod = 'f',    // 'f' | u8 len | account | period index u32 BE
+  kTagPrice = 'p',     // 'p' | u8 len | sku | u8 len | currency | effective_at u64 BE | seq u64 BE
+  kTagMaxRated = 'm',  // 'm' | u8 len | sku | u8 len | currency
+  kTagRenewal = 'n',   // 'n' | u8 len | account | resource_id
 };
 
 inline std::string AccountKey(std::string_view account) {

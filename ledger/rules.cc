@@ -13,6 +13,7 @@ namespace {
 using internal::AccountState;
 using internal::OrderKind;
 using internal::OrderState;
+using internal::RenewalState;
 using internal::ResourceState;
 using internal::SubscriptionOrder;
 
@@ -346,6 +347,9 @@ RuleEngine::Verdict RuleEngine::CheckRenewal(const IncomingEvent& event,
   if (event.occurred_at_s < resource->created_at_s) {
     return Reject(ErrorCode::kInvalidField, "occurred_at precedes the creation of " + e.resource_id);
   }
+  if (Verdict renewal = CheckNotBeforeRenewal(event, e.resource_id); !renewal.ok() || *renewal) {
+    return renewal;
+  }
   if (std::optional<RuleError> error = RateOrder(resource->ca_type, currency_, e.period_unit,
                                                  e.periods, event.occurred_at_s, rating)) {
     return error;
@@ -380,6 +384,9 @@ RuleEngine::Verdict RuleEngine::CheckUnsubscription(const IncomingEvent& event,
   if (t < resource->created_at_s) {
     return Reject(ErrorCode::kInvalidField, "occurred_at precedes the creation of " + e.resource_id);
   }
+  if (Verdict renewal = CheckNotBeforeRenewal(event, e.resource_id); !renewal.ok() || *renewal) {
+    return renewal;
+  }
   for (const SubscriptionOrder& order : resource->orders) {
     OrderRefund refund{order.event_id, order.paid_e8, order.paid_e8, 0};
     if (order.start_s <= t) {
@@ -410,6 +417,9 @@ RuleEngine::Verdict RuleEngine::CheckDeletion(const IncomingEvent& event, const 
   if (event.occurred_at_s < resource->created_at_s) {
     return Reject(ErrorCode::kInvalidField, "occurred_at precedes the creation of " + e.resource_id);
   }
+  if (resource->billing_mode == BillingMode::kYearlyMonthly) {
+    return CheckNotBeforeRenewal(event, e.resource_id);
+  }
   if (resource->billing_mode == BillingMode::kPayPerUse) {
     // Usage already accepted after the deletion time would be outside the
     // resource's life: the deletion cannot be dated before it.
@@ -423,6 +433,19 @@ RuleEngine::Verdict RuleEngine::CheckDeletion(const IncomingEvent& event, const 
     }
   }
   return std::optional<RuleError>();
+}
+
+RuleEngine::Verdict RuleEngine::CheckNotBeforeRenewal(const IncomingEvent& event,
+                                                      std::string_view resource_id) {
+  if (rules_version_ < 3) return std::optional<RuleError>();
+  Result<const RenewalState*> renewal = state_->FindRenewal(event.account, resource_id);
+  if (!renewal.ok()) return renewal.status();
+  if (*renewal == nullptr || event.occurred_at_s >= (*renewal)->renewed_at_s) {
+    return std::optional<RuleError>();
+  }
+  return Reject(ErrorCode::kInvalidField, "occurred_at precedes the renewal of " +
+                                              std::string(resource_id) + " at " +
+                                              zone_.Format((*renewal)->renewed_at_s));
 }
 
 RuleEngine::Verdict RuleEngine::CheckFinalization(const IncomingEvent& event,
@@ -543,6 +566,12 @@ Status RuleEngine::Apply(const Envelope& envelope) {
       state_->RaiseMaxRated(PrivateCaSku(resource->ca_type, PeriodUnitName(e.period_unit)), *cur,
                             envelope.occurred_at_s);
       state_->PutResource(account, e.resource_id, std::move(*resource));
+      // Only renewals judged under rules version 3 record their time, so
+      // that the state rebuilt from an older log is the state it stored.
+      // Those rules accept no renewal dated before the one recorded.
+      if (envelope.rules_version >= 3) {
+        state_->PutRenewal(account, e.resource_id, RenewalState{envelope.occurred_at_s});
+      }
       return Status::Ok();
     }
     case EventType::kSubscriptionUnsubscribed:

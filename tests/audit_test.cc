@@ -9,7 +9,9 @@
 
 #include "bench/workload.h"
 #include "ledger/bytes.h"
+#include "ledger/cereal_io.h"
 #include "ledger/event_codec.h"
+#include "ledger/internal/state.h"
 #include "ledger/keys.h"
 #include "projection_test_util.h"
 #include "replay/rebuild.h"
@@ -184,7 +186,7 @@ TEST_F(AuditTest, ARechainedEventTheRulesRejectIsCaught) {
   const replay::AuditFailure failure = OnlyFailure(report);
   EXPECT_EQ(failure.check, "ratings");
   EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("the rules (version 2) reject this event now: unknown_resource"),
+  EXPECT_NE(failure.problem.find("the rules (version 3) reject this event now: unknown_resource"),
             std::string::npos)
       << failure.problem;
   // The rules' state is not rebuilt past that event: its check is skipped.
@@ -239,6 +241,60 @@ TEST_F(AuditTest, EventsAreJudgedAgainUnderTheRulesTheyWereStoredWith) {
   EXPECT_EQ(failure.seq, seq);
   EXPECT_NE(failure.problem.find("the rules (version 2) reject this event now: invalid_field, "
                                  "occurred_at precedes the opening of account late"),
+            std::string::npos)
+      << failure.problem;
+}
+
+// Rules version 3 refuses a subscription's deletion dated before a renewal
+// already recorded. A deletion stored under version 2 is judged again
+// under version 2, which had no such rule; the same event stored under
+// version 3 is caught.
+TEST_F(AuditTest, AnEndingBeforeARenewalIsJudgedUnderItsOwnRulesVersion) {
+  book_.Reopen();
+  const std::vector<AppendResult> results = book_.Append(
+      {R"({"type":"account_opened","event_id":"sub-open","account":"sub",)"
+       R"("occurred_at":"2026-03-01T00:00:00+08:00","currency":"USD"})",
+       R"({"type":"resource_created","event_id":"sub-buy","account":"sub",)"
+       R"("occurred_at":"2026-03-01T10:00:00+08:00","resource_id":"ca-m",)"
+       R"("resource_type":"private_ca","ca_type":"root","billing_mode":"yearly_monthly",)"
+       R"("period_unit":"month","periods":1})",
+       R"({"type":"subscription_renewed","event_id":"sub-renew","account":"sub",)"
+       R"("occurred_at":"2026-03-20T10:00:00+08:00","resource_id":"ca-m",)"
+       R"("period_unit":"month","periods":1})",
+       R"({"type":"resource_deleted","event_id":"sub-delete","account":"sub",)"
+       R"("occurred_at":"2026-03-21T10:00:00+08:00","resource_id":"ca-m"})"});
+  ASSERT_EQ(results.size(), 4u);
+  for (const AppendResult& result : results) {
+    ASSERT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
+  }
+  book_.Reopen(false);
+  const uint64_t seq = results[3].seq;
+  const int64_t before_renewal_s = 1'773'972'000 - 86'400;  // 2026-03-19T10:00:00+08:00
+  RewriteHistory(seq, [&](Envelope* envelope) {
+    envelope->occurred_at_s = before_renewal_s;
+    envelope->rules_version = 2;
+  });
+  // The forger rewrites the rules' state to match: the deletion's time.
+  const std::string key = internal::ScopedKey(internal::kTagResource, "sub", "ca-m");
+  std::string value;
+  bool found = false;
+  ASSERT_TRUE(store().Get(store().state_cf(), key, &value, &found).ok());
+  ASSERT_TRUE(found);
+  internal::ResourceState resource;
+  ASSERT_TRUE(DecodeCereal(value, &resource).ok());
+  resource.deleted_at_s = before_renewal_s;
+  value.clear();
+  EncodeCereal(resource, &value);
+  PutRaw(store().state_cf(), key, value);
+  EXPECT_TRUE(AuditOrDie(book_).ok()) << OnlyFailure(AuditOrDie(book_)).problem;
+
+  RewriteHistory(seq, [](Envelope* envelope) { envelope->rules_version = 3; });
+  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
+  EXPECT_EQ(failure.check, "ratings");
+  EXPECT_EQ(failure.seq, seq);
+  EXPECT_NE(failure.problem.find("the rules (version 3) reject this event now: invalid_field, "
+                                 "occurred_at precedes the renewal of ca-m at "
+                                 "2026-03-20T10:00:00+08:00"),
             std::string::npos)
       << failure.problem;
 }

@@ -715,14 +715,14 @@ TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedByItsFirstAppend) {
     EXPECT_EQ(StoredFormatVersion(ledger->store()), 1u);
     AppendRows(*ledger, {{AdjustmentLine("adj-3", "acme"), Appended(7)},
                          {AdjustmentLine("adj-4", "acme"), Appended(8)}});
-    EXPECT_EQ(StoredFormatVersion(ledger->store()), 3u);
+    EXPECT_EQ(StoredFormatVersion(ledger->store()), 4u);
     ExpectIndexServesEveryAccount(ledger->store());
   }
   {
     std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
     ASSERT_NE(ledger, nullptr);
     std::string value;
-    AppendU32BE(4, &value);
+    AppendU32BE(5, &value);
     ASSERT_TRUE(ledger->store()
                     .db()
                     ->Put(rocksdb::WriteOptions(), ledger->store().meta_cf(),
@@ -734,7 +734,7 @@ TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedByItsFirstAppend) {
   Result<std::unique_ptr<Ledger>> refused = Ledger::Open(std::move(options));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
-  EXPECT_EQ(refused.status().message(), "unsupported ledger format version 4");
+  EXPECT_EQ(refused.status().message(), "unsupported ledger format version 5");
 }
 
 // The pipelined append stages a batch's index entries before the batch
@@ -756,7 +756,7 @@ TEST(EventStoreTest, AVersionOneLedgerStreamedIntoIsMarked) {
   const std::vector<uint64_t> delivered = StreamLines(*ledger, ThreeAdjustmentBatches(), &status);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(delivered, (std::vector<uint64_t>{5, 6, 7, 8, 9}));
-  EXPECT_EQ(StoredFormatVersion(ledger->store()), 3u);
+  EXPECT_EQ(StoredFormatVersion(ledger->store()), 4u);
   ExpectIndexServesEveryAccount(ledger->store());
 }
 

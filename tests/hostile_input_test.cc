@@ -546,7 +546,7 @@ TEST(StoredValueRegressionTest, AVersionOneBodyWasJudgedUnderRulesVersionOne) {
   EXPECT_EQ(current.rules_version, kRulesVersion);
   const std::string hashed = value.substr(0, value.size() - 32);
   const size_t rules_version_at = hashed.size() - 32 - 4;  // the body's last field
-  ASSERT_EQ(hashed.substr(rules_version_at, 4), std::string("\x02\0\0\0", 4));
+  ASSERT_EQ(hashed.substr(rules_version_at, 4), std::string("\x03\0\0\0", 4));
 
   std::string version_one = hashed;
   version_one.erase(rules_version_at, 4);
@@ -557,7 +557,7 @@ TEST(StoredValueRegressionTest, AVersionOneBodyWasJudgedUnderRulesVersionOne) {
   EXPECT_EQ(old.event_id, current.event_id);
   EXPECT_EQ(std::get<AccountOpened>(old.payload).currency, "USD");
 
-  for (const uint8_t unknown : {0, 3}) {
+  for (const uint8_t unknown : {0, 4}) {
     std::string changed = hashed;
     changed[rules_version_at] = static_cast<char>(unknown);
     const Status status = DecodeEnvelope(Seal(changed), &old);

@@ -439,6 +439,63 @@ TEST_F(RulesSubscriptionTest, EventsCannotPrecedeTheResourceCreation) {
   RunSteps(ledger_, steps);
 }
 
+// SPEC READING: "A deleted or unsubscribed subscription cannot be renewed"
+// (billing-rules.md section 6), so an unsubscription or deletion dated
+// before a renewal already recorded would put that renewal after the
+// subscription ended; and a renewal extends from the end the renewals
+// before it left, so it cannot be dated before one of them. Each is
+// refused (invalid_field, rules version 3, judged with the remaining state
+// rules). At the renewal's own second it is accepted.
+TEST_F(RulesSubscriptionTest, NoEndingDatedBeforeARecordedRenewal) {
+  RunSteps(ledger_, PrepaidSetup());
+  const Step steps[] = {
+      {CaPrepaidCreated("buy-1", "acme", "ca-1", "root", "month", 1, "2026-01-31T10:00:00"),
+       "appended"},
+      {CaPrepaidCreated("buy-2", "acme", "ca-2", "root", "month", 1, "2026-01-31T10:00:00"),
+       "appended"},
+      {Renewed("renew-1", "acme", "ca-1", "month", 1, "2026-02-27T10:00:00"), "appended"},
+      {Renewed("renew-2", "acme", "ca-2", "month", 1, "2026-02-27T10:00:00"), "appended"},
+      {Renewed("renew-1-early", "acme", "ca-1", "month", 1, "2026-02-27T09:59:59"),
+       "invalid_field"},
+      {Unsubscribed("unsub-early", "acme", "ca-1", "2026-02-27T09:59:59"), "invalid_field"},
+      {Deleted("delete-early", "acme", "ca-2", "2026-02-27T09:59:59"), "invalid_field"},
+      // Codes ordered before it still come first.
+      {Unsubscribed("unsub-before-buy", "acme", "ca-1", "2026-01-31T09:59:59"), "invalid_field"},
+      {Unsubscribed("unsub-2-ppu", "acme", "ca-9", "2026-02-27T09:59:59"), "unknown_resource"},
+  };
+  RunSteps(ledger_, steps);
+  const uint64_t head_seq = ledger_.ledger().head().seq;
+  const AppendResult early =
+      ledger_.Append(Unsubscribed("unsub-early-2", "acme", "ca-1", "2026-02-01T00:00:00"));
+  EXPECT_EQ(OutcomeName(early), "invalid_field");
+  EXPECT_EQ(early.error.message,
+            "occurred_at precedes the renewal of ca-1 at 2026-02-27T10:00:00+08:00");
+  EXPECT_EQ(ledger_.ledger().head().seq, head_seq);  // no trace
+
+  const Step at_the_renewal[] = {
+      {Renewed("renew-1b", "acme", "ca-1", "month", 1, "2026-02-27T10:00:00"), "appended"},
+      {Unsubscribed("unsub", "acme", "ca-1", "2026-02-27T10:00:00"), "appended"},
+      {Deleted("delete", "acme", "ca-2", "2026-02-27T10:00:00"), "appended"},
+  };
+  RunSteps(ledger_, at_the_renewal);
+}
+
+// The same rule within one batch: the batch's own renewal counts.
+TEST_F(RulesSubscriptionTest, NoEndingDatedBeforeARenewalOfTheSameBatch) {
+  std::vector<Step> batch = PrepaidSetup();
+  const Step more[] = {
+      {CaPrepaidCreated("buy", "acme", "ca-1", "root", "month", 1, "2026-01-31T10:00:00"),
+       "appended"},
+      {Renewed("renew", "acme", "ca-1", "month", 1, "2026-02-27T10:00:00"), "appended"},
+      {Renewed("renew-early", "acme", "ca-1", "month", 1, "2026-02-26T10:00:00"), "invalid_field"},
+      {Unsubscribed("unsub-early", "acme", "ca-1", "2026-02-26T10:00:00"), "invalid_field"},
+      {Deleted("delete-early", "acme", "ca-1", "2026-02-26T10:00:00"), "invalid_field"},
+      {Unsubscribed("unsub", "acme", "ca-1", "2026-02-28T10:00:00"), "appended"},
+  };
+  batch.insert(batch.end(), std::begin(more), std::end(more));
+  RunStepsInOneBatch(ledger_, batch);
+}
+
 TEST_F(RulesSubscriptionTest, SubscriptionEventsAreForYearlyMonthlyOnly) {
   RunSteps(ledger_, PrepaidSetup());
   const Step steps[] = {

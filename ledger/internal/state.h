@@ -62,6 +62,17 @@ struct ResourceState {
   }
 };
 
+// The time of a subscription's latest renewal judged under rules version 3
+// or later (constants.h, kRulesVersion), which accept none dated before it.
+struct RenewalState {
+  int64_t renewed_at_s = 0;
+
+  template <class Archive>
+  void serialize(Archive& ar, std::uint32_t /*version*/) {
+    ar(renewed_at_s);
+  }
+};
+
 enum class OrderKind : uint8_t { kSslCertificate = 1, kSslExpansion = 2 };
 
 struct OrderState {
@@ -92,5 +103,6 @@ struct PeriodState {
 CEREAL_CLASS_VERSION(ledger::internal::AccountState, 1)
 CEREAL_CLASS_VERSION(ledger::internal::SubscriptionOrder, 1)
 CEREAL_CLASS_VERSION(ledger::internal::ResourceState, 1)
+CEREAL_CLASS_VERSION(ledger::internal::RenewalState, 1)
 CEREAL_CLASS_VERSION(ledger::internal::OrderState, 1)
 CEREAL_CLASS_VERSION(ledger::internal::PeriodState, 1)

@@ -89,6 +89,11 @@ Result<const PeriodState*> StateStore::FindPeriod(std::string_view account, Peri
   return FindCached(&periods_, PeriodKey(account, static_cast<uint32_t>(period.Index())));
 }
 
+Result<const RenewalState*> StateStore::FindRenewal(std::string_view account,
+                                                    std::string_view resource_id) {
+  return FindCached(&renewals_, ScopedKey(kTagRenewal, account, resource_id));
+}
+
 void StateStore::PutAccount(std::string_view account, AccountState state) {
   PutCached(&accounts_, AccountKey(account), std::move(state));
 }
@@ -99,6 +104,11 @@ void StateStore::PutOrder(std::string_view account, std::string_view order_id, O
 
 void StateStore::PutPeriod(std::string_view account, Period period, PeriodState state) {
   PutCached(&periods_, PeriodKey(account, static_cast<uint32_t>(period.Index())), std::move(state));
+}
+
+void StateStore::PutRenewal(std::string_view account, std::string_view resource_id,
+                            RenewalState state) {
+  PutCached(&renewals_, ScopedKey(kTagRenewal, account, resource_id), std::move(state));
 }
 
 Result<StateStore::ResourceEntry*> StateStore::FindResourceEntry(std::string_view account,
@@ -356,7 +366,8 @@ void StateStore::OnWritten() {
   }
   absl::erase_if(pending_intervals_, [](const auto& entry) { return entry.second.empty(); });
   last_pending_.Clear();
-  const size_t entries = accounts_.size() + resources_.size() + orders_.size() + periods_.size();
+  const size_t entries =
+      accounts_.size() + resources_.size() + orders_.size() + periods_.size() + renewals_.size();
   if (entries > kStateCacheEntriesMax) {
     // Every cached record is in the database, but for those the batch being
     // staged wrote: they stay until it is flushed.
@@ -366,6 +377,7 @@ void StateStore::OnWritten() {
     last_resource_.Clear();
     std::erase_if(orders_, durable);
     std::erase_if(periods_, durable);
+    std::erase_if(renewals_, durable);
   }
 }
 
@@ -378,6 +390,7 @@ Status StateStore::OnAbort() {
   last_resource_.Clear();
   orders_.clear();
   periods_.clear();
+  renewals_.clear();
   // Reloading from the committed database undoes the aborted batches'
   // prices (the catalog is small, and aborts are rare).
   return Load();

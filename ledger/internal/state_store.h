@@ -46,11 +46,13 @@ class StateStore {
   Result<const ResourceState*> FindResource(std::string_view account, std::string_view resource_id);
   Result<const OrderState*> FindOrder(std::string_view account, std::string_view order_id);
   Result<const PeriodState*> FindPeriod(std::string_view account, Period period);
+  Result<const RenewalState*> FindRenewal(std::string_view account, std::string_view resource_id);
 
   void PutAccount(std::string_view account, AccountState state);
   void PutResource(std::string_view account, std::string_view resource_id, ResourceState state);
   void PutOrder(std::string_view account, std::string_view order_id, OrderState state);
   void PutPeriod(std::string_view account, Period period, PeriodState state);
+  void PutRenewal(std::string_view account, std::string_view resource_id, RenewalState state);
 
   // Prices. The price in effect at `time_s` is the latest one whose
   // effective time is <= time_s; of two at the same instant, the later in the
@@ -157,6 +159,7 @@ class StateStore {
   LastFound<ResourceEntry> last_resource_;
   std::unordered_map<std::string, OrderState> orders_;
   std::unordered_map<std::string, PeriodState> periods_;
+  std::unordered_map<std::string, RenewalState> renewals_;
   // Keyed by the series name (AppendPriceSeries: sku, currency).
   std::map<std::string, PriceSeries, std::less<>> prices_;
   std::map<std::string, int64_t, std::less<>> max_rated_;
