@@ -97,15 +97,15 @@ std::string InvoiceCsv(const Invoice& invoice, const BillingZone& zone) {
                             "seconds", "amount", "list_amount", "discount", "late_from", "reason"});
   for (const InvoiceLine& line : invoice.lines) {
     const bool usage = line.kind == LineKind::kHourlyUsage;
-    out += CsvRow({invoice.account, FormatPeriod(invoice.period), invoice.currency,
-                   StatusText(invoice.finalized), NumberText(invoice),
-                   std::string(projections::LineKindName(line.kind)), line.event_id,
-                   line.resource_id, line.order_id, usage ? "" : zone.Format(line.charged_at_s),
-                   line.description, usage ? std::to_string(line.seconds) : "",
-                   FormatRoundedAmount(line.amount_e8, 8),
-                   line.list_amount_e8 ? FormatAmount_e8(line.list_amount_e8) : "",
-                   line.list_amount_e8 ? FormatRoundedAmount(line.list_amount_e8 - line.amount_e8, 8) : "",
-                   line.late_from ? FormatPeriod(*line.late_from) : "", line.reason});
+    out += CsvRow(
+        {invoice.account, FormatPeriod(invoice.period), invoice.currency,
+         StatusText(invoice.finalized), NumberText(invoice),
+         std::string(projections::LineKindName(line.kind)), line.event_id, line.resource_id,
+         line.order_id, usage ? "" : zone.Format(line.charged_at_s), CsvText(line.description),
+         usage ? std::to_string(line.seconds) : "", FormatRoundedAmount(line.amount_e8, 8),
+         line.list_amount_e8 ? FormatAmount_e8(line.list_amount_e8) : "",
+         line.list_amount_e8 ? FormatRoundedAmount(line.list_amount_e8 - line.amount_e8, 8) : "",
+         line.late_from ? FormatPeriod(*line.late_from) : "", CsvText(line.reason)});
   }
   return out;
 }

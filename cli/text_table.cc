@@ -51,6 +51,11 @@ TextCell DisplayCell(std::string_view text) {
     const std::string_view encoded = text.substr(at, static_cast<size_t>(length));
     at += static_cast<size_t>(length);
     const utf8proc_category_t category = utf8proc_category(code_point);
+    if (code_point == '\\') {  // doubled, so that an escape is never ambiguous
+      cell.text += "\\\\";
+      cell.columns += 2;
+      continue;
+    }
     if (category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF ||
         category == UTF8PROC_CATEGORY_ZL || category == UTF8PROC_CATEGORY_ZP) {
       const size_t before = cell.text.size();
@@ -97,6 +102,13 @@ std::string TextTable::Render() const {
     out += line + "\n";
   }
   return out;
+}
+
+std::string CsvText(std::string_view text) {
+  if (text.empty() || std::string_view("=+-@\t\r").find(text.front()) == std::string_view::npos) {
+    return std::string(text);
+  }
+  return "'" + std::string(text);
 }
 
 std::string CsvRow(const std::vector<std::string>& fields) {

@@ -10,7 +10,8 @@
 namespace ledger::cli {
 
 // A cell as a terminal shows it: control and format characters and line
-// separators escaped (`\n`, `\t`, `\u001b`, `\u202e`), so that stored text
+// separators escaped (`\n`, `\t`, `\u001b`, `\u202e`; a backslash doubled, so
+// that a stored backslash and n never read as a newline), so that stored text
 // can neither break the table, send escape codes nor reorder the line, and
 // its width in columns (an East Asian wide character takes two, a combining
 // mark none).
@@ -34,5 +35,11 @@ class TextTable {
 
 // One CSV record (with its line break), fields quoted where needed.
 std::string CsvRow(const std::vector<std::string>& fields);
+
+// Free text (an adjustment's reason) for a CSV cell: text starting with
+// = + - @, a tab or a carriage return gets a leading ', so that a
+// spreadsheet shows it instead of running it as a formula (OWASP, "CSV
+// injection"). Amounts are written as they are.
+std::string CsvText(std::string_view text);
 
 }  // namespace ledger::cli
