@@ -344,11 +344,8 @@ RuleEngine::Verdict RuleEngine::CheckRenewal(const IncomingEvent& event,
   if (resource->unsubscribed) {
     return Reject(ErrorCode::kSubscriptionEnded, e.resource_id + " was unsubscribed");
   }
-  if (event.occurred_at_s < resource->created_at_s) {
-    return Reject(ErrorCode::kInvalidField, "occurred_at precedes the creation of " + e.resource_id);
-  }
-  if (Verdict renewal = CheckNotBeforeRenewal(event, e.resource_id); !renewal.ok() || *renewal) {
-    return renewal;
+  if (Verdict time = CheckResourceTime(event, *resource, e.resource_id); !time.ok() || *time) {
+    return time;
   }
   if (std::optional<RuleError> error = RateOrder(resource->ca_type, currency_, e.period_unit,
                                                  e.periods, event.occurred_at_s, rating)) {
@@ -381,11 +378,8 @@ RuleEngine::Verdict RuleEngine::CheckUnsubscription(const IncomingEvent& event,
     return Reject(ErrorCode::kSubscriptionEnded,
                   e.resource_id + " expired at " + zone_.Format(resource->end_s));
   }
-  if (t < resource->created_at_s) {
-    return Reject(ErrorCode::kInvalidField, "occurred_at precedes the creation of " + e.resource_id);
-  }
-  if (Verdict renewal = CheckNotBeforeRenewal(event, e.resource_id); !renewal.ok() || *renewal) {
-    return renewal;
+  if (Verdict time = CheckResourceTime(event, *resource, e.resource_id); !time.ok() || *time) {
+    return time;
   }
   for (const SubscriptionOrder& order : resource->orders) {
     OrderRefund refund{order.event_id, order.paid_e8, order.paid_e8, 0};
@@ -414,11 +408,8 @@ RuleEngine::Verdict RuleEngine::CheckDeletion(const IncomingEvent& event, const 
   if (resource->deleted) {
     return Reject(ErrorCode::kResourceDeleted, e.resource_id + " was already deleted");
   }
-  if (event.occurred_at_s < resource->created_at_s) {
-    return Reject(ErrorCode::kInvalidField, "occurred_at precedes the creation of " + e.resource_id);
-  }
-  if (resource->billing_mode == BillingMode::kYearlyMonthly) {
-    return CheckNotBeforeRenewal(event, e.resource_id);
+  if (Verdict time = CheckResourceTime(event, *resource, e.resource_id); !time.ok() || *time) {
+    return time;
   }
   if (resource->billing_mode == BillingMode::kPayPerUse) {
     // Usage already accepted after the deletion time would be outside the
@@ -435,9 +426,16 @@ RuleEngine::Verdict RuleEngine::CheckDeletion(const IncomingEvent& event, const 
   return std::optional<RuleError>();
 }
 
-RuleEngine::Verdict RuleEngine::CheckNotBeforeRenewal(const IncomingEvent& event,
-                                                      std::string_view resource_id) {
-  if (rules_version_ < 3) return std::optional<RuleError>();
+RuleEngine::Verdict RuleEngine::CheckResourceTime(const IncomingEvent& event,
+                                                  const ResourceState& resource,
+                                                  std::string_view resource_id) {
+  if (event.occurred_at_s < resource.created_at_s) {
+    return Reject(ErrorCode::kInvalidField,
+                  "occurred_at precedes the creation of " + std::string(resource_id));
+  }
+  if (rules_version_ < 3 || resource.billing_mode != BillingMode::kYearlyMonthly) {
+    return std::optional<RuleError>();
+  }
   Result<const RenewalState*> renewal = state_->FindRenewal(event.account, resource_id);
   if (!renewal.ok()) return renewal.status();
   if (*renewal == nullptr || event.occurred_at_s >= (*renewal)->renewed_at_s) {

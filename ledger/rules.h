@@ -20,7 +20,8 @@ namespace ledger {
 
 namespace internal {
 class StateStore;
-}
+struct ResourceState;
+}  // namespace internal
 
 class RuleEngine {
  public:
@@ -60,10 +61,12 @@ class RuleEngine {
   Verdict CheckUnsubscription(const IncomingEvent& event, const SubscriptionUnsubscribed& e,
                               Rating* rating);
   Verdict CheckDeletion(const IncomingEvent& event, const ResourceDeleted& e);
-  // Rules version 3: a subscription's renewal, unsubscription or deletion
-  // is not dated before a renewal of it already recorded (one that would
-  // have come after its end, or a renewal out of order).
-  Verdict CheckNotBeforeRenewal(const IncomingEvent& event, std::string_view resource_id);
+  // A renewal, unsubscription or deletion is not dated before its resource's
+  // creation, nor (rules version 3, subscriptions) before a renewal of it
+  // already recorded: one that would have come after its end, or a renewal
+  // out of order.
+  Verdict CheckResourceTime(const IncomingEvent& event, const internal::ResourceState& resource,
+                            std::string_view resource_id);
   Verdict CheckFinalization(const IncomingEvent& event, const InvoiceFinalized& e,
                             uint64_t invoices_finalized, Rating* rating);
 
