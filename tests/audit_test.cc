@@ -68,6 +68,28 @@ class AuditTest : public ::testing::Test {
     EXPECT_EQ(failure.seq, seq);
     EXPECT_EQ(failure.problem, problem);
   }
+  // The only failure in `report` is the ratings check's, at `seq`, its
+  // problem containing `problem_part`.
+  static void ExpectRatingsFailure(const AuditReport& report, uint64_t seq,
+                                   const std::string& problem_part) {
+    const replay::AuditFailure failure = OnlyFailure(report);
+    EXPECT_EQ(failure.check, "ratings");
+    EXPECT_EQ(failure.seq, seq);
+    EXPECT_NE(failure.problem.find(problem_part), std::string::npos) << failure.problem;
+  }
+  // Appends `lines` in one batch and returns their seqs; none when any was
+  // not appended (a failure), so that the caller's count assertion stops it.
+  std::vector<uint64_t> AppendAll(const std::vector<std::string>& lines) {
+    std::vector<uint64_t> seqs;
+    for (const AppendResult& result : book_.Append(lines)) {
+      if (result.outcome != AppendResult::Outcome::kAppended) {
+        ADD_FAILURE() << "not appended: " << result.error.message;
+        return {};
+      }
+      seqs.push_back(result.seq);
+    }
+    return seqs;
+  }
   std::string StoredValue(uint64_t seq) {
     std::string value;
     EXPECT_TRUE(store().ReadRawEvent(seq, &value).ok());
@@ -165,12 +187,7 @@ TEST_F(AuditTest, ARechainedHistoryWithAnAlteredChargeIsCaught) {
     envelope->rating.hours[0].seconds += 3600;
   });
   const AuditReport report = AuditOrDie(book_);
-  const replay::AuditFailure failure = OnlyFailure(report);
-  EXPECT_EQ(failure.check, "ratings");
-  EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("seconds of hour " + std::to_string(hour_start_s)),
-            std::string::npos)
-      << failure.problem;
+  ExpectRatingsFailure(report, seq, "seconds of hour " + std::to_string(hour_start_s));
   for (const replay::AuditCheck& check : report.checks) {
     EXPECT_EQ(check.ok, check.name != "ratings") << check.name;
   }
@@ -183,12 +200,8 @@ TEST_F(AuditTest, ARechainedEventTheRulesRejectIsCaught) {
     std::get<UsageRecorded>(envelope->payload).resource_id = "no-such-resource";
   });
   const AuditReport report = AuditOrDie(book_);
-  const replay::AuditFailure failure = OnlyFailure(report);
-  EXPECT_EQ(failure.check, "ratings");
-  EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("the rules (version 3) reject this event now: unknown_resource"),
-            std::string::npos)
-      << failure.problem;
+  ExpectRatingsFailure(report, seq,
+                       "the rules (version 3) reject this event now: unknown_resource");
   // The rules' state is not rebuilt past that event: its check is skipped.
   for (const replay::AuditCheck& check : report.checks) {
     EXPECT_EQ(check.ran, check.name != "rules_state") << check.name;
@@ -206,11 +219,7 @@ TEST_F(AuditTest, ARechainedEventWithImpossibleFieldsIsCaught) {
     envelope->rating.hours.clear();
   });
   const AuditReport report = AuditOrDie(book_);
-  const replay::AuditFailure failure = OnlyFailure(report);
-  EXPECT_EQ(failure.check, "ratings");
-  EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("reject this event now: invalid_field"), std::string::npos)
-      << failure.problem;
+  ExpectRatingsFailure(report, seq, "reject this event now: invalid_field");
 }
 
 // Each event is judged again under the rules version it was stored with: a
@@ -219,15 +228,14 @@ TEST_F(AuditTest, ARechainedEventWithImpossibleFieldsIsCaught) {
 // after it.
 TEST_F(AuditTest, EventsAreJudgedAgainUnderTheRulesTheyWereStoredWith) {
   book_.Reopen();
-  const std::vector<AppendResult> results = book_.Append(
+  const std::vector<uint64_t> seqs = AppendAll(
       {R"({"type":"account_opened","event_id":"late-open","account":"late",)"
        R"("occurred_at":"2026-03-01T00:00:00+08:00","currency":"USD"})",
        R"({"type":"adjustment_posted","event_id":"late-adj","account":"late",)"
        R"("occurred_at":"2026-03-02T00:00:00+08:00","amount":"-1.5","reason":"credit"})"});
-  ASSERT_EQ(results.size(), 2u);
-  ASSERT_EQ(results[1].outcome, AppendResult::Outcome::kAppended) << results[1].error.message;
+  ASSERT_EQ(seqs.size(), 2u);
   book_.Reopen(false);
-  const uint64_t seq = results[1].seq;
+  const uint64_t seq = seqs[1];
   const int64_t before_opening_s = 1'772'294'400 - 86'400;  // 2026-02-28T00:00:00+08:00
   RewriteHistory(seq, [&](Envelope* envelope) {
     envelope->occurred_at_s = before_opening_s;
@@ -236,13 +244,9 @@ TEST_F(AuditTest, EventsAreJudgedAgainUnderTheRulesTheyWereStoredWith) {
   EXPECT_TRUE(AuditOrDie(book_).ok()) << OnlyFailure(AuditOrDie(book_)).problem;
 
   RewriteHistory(seq, [](Envelope* envelope) { envelope->rules_version = 2; });
-  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
-  EXPECT_EQ(failure.check, "ratings");
-  EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("the rules (version 2) reject this event now: invalid_field, "
-                                 "occurred_at precedes the opening of account late"),
-            std::string::npos)
-      << failure.problem;
+  ExpectRatingsFailure(AuditOrDie(book_), seq,
+                       "the rules (version 2) reject this event now: invalid_field, "
+                       "occurred_at precedes the opening of account late");
 }
 
 // Rules version 3 refuses a subscription's deletion dated before a renewal
@@ -251,24 +255,21 @@ TEST_F(AuditTest, EventsAreJudgedAgainUnderTheRulesTheyWereStoredWith) {
 // version 3 is caught.
 TEST_F(AuditTest, AnEndingBeforeARenewalIsJudgedUnderItsOwnRulesVersion) {
   book_.Reopen();
-  const std::vector<AppendResult> results = book_.Append(
-      {R"({"type":"account_opened","event_id":"sub-open","account":"sub",)"
-       R"("occurred_at":"2026-03-01T00:00:00+08:00","currency":"USD"})",
-       R"({"type":"resource_created","event_id":"sub-buy","account":"sub",)"
-       R"("occurred_at":"2026-03-01T10:00:00+08:00","resource_id":"ca-m",)"
-       R"("resource_type":"private_ca","ca_type":"root","billing_mode":"yearly_monthly",)"
-       R"("period_unit":"month","periods":1})",
-       R"({"type":"subscription_renewed","event_id":"sub-renew","account":"sub",)"
-       R"("occurred_at":"2026-03-20T10:00:00+08:00","resource_id":"ca-m",)"
-       R"("period_unit":"month","periods":1})",
-       R"({"type":"resource_deleted","event_id":"sub-delete","account":"sub",)"
-       R"("occurred_at":"2026-03-21T10:00:00+08:00","resource_id":"ca-m"})"});
-  ASSERT_EQ(results.size(), 4u);
-  for (const AppendResult& result : results) {
-    ASSERT_EQ(result.outcome, AppendResult::Outcome::kAppended) << result.error.message;
-  }
+  const std::vector<uint64_t> seqs =
+      AppendAll({R"({"type":"account_opened","event_id":"sub-open","account":"sub",)"
+                 R"("occurred_at":"2026-03-01T00:00:00+08:00","currency":"USD"})",
+                 R"({"type":"resource_created","event_id":"sub-buy","account":"sub",)"
+                 R"("occurred_at":"2026-03-01T10:00:00+08:00","resource_id":"ca-m",)"
+                 R"("resource_type":"private_ca","ca_type":"root","billing_mode":"yearly_monthly",)"
+                 R"("period_unit":"month","periods":1})",
+                 R"({"type":"subscription_renewed","event_id":"sub-renew","account":"sub",)"
+                 R"("occurred_at":"2026-03-20T10:00:00+08:00","resource_id":"ca-m",)"
+                 R"("period_unit":"month","periods":1})",
+                 R"({"type":"resource_deleted","event_id":"sub-delete","account":"sub",)"
+                 R"("occurred_at":"2026-03-21T10:00:00+08:00","resource_id":"ca-m"})"});
+  ASSERT_EQ(seqs.size(), 4u);
   book_.Reopen(false);
-  const uint64_t seq = results[3].seq;
+  const uint64_t seq = seqs[3];
   const int64_t before_renewal_s = 1'773'972'000 - 86'400;  // 2026-03-19T10:00:00+08:00
   RewriteHistory(seq, [&](Envelope* envelope) {
     envelope->occurred_at_s = before_renewal_s;
@@ -289,14 +290,10 @@ TEST_F(AuditTest, AnEndingBeforeARenewalIsJudgedUnderItsOwnRulesVersion) {
   EXPECT_TRUE(AuditOrDie(book_).ok()) << OnlyFailure(AuditOrDie(book_)).problem;
 
   RewriteHistory(seq, [](Envelope* envelope) { envelope->rules_version = 3; });
-  const replay::AuditFailure failure = OnlyFailure(AuditOrDie(book_));
-  EXPECT_EQ(failure.check, "ratings");
-  EXPECT_EQ(failure.seq, seq);
-  EXPECT_NE(failure.problem.find("the rules (version 3) reject this event now: invalid_field, "
-                                 "occurred_at precedes the renewal of ca-m at "
-                                 "2026-03-20T10:00:00+08:00"),
-            std::string::npos)
-      << failure.problem;
+  ExpectRatingsFailure(AuditOrDie(book_), seq,
+                       "the rules (version 3) reject this event now: invalid_field, "
+                       "occurred_at precedes the renewal of ca-m at "
+                       "2026-03-20T10:00:00+08:00");
 }
 
 // Invoice numbers are one gapless sequence: the head's count of finalized
