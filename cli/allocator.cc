@@ -9,7 +9,7 @@
 //   project's machine, is what this asks through): one page fault per 2 MiB
 //   instead of 512. glibc's malloc took 110,000 page faults for a 1M-event
 //   append, unmapping the large blocks it freed and faulting them in again;
-//   these settings take 4,000 to 10,000.
+//   these settings take 6,800 to 9,700 (3,700 to 4,400 for a replay).
 // - narenas:1: one arena for all threads instead of four per core. Measured:
 //   a 1M-event append took 4.4 to 4.5 s with it against 4.7 to 4.8 s
 //   without, and a 10M-event replay peaked at 438 MB against 484 MB (with
