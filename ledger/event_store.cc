@@ -423,6 +423,7 @@ EventStore::SealedBatch EventStore::Seal() {
   if (!index_staged_) StageIndexEntries();
   index_staged_ = false;
   std::swap(sealed.batch, batch_);
+  std::swap(batch_, spare_batch_);
   batch_.Clear();
   std::swap(sealed_ids_, pending_ids_);
   return sealed;
@@ -450,6 +451,8 @@ Status EventStore::Write(SealedBatch* sealed) {
   }
   return status;
 }
+
+void EventStore::Reuse(rocksdb::WriteBatch&& written) { spare_batch_ = std::move(written); }
 
 void EventStore::Written(const Head& head) {
   head_ = head;

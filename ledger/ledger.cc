@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "ledger/constants.h"
 #include "ledger/event_fields.h"
@@ -229,6 +230,11 @@ class WriteStage {
 
   // What `committed` threw for a batch Settle has returned; null if nothing.
   std::exception_ptr thrown() const { return settled_thrown_; }
+  // The batch Settle waited for, once written or not: its buffer, for
+  // EventStore::Reuse.
+  std::optional<rocksdb::WriteBatch> TakeSettledBatch() {
+    return std::exchange(settled_batch_, {});
+  }
   // What `write` threw (the ledger's own work) for a batch Settle has
   // returned as failed; null if nothing.
   std::exception_ptr write_thrown() const { return settled_write_thrown_; }
@@ -249,6 +255,7 @@ class WriteStage {
     const Status& status = *outcome;
     settled_thrown_ = thrown_;  // written before the outcome was pushed
     settled_write_thrown_ = write_thrown_;
+    settled_batch_.emplace(std::move(written_batch_));
     if (!status.ok()) return status;
     return std::optional<Head>(head);
   }
@@ -260,7 +267,11 @@ class WriteStage {
   };
 
   void Run() {
-    while (std::optional<Sealed> item = to_write_.Pop()) outcomes_.Push(WriteOne(&*item));
+    while (std::optional<Sealed> item = to_write_.Pop()) {
+      const Status status = WriteOne(&*item);
+      written_batch_ = std::move(item->write.sealed.batch);  // before its outcome is pushed
+      outcomes_.Push(status);
+    }
   }
 
   Status WriteOne(Sealed* item) {
@@ -290,6 +301,8 @@ class WriteStage {
   std::exception_ptr write_thrown_;
   std::exception_ptr settled_thrown_;
   std::exception_ptr settled_write_thrown_;
+  rocksdb::WriteBatch written_batch_;  // the stage's thread's; then Settle's
+  std::optional<rocksdb::WriteBatch> settled_batch_;
   std::thread thread_;
 };
 
@@ -374,6 +387,9 @@ Status Ledger::StreamBatch(const BatchInput& input, internal::WriteStage* writes
 
 Status Ledger::SettleWrite(internal::WriteStage* writes) {
   Result<std::optional<Head>> written = writes->Settle();
+  if (std::optional<rocksdb::WriteBatch> batch = writes->TakeSettledBatch()) {
+    store_->Reuse(std::move(*batch));
+  }
   if (!written.ok()) return written.status();
   if (*written) Written(**written);
   return Status::Ok();
@@ -395,6 +411,7 @@ Status Ledger::CommitGroup(std::span<Writer* const> group) {
     internal::SealedWrite write = SealPending();
     status = WriteSealed(&write);
     if (status.ok()) Written(write.sealed.head);
+    store_->Reuse(std::move(write.sealed.batch));
   }
   return status.ok() ? status : AbortPending(status);
 }
