@@ -100,8 +100,9 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
     // --quick generates 20,000 events, and the generator's are all valid.
     EXPECT_EQ(rows.at(stage).count, "20,000") << stage << "\n" << run.out;
   }
-  for (const char* stage : {"invoice query (committed)", "invoice --as-of-seq (historical)",
-                            "concurrent appenders (8 threads)"}) {
+  for (const char* stage :
+       {"invoice query (committed)", "invoice --as-of-seq (historical)",
+        "concurrent appenders (8 threads)", "raw RocksDB, 8 writers (synced Put)"}) {
     ASSERT_TRUE(rows.count(stage)) << stage << "\n" << run.out;
     EXPECT_EQ(rows.at(stage).status, "ok") << stage << "\n" << run.out;
   }
@@ -116,6 +117,7 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
 
   EXPECT_NE(run.out.find("machine: "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("ledger append / raw RocksDB write"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("8 writers, p99: the ledger "), std::string::npos) << run.out;
   EXPECT_TRUE(std::filesystem::exists(json));
   // The scratch subfolder is removed; only the report is left.
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
