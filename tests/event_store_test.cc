@@ -598,6 +598,37 @@ TEST(EventStoreTest, IndexEntriesStagedBeforeSealAreTheSealsOwn) {
   EXPECT_EQ((*kept)->seq, 4u);
 }
 
+// A written batch given back (Reuse) is filled again two seals later: the
+// batch sealed then holds its own entries only, none of the one before.
+TEST(EventStoreTest, AReusedBatchHoldsOnlyItsOwnEntries) {
+  TempDir dir;
+  std::unique_ptr<EventStore> opened = OpenBareStore(dir.Sub("store"));
+  ASSERT_NE(opened, nullptr);
+  EventStore& store = *opened;
+  const auto seal_and_write = [&](const std::vector<std::string>& ids) {
+    for (const std::string& id : ids) {
+      StageBareEvent(store, store.pending_head().seq + 1, id, "acct-1", id);
+    }
+    EventStore::SealedBatch sealed = store.Seal();
+    EXPECT_TRUE(store.Write(&sealed).ok());
+    store.Written(sealed.head);
+    const size_t entries = BatchEntries(sealed.batch).size();
+    store.Reuse(std::move(sealed.batch));
+    return entries;
+  };
+  // Per batch: a log and an idempotency entry per event, one account index
+  // entry, the head.
+  EXPECT_EQ(seal_and_write({"evt-1", "evt-2", "evt-3"}), 8u);
+  EXPECT_EQ(seal_and_write({"evt-4"}), 4u);
+  EXPECT_EQ(seal_and_write({"evt-5"}), 4u);  // in the first batch's buffer
+  EXPECT_EQ(seal_and_write({"evt-6", "evt-7"}), 6u);
+  for (const char* id : {"evt-1", "evt-5", "evt-7"}) {
+    Result<std::optional<IdempotencyEntry>> entry = store.FindEventId(id);
+    ASSERT_TRUE(entry.ok() && entry->has_value()) << id;
+  }
+  EXPECT_EQ(store.head().seq, 7u);
+}
+
 // An idempotency entry of the wrong size is damage: the append that reads it
 // fails with Corruption (through the chunk's MultiGet) and stores nothing.
 TEST(EventStoreTest, ADamagedIdempotencyEntryFailsTheAppend) {
