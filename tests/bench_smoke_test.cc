@@ -38,6 +38,7 @@ CommandRun RunCommand(const std::string& command) {
 struct ReportRow {
   std::string status;
   std::string count;
+  std::string text;  // the whole row, notes included
 };
 
 // The table's rows by stage name: the stage is the first 40 columns, then
@@ -53,6 +54,7 @@ std::map<std::string, ReportRow> ParseRows(const std::string& out) {
     std::istringstream rest(line.substr(41));
     ReportRow row;
     rest >> row.status >> row.count;
+    row.text = line;
     rows[stage] = row;
   }
   return rows;
@@ -80,8 +82,9 @@ class BenchSmokeTest : public ::testing::Test {
 TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   const bool have_postgres = std::filesystem::exists(std::string(kPgBin) + "/initdb");
   const std::string json = dir_ + "/report.json";
-  const CommandRun run = RunCommand(std::string(LEDGER_BENCH_BINARY) + " --quick --dir " + dir_ +
-                                    " --json " + json + " 2>&1");
+  const CommandRun run =
+      RunCommand(std::string(LEDGER_BENCH_BINARY) + " --quick --rounds 2 --dir " + dir_ +
+                 " --json " + json + " 2>&1");
   ASSERT_EQ(run.exit_code, 0) << run.out;
 
   const std::map<std::string, ReportRow> rows = ParseRows(run.out);
@@ -118,6 +121,15 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   EXPECT_NE(run.out.find("machine: "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("ledger append / raw RocksDB write"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("8 writers, p99: the ledger "), std::string::npos) << run.out;
+  // Two rounds of the ingest pair: both rows give the median round's, and
+  // each round's ratio is printed.
+  EXPECT_NE(rows.at("ledger append (CLI, JSON, durable)").text.find("median of 2 rounds"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(rows.at("raw RocksDB write (encoded, sync/1000)").text.find("median of 2 rounds"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("ledger append / raw write, each round"), std::string::npos) << run.out;
   EXPECT_TRUE(std::filesystem::exists(json));
   // The scratch subfolder is removed; only the report is left.
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
