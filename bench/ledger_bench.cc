@@ -278,9 +278,25 @@ struct ProcessResult {
   // exec), so it is only an upper bound; commands that report their own
   // peak (`peak_rss_kib`) are read from their output instead.
   long max_rss_kb = 0;
+  // The child's own peak: its VmHWM, read every kRssPollMs while it runs
+  // (0 if it ended before the first read).
+  long peak_rss_kb = 0;
   double cpu_s = 0;     // user + system time of the child
   std::string err;      // its stderr, the first 64 KiB
 };
+
+constexpr int kRssPollMs = 20;
+
+// The peak resident set of process `pid` so far (VmHWM), in KiB; 0 if it
+// cannot be read (the process has ended).
+long PeakRssKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
 
 struct SpawnOptions {
   std::string cwd;  // empty: ours
@@ -335,7 +351,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const SpawnOption
   while (out_open || err_open) {
     pollfd fds[2] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
                      {err_open ? err_pipe[0] : -1, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    const int ready = poll(fds, 2, kRssPollMs);
+    result.peak_rss_kb = std::max(result.peak_rss_kb, PeakRssKib(pid));
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -589,8 +607,8 @@ CliAppend RunCliAppend(const std::string& ledger_binary, const std::string& db,
   row->Ok(out.outcomes.appended + out.outcomes.duplicate, result.seconds);
   row->SetCpu(result.cpu_s);
   row->notes = out.outcomes.Text() + ", exit " + std::to_string(result.exit_code) + ", peak RSS " +
-               std::to_string(result.max_rss_kb / 1024) +
-               " MiB (upper bound: wait4 counts the spawner's pages)";
+               std::to_string(result.peak_rss_kb / 1024) + " MiB (VmHWM, read every " +
+               std::to_string(kRssPollMs) + " ms)";
   if (out.outcomes.total() != lines) {
     row->Fail(std::to_string(out.outcomes.total()) + " results for " + std::to_string(lines) +
               " lines");
