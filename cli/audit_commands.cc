@@ -24,6 +24,7 @@ Result<std::unique_ptr<Ledger>> OpenForMaintenance(const GlobalOptions& global) 
   LedgerOptions options;
   options.store.path = global.db;
   options.store.create_if_missing = false;
+  LEDGER_RETURN_IF_ERROR(NotOpenElsewhere(global));
   return Ledger::Open(std::move(options));
 }
 
@@ -221,7 +222,12 @@ int RunVerify(const GlobalOptions& global, const std::optional<std::string>& dig
 }
 
 int RunDigest(const GlobalOptions& global, const std::string& format) {
-  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
+  // A read: beside the ledger's writer while another process has it open.
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.create_if_missing = false;
+  options.store.secondary = EventStore::OpenElsewhere(global.db);
+  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const Head head = (*ledger)->head();
   std::string out;

@@ -20,6 +20,23 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool cre
   LedgerOptions options;
   options.store.path = global.db;
   options.store.create_if_missing = create_if_missing;
+  LEDGER_RETURN_IF_ERROR(NotOpenElsewhere(global));
+  return Ledger::Open(projections::WithProjections(std::move(options)));
+}
+
+Status NotOpenElsewhere(const GlobalOptions& global) {
+  if (!EventStore::OpenElsewhere(global.db)) return Status::Ok();
+  return Status::IoError("the ledger at " + global.db +
+                         " is open in another process (an append holds it while it runs); "
+                         "retry when it ends");
+}
+
+Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global) {
+  if (!EventStore::OpenElsewhere(global.db)) return OpenLedger(global, /*create_if_missing=*/false);
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.create_if_missing = false;
+  options.store.secondary = true;
   return Ledger::Open(projections::WithProjections(std::move(options)));
 }
 

@@ -173,6 +173,7 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   LedgerOptions options;
   options.store.path = global.db;
   options.store.billing_offset_s = offset_s.value_or(8 * 3600);
+  if (const Status free = NotOpenElsewhere(global); !free.ok()) return CannotRun(free.ToString());
   Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(projections::WithProjections(std::move(options)));
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const int32_t actual_s = (*ledger)->zone().offset_s();
@@ -235,7 +236,7 @@ int RunEvents(const GlobalOptions& global, const EventsOptions& options) {
     return CannotRun("--from-seq " + std::to_string(options.from_seq) + " is after --to-seq " +
                      std::to_string(options.to_seq));
   }
-  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/false);
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedgerToRead(global);
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const BillingZone zone = (*ledger)->zone();
   std::string out;

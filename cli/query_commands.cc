@@ -43,7 +43,7 @@ std::optional<QueryContext> OpenForQuery(const GlobalOptions& global, const Quer
     return std::nullopt;
   }
   context.format = *format;
-  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/false);
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedgerToRead(global);
   if (!ledger.ok()) {
     CannotRun(ledger.status().ToString());
     return std::nullopt;

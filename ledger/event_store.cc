@@ -1,12 +1,17 @@
 #include "ledger/event_store.h"
 
+#include <fcntl.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -151,11 +156,23 @@ Status DecodeLogEntry(uint64_t seq, std::string_view value, Envelope* envelope) 
   return CheckLogSeq(seq, *envelope);
 }
 
+// A fresh folder for a secondary instance's own files (its info log).
+Result<std::string> MakeSecondaryDir() {
+  std::error_code ec;
+  std::string pattern =
+      (std::filesystem::temp_directory_path(ec) / "ledger-secondary.XXXXXX").string();
+  if (ec || mkdtemp(pattern.data()) == nullptr) {
+    return Status::IoError("cannot make a folder for reading beside the ledger's writer: " +
+                           std::string(std::strerror(errno)));
+  }
+  return pattern;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
   const bool fresh = !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT");
-  if (fresh && !options.create_if_missing) {
+  if (fresh && (!options.create_if_missing || options.secondary)) {
     return Status::NotFound("no ledger at " + options.path);
   }
   std::error_code ec;
@@ -199,6 +216,17 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   for (const std::string& name : existing) {
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
+  if (options.secondary) {
+    // A secondary instance cannot create a family: it opens those there are,
+    // which for a ledger include every family of the log.
+    std::erase_if(names, [&](const std::string& name) {
+      return std::find(existing.begin(), existing.end(), name) == existing.end();
+    });
+    if (names.size() < 6 || names[5] != kIntervalsCf) {
+      return Status::InvalidArgument(options.path +
+                                     " is not a ledger: it lacks the log's families");
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
     descriptors.emplace_back(name, ColumnFamilyOptionsFor(name));
@@ -206,9 +234,22 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
 
   std::unique_ptr<EventStore> store(new EventStore());
   rocksdb::DB* raw_db = nullptr;
-  LEDGER_RETURN_IF_ERROR(FromRocks(
-      rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw_db),
-      "open " + options.path));
+  if (options.secondary) {
+    Result<std::string> dir = MakeSecondaryDir();
+    if (!dir.ok()) return dir.status();
+    store->secondary_dir_ = *dir;
+    db_options.max_open_files = -1;  // RocksDB requires it of a secondary instance
+    // Its info log too: in the ledger's folder it would rotate the writer's.
+    db_options.db_log_dir = *dir;
+    LEDGER_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::OpenAsSecondary(db_options, options.path, *dir, descriptors,
+                                               &store->handles_, &raw_db),
+                  "open " + options.path + " beside its writer"));
+  } else {
+    LEDGER_RETURN_IF_ERROR(FromRocks(
+        rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw_db),
+        "open " + options.path));
+  }
   store->db_.reset(raw_db);
   store->meta_cf_ = store->handles_[0];
   store->log_cf_ = store->handles_[1];
@@ -218,8 +259,20 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   store->intervals_cf_ = store->handles_[5];
   store->write_options_.sync = options.sync;
   LEDGER_RETURN_IF_ERROR(store->LoadMeta(options, fresh));
-  LEDGER_RETURN_IF_ERROR(store->ReleaseEmptyWals(options.path));
+  if (!store->secondary()) LEDGER_RETURN_IF_ERROR(store->ReleaseEmptyWals(options.path));
   return store;
+}
+
+bool EventStore::OpenElsewhere(const std::string& path) {
+  const int fd = open((std::filesystem::path(path) / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // RocksDB locks the whole file for writing (fcntl F_SETLK).
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
+  close(fd);
+  return held;
 }
 
 // RocksDB starts a new WAL at every open, and deletes the empty ones of
@@ -250,6 +303,11 @@ Status EventStore::ReleaseEmptyWals(const std::string& path) {
 EventStore::~EventStore() {
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     IgnoreError(FromRocks(db_->DestroyColumnFamilyHandle(handle), "close"));
+  }
+  db_.reset();
+  if (secondary()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(secondary_dir_, ignored);
   }
 }
 

@@ -47,6 +47,12 @@ struct StoreOptions {
   // The RocksDB environment; null for the default. Tests pass one that
   // injects faults (tests/fault_injection_fs.h). Must outlive the store.
   rocksdb::Env* env = nullptr;
+  // Open an existing ledger read-only, as a RocksDB secondary instance, so
+  // that it can be read while another process has it open (an append holds
+  // its lock). It is read as of the open: every batch in the log then,
+  // written as a whole. It writes nothing in the ledger's folder (its own
+  // info log goes to a temporary folder, removed at close); a write fails.
+  bool secondary = false;
 };
 
 // The last stored event: where the next one chains on.
@@ -69,6 +75,11 @@ class EventStore {
   // InvalidArgument when an existing ledger has another billing offset than a
   // creating caller asked for explicitly (see Ledger::Init).
   static Result<std::unique_ptr<EventStore>> Open(const StoreOptions& options);
+  // Whether another process has the ledger at `path` open: holds RocksDB's
+  // lock on it, as `ledger append` does while it runs. Only for a process
+  // that does not have it open itself: closing the probe's descriptor would
+  // release that process's lock (POSIX record locks belong to the process).
+  static bool OpenElsewhere(const std::string& path);
   ~EventStore();
 
   int32_t billing_offset_s() const { return billing_offset_s_; }
@@ -163,6 +174,8 @@ class EventStore {
                            const std::function<bool(const Envelope&)>& visit) const;
 
   rocksdb::DB* db() const { return db_.get(); }
+  // Opened with StoreOptions::secondary: nothing may be written.
+  bool secondary() const { return !secondary_dir_.empty(); }
   rocksdb::ColumnFamilyHandle* log_cf() const { return log_cf_; }
   rocksdb::ColumnFamilyHandle* account_index_cf() const { return account_index_cf_; }
   rocksdb::ColumnFamilyHandle* idempotency_cf() const { return idempotency_cf_; }
@@ -200,6 +213,7 @@ class EventStore {
                  internal::BoundedQueue<std::unique_ptr<internal::DecodedChunk>>* decoded) const;
 
   std::unique_ptr<rocksdb::DB> db_;
+  std::string secondary_dir_;  // the secondary instance's own files; empty if primary
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;

@@ -93,7 +93,8 @@ Result<std::unique_ptr<ProjectionSet>> ProjectionSet::Open(EventStore& store,
   std::unique_ptr<ProjectionSet> set(new ProjectionSet(&store));
   Result<uint64_t> generation = CurrentGeneration(store);
   if (!generation.ok()) return generation.status();
-  LEDGER_RETURN_IF_ERROR(DropOtherGenerations(store, *generation));
+  // A reader beside the ledger's writer leaves stale generations to it.
+  if (!store.secondary()) LEDGER_RETURN_IF_ERROR(DropOtherGenerations(store, *generation));
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> families = OpenGeneration(store, *generation);
   if (!families.ok()) return families.status();
   std::vector<std::unique_ptr<Projection>> projections =
@@ -126,6 +127,13 @@ Status ProjectionSet::AddEntry(std::unique_ptr<Projection> projection,
     return Status::Corruption(std::string(entry.projection->name()) + " is at seq " +
                               std::to_string(*checkpoint) + ", ahead of the log's head " +
                               std::to_string(head));
+  }
+  if (*checkpoint < head && event_store_->secondary()) {
+    // Catching up writes; the process that has the ledger open does it.
+    return Status::InvalidArgument(
+        std::string(entry.projection->name()) + " is at seq " + std::to_string(*checkpoint) +
+        " of " + std::to_string(head) +
+        " and cannot catch up while another process has the ledger open; retry once it closes");
   }
   if (*checkpoint < head) LEDGER_RETURN_IF_ERROR(CatchUp(entry, *checkpoint));
   entries_.push_back(std::move(entry));
