@@ -482,7 +482,7 @@ EventStore::SealedBatch EventStore::Seal() {
   index_staged_ = false;
   std::swap(sealed.batch, batch_);
   std::swap(batch_, spare_batch_);
-  batch_.Clear();
+  batch_.Clear();  // Reuse gave back a batch with its entries
   std::swap(sealed_ids_, pending_ids_);
   return sealed;
 }
@@ -510,7 +510,12 @@ Status EventStore::Write(SealedBatch* sealed) {
   return status;
 }
 
-void EventStore::Reuse(rocksdb::WriteBatch&& written) { spare_batch_ = std::move(written); }
+void EventStore::Reuse(rocksdb::WriteBatch&& sealed) { spare_batch_ = std::move(sealed); }
+
+void EventStore::ReleaseBatchBuffers() {
+  spare_batch_ = rocksdb::WriteBatch();
+  if (batch_.Count() == 0) batch_ = rocksdb::WriteBatch();  // else something is pending
+}
 
 void EventStore::Written(const Head& head) {
   head_ = head;

@@ -134,11 +134,14 @@ class EventStore {
   // Writes a sealed batch, WAL synced. Touches nothing but the database, so
   // it may run beside StageEvent on another thread.
   Status Write(SealedBatch* sealed);
-  // Takes back a sealed batch once written (or dropped): the pending batch
-  // after the next Seal fills its buffer instead of growing a new one by
-  // doubling (a batch of 16,384 events is about 8 MB), which cost the
-  // append its page faults and copies.
-  void Reuse(rocksdb::WriteBatch&& written);
+  // Takes back a sealed batch once Write has returned, written or not, on
+  // the thread that seals: the pending batch after the next Seal fills its
+  // buffer instead of growing a new one by doubling (a batch of 16,384
+  // events is about 7 MB), which cost the append page faults and copies.
+  void Reuse(rocksdb::WriteBatch&& sealed);
+  // Frees the buffers Reuse kept (the end of a stream), so that a ledger
+  // left open holds no batch's worth of memory.
+  void ReleaseBatchBuffers();
   // The sealed batch ending on `head` was written: it is the committed head.
   void Written(const Head& head);
   // Drops the pending batch and the sealed one, if it was not written: the

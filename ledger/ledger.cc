@@ -247,6 +247,7 @@ class WriteStage {
   // Waits for the batch handed over last, if one is in flight: the head it
   // ends on once it is written, or why it was not.
   Result<std::optional<Head>> Settle() {
+    settled_batch_.reset();
     if (!in_flight_) return std::optional<Head>();
     const Head head = *in_flight_;
     in_flight_.reset();
@@ -486,6 +487,7 @@ Envelope& Ledger::NextEnvelope() {
 void Ledger::ReleaseEnvelopes() {
   LEDGER_CHECK(pending_envelope_count_ == 0);
   for (std::vector<Envelope>& pool : envelope_pools_) std::vector<Envelope>().swap(pool);
+  store_->ReleaseBatchBuffers();
 }
 
 Status Ledger::WriteSealed(internal::SealedWrite* write) {

@@ -598,6 +598,32 @@ TEST(EventStoreTest, IndexEntriesStagedBeforeSealAreTheSealsOwn) {
   EXPECT_EQ((*kept)->seq, 4u);
 }
 
+// Reuse keeps a given-back buffer for the batch after next (its capacity
+// shows it), and ReleaseBatchBuffers lets it go.
+TEST(EventStoreTest, ReuseKeepsTheBufferUntilReleased) {
+  TempDir dir;
+  std::unique_ptr<EventStore> opened = OpenBareStore(dir.Sub("store"));
+  ASSERT_NE(opened, nullptr);
+  EventStore& store = *opened;
+  constexpr size_t kBufferBytes = 1 << 20;
+  const auto seal_one = [&](const std::string& id) {
+    StageBareEvent(store, store.pending_head().seq + 1, id, "acct-1", id);
+    EventStore::SealedBatch sealed = store.Seal();
+    EXPECT_TRUE(store.Write(&sealed).ok());
+    store.Written(sealed.head);
+    return sealed;
+  };
+  seal_one("evt-1");
+  store.Reuse(rocksdb::WriteBatch(kBufferBytes));
+  seal_one("evt-2");
+  EXPECT_GE(seal_one("evt-3").batch.Data().capacity(), kBufferBytes);
+
+  store.Reuse(rocksdb::WriteBatch(kBufferBytes));
+  store.ReleaseBatchBuffers();
+  EXPECT_LT(seal_one("evt-4").batch.Data().capacity(), kBufferBytes);
+  EXPECT_LT(seal_one("evt-5").batch.Data().capacity(), kBufferBytes);
+}
+
 // A written batch given back (Reuse) is filled again two seals later: the
 // batch sealed then holds its own entries only, none of the one before.
 TEST(EventStoreTest, AReusedBatchHoldsOnlyItsOwnEntries) {
