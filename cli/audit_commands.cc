@@ -222,12 +222,7 @@ int RunVerify(const GlobalOptions& global, const std::optional<std::string>& dig
 }
 
 int RunDigest(const GlobalOptions& global, const std::string& format) {
-  // A read: beside the ledger's writer while another process has it open.
-  LedgerOptions options;
-  options.store.path = global.db;
-  options.store.create_if_missing = false;
-  options.store.secondary = EventStore::OpenElsewhere(global.db);
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
+  Result<std::unique_ptr<Ledger>> ledger = OpenLedgerToRead(global, /*with_projections=*/false);
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const Head head = (*ledger)->head();
   std::string out;

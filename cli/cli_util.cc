@@ -25,19 +25,30 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool cre
 }
 
 Status NotOpenElsewhere(const GlobalOptions& global) {
-  if (!EventStore::OpenElsewhere(global.db)) return Status::Ok();
-  return Status::IoError("the ledger at " + global.db +
-                         " is open in another process (an append holds it while it runs); "
-                         "retry when it ends");
+  const pid_t holder = EventStore::OpenElsewhere(global.db);
+  if (holder == 0) return Status::Ok();
+  return Status::IoError("the ledger at " + global.db + " is open in process " +
+                         std::to_string(holder) +
+                         " (an append, replay, verify or a query holds it while it runs); retry "
+                         "when it ends");
 }
 
-Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global) {
-  if (!EventStore::OpenElsewhere(global.db)) return OpenLedger(global, /*create_if_missing=*/false);
-  LedgerOptions options;
-  options.store.path = global.db;
-  options.store.create_if_missing = false;
-  options.store.secondary = true;
-  return Ledger::Open(projections::WithProjections(std::move(options)));
+Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
+                                                 bool with_projections) {
+  const auto open = [&](bool secondary) {
+    LedgerOptions options;
+    options.store.path = global.db;
+    options.store.create_if_missing = false;
+    options.store.secondary = secondary;
+    return Ledger::Open(with_projections ? projections::WithProjections(std::move(options))
+                                         : std::move(options));
+  };
+  if (EventStore::OpenElsewhere(global.db) == 0) {
+    Result<std::unique_ptr<Ledger>> ledger = open(/*secondary=*/false);
+    // Taken since the probe: read beside the new holder.
+    if (ledger.ok() || EventStore::OpenElsewhere(global.db) == 0) return ledger;
+  }
+  return open(/*secondary=*/true);
 }
 
 std::optional<OutputFormat> ParseFormat(const std::string& format) {

@@ -20,14 +20,17 @@ void WriteOut(const std::string& text);
 int CannotRun(const std::string& message);
 // Opens the ledger at --db with its projections attached.
 Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing);
-// Fails, saying why, while another process has the ledger open. Commands
-// that may write check it before they open the ledger: RocksDB's open would
-// fail too, but only after it rotated that process's info log.
+// Fails, saying why (the holder's process id), while another process has
+// the ledger open. Commands that may write check it before they open the
+// ledger: RocksDB's open would fail too, but only after it rotated that
+// process's info log.
 Status NotOpenElsewhere(const GlobalOptions& global);
 // Opens the ledger for reading. While another process has it open (an
 // append running), reads it beside that process, as of this open: every
-// batch in its log then (StoreOptions::secondary).
-Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global);
+// batch in its log then (StoreOptions::secondary). Without the
+// projections: the store alone.
+Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
+                                                 bool with_projections = true);
 std::optional<OutputFormat> ParseFormat(const std::string& format);
 // This process's peak resident memory in KiB (VmHWM of /proc/self/status:
 // its own address space, unlike getrusage's ru_maxrss, which also counts

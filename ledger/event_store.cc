@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "ledger/constants.h"
@@ -161,11 +162,56 @@ Result<std::string> MakeSecondaryDir() {
   std::error_code ec;
   std::string pattern =
       (std::filesystem::temp_directory_path(ec) / "ledger-secondary.XXXXXX").string();
-  if (ec || mkdtemp(pattern.data()) == nullptr) {
-    return Status::IoError("cannot make a folder for reading beside the ledger's writer: " +
+  if (ec) return Status::IoError("no temporary folder to read beside the writer: " + ec.message());
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return Status::IoError("cannot make a folder to read beside the writer: " +
                            std::string(std::strerror(errno)));
   }
   return pattern;
+}
+
+// Which flushes the database has recorded: CURRENT's text (the MANIFEST's
+// name) and that MANIFEST's size.
+std::string RecordedFlushes(const std::string& path) {
+  std::ifstream current(std::filesystem::path(path) / "CURRENT");
+  std::string manifest;
+  std::getline(current, manifest);
+  std::error_code ec;
+  const uintmax_t bytes = std::filesystem::file_size(std::filesystem::path(path) / manifest, ec);
+  return manifest + ":" + (ec ? "?" : std::to_string(bytes));
+}
+
+constexpr int kSecondaryOpenAttempts = 10;
+constexpr auto kSecondaryOpenPause = std::chrono::milliseconds(50);
+
+// Opens `path` as a secondary instance whose view is a prefix of the log:
+// whole batches. RocksDB reads the MANIFEST, then the WALs after it; a
+// flush recorded in between (its WALs then deleted) would leave each
+// family as of its own last flush, torn across families. So the open
+// counts only if the recorded flushes did not change while it ran, and is
+// tried again otherwise.
+rocksdb::Status OpenSecondary(const rocksdb::DBOptions& options, const std::string& path,
+                              const std::string& own_dir,
+                              const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                              std::vector<rocksdb::ColumnFamilyHandle*>* handles,
+                              rocksdb::DB** db) {
+  for (int attempt = 1; attempt <= kSecondaryOpenAttempts; ++attempt) {
+    const std::string before = RecordedFlushes(path);
+    const rocksdb::Status s =
+        rocksdb::DB::OpenAsSecondary(options, path, own_dir, families, handles, db);
+    if (RecordedFlushes(path) == before) return s;
+    if (s.ok()) {
+      for (rocksdb::ColumnFamilyHandle* handle : *handles) {
+        IgnoreError(FromRocks((*db)->DestroyColumnFamilyHandle(handle), "close"));
+      }
+      delete *db;
+    }
+    handles->clear();
+    *db = nullptr;
+    std::this_thread::sleep_for(kSecondaryOpenPause);
+  }
+  return rocksdb::Status::Busy("the writer flushed during each of " +
+                               std::to_string(kSecondaryOpenAttempts) + " opens; retry");
 }
 
 }  // namespace
@@ -241,10 +287,9 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     db_options.max_open_files = -1;  // RocksDB requires it of a secondary instance
     // Its info log too: in the ledger's folder it would rotate the writer's.
     db_options.db_log_dir = *dir;
-    LEDGER_RETURN_IF_ERROR(
-        FromRocks(rocksdb::DB::OpenAsSecondary(db_options, options.path, *dir, descriptors,
-                                               &store->handles_, &raw_db),
-                  "open " + options.path + " beside its writer"));
+    LEDGER_RETURN_IF_ERROR(FromRocks(
+        OpenSecondary(db_options, options.path, *dir, descriptors, &store->handles_, &raw_db),
+        "open " + options.path + " beside its writer"));
   } else {
     LEDGER_RETURN_IF_ERROR(FromRocks(
         rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw_db),
@@ -263,16 +308,16 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   return store;
 }
 
-bool EventStore::OpenElsewhere(const std::string& path) {
+pid_t EventStore::OpenElsewhere(const std::string& path) {
   const int fd = open((std::filesystem::path(path) / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+  if (fd < 0) return 0;
   // RocksDB locks the whole file for writing (fcntl F_SETLK).
   struct flock lock {};
   lock.l_type = F_WRLCK;
   lock.l_whence = SEEK_SET;
   const bool held = fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
   close(fd);
-  return held;
+  return held ? lock.l_pid : 0;
 }
 
 // RocksDB starts a new WAL at every open, and deletes the empty ones of

@@ -14,6 +14,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
@@ -79,7 +80,8 @@ class EventStore {
   // lock on it, as `ledger append` does while it runs. Only for a process
   // that does not have it open itself: closing the probe's descriptor would
   // release that process's lock (POSIX record locks belong to the process).
-  static bool OpenElsewhere(const std::string& path);
+  // The holder's process id, or 0 when none holds it.
+  static pid_t OpenElsewhere(const std::string& path);
   ~EventStore();
 
   int32_t billing_offset_s() const { return billing_offset_s_; }
