@@ -4,11 +4,14 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -157,12 +160,47 @@ Status DecodeLogEntry(uint64_t seq, std::string_view value, Envelope* envelope) 
   return CheckLogSeq(seq, *envelope);
 }
 
+constexpr std::string_view kSecondaryDirPrefix = "ledger-secondary.";
+
+// The pid in a secondary folder's name (`ledger-secondary.<pid>.XXXXXX`);
+// 0 if the name is not one (a folder of a version that named none).
+pid_t SecondaryDirPid(const std::string& name) {
+  if (!name.starts_with(kSecondaryDirPrefix)) return 0;
+  const std::string_view rest = std::string_view(name).substr(kSecondaryDirPrefix.size());
+  pid_t pid = 0;
+  const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+  if (error != std::errc() || end == rest.data() || *end != '.' || pid <= 0) return 0;
+  return pid;
+}
+
+// A query killed while it read beside a writer (SIGPIPE from `| head`,
+// Ctrl-C) never removes its folder. The next such read removes the folders
+// of this user's queries whose process is gone.
+void RemoveFoldersOfEndedReads(const std::filesystem::path& temp_dir) {
+  std::error_code ec;
+  for (const std::filesystem::directory_entry& entry :
+       std::filesystem::directory_iterator(temp_dir, ec)) {
+    const pid_t pid = SecondaryDirPid(entry.path().filename().string());
+    struct stat info {};
+    if (pid == 0 || lstat(entry.path().c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+        info.st_uid != geteuid()) {
+      continue;
+    }
+    if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // running, or not ours to ask
+    std::error_code ignored;
+    std::filesystem::remove_all(entry.path(), ignored);
+  }
+}
+
 // A fresh folder for a secondary instance's own files (its info log).
 Result<std::string> MakeSecondaryDir() {
   std::error_code ec;
-  std::string pattern =
-      (std::filesystem::temp_directory_path(ec) / "ledger-secondary.XXXXXX").string();
+  const std::filesystem::path temp_dir = std::filesystem::temp_directory_path(ec);
   if (ec) return Status::IoError("no temporary folder to read beside the writer: " + ec.message());
+  RemoveFoldersOfEndedReads(temp_dir);
+  std::string pattern =
+      (temp_dir / (std::string(kSecondaryDirPrefix) + std::to_string(getpid()) + ".XXXXXX"))
+          .string();
   if (mkdtemp(pattern.data()) == nullptr) {
     return Status::IoError("cannot make a folder to read beside the writer: " +
                            std::string(std::strerror(errno)));

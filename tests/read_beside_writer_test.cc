@@ -129,6 +129,32 @@ TEST_F(ReadBesideWriterTest, QueriesAnswerAsOfTheWritersLastBatch) {
   EXPECT_TRUE(FileNames(child_tmp_).empty());
 }
 
+// A query killed while it read beside the writer leaves its folder; the
+// next such read removes it, and only the folders of this user's ended
+// reads.
+TEST_F(ReadBesideWriterTest, AReadRemovesTheFoldersOfKilledReads) {
+  Append({AccountOpened("a-1", "acct-1", "USD", "2026-03-01T00:00:00")});
+  const pid_t ended = fork();
+  ASSERT_GE(ended, 0);
+  if (ended == 0) _exit(0);
+  int status = 0;
+  ASSERT_EQ(waitpid(ended, &status, 0), ended);
+  const std::filesystem::path tmp(child_tmp_);
+  const std::string killed = "ledger-secondary." + std::to_string(ended) + ".aB3dE5";
+  const std::string running = "ledger-secondary." + std::to_string(getpid()) + ".fG7hI9";
+  const std::string unnamed = "ledger-secondary.jK1lM2";  // no pid: not known to be ended
+  const std::string not_a_folder = "ledger-secondary." + std::to_string(ended) + ".nO4pQ6";
+  for (const std::string& folder : {killed, running, unnamed}) {
+    std::filesystem::create_directories(tmp / folder);
+    std::ofstream(tmp / folder / "LOG") << "an info log\n";
+  }
+  std::ofstream(tmp / not_a_folder) << "a file\n";
+
+  const ProcessResult invoice = Invoice();
+  ASSERT_EQ(invoice.exit_code, 0) << invoice.err;
+  EXPECT_EQ(FileNames(child_tmp_), (std::set<std::string>{running, unnamed, not_a_folder}));
+}
+
 // The commands that write (and verify, which needs the ledger to itself)
 // say why they cannot have it, without trying: RocksDB's failed open would
 // still have rotated the writer's info log.
