@@ -1,6 +1,9 @@
 #include "cli/cli_util.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "projections/projection_set.h"
 
@@ -24,11 +27,29 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool cre
   return Ledger::Open(projections::WithProjections(std::move(options)));
 }
 
+namespace {
+
+constexpr size_t kCommandLineShownMax = 160;
+
+// A process's command line, its arguments joined by spaces and cut at
+// kCommandLineShownMax; empty if /proc does not show it.
+std::string CommandLineOf(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string text(std::istreambuf_iterator<char>(file), {});
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  if (text.size() > kCommandLineShownMax) text = text.substr(0, kCommandLineShownMax) + "...";
+  return text;
+}
+
+}  // namespace
+
 Status NotOpenElsewhere(const GlobalOptions& global) {
   const pid_t holder = EventStore::OpenElsewhere(global.db);
   if (holder == 0) return Status::Ok();
+  const std::string command = CommandLineOf(holder);
   return Status::IoError("the ledger at " + global.db + " is open in process " +
-                         std::to_string(holder) +
+                         std::to_string(holder) + (command.empty() ? "" : ", `" + command + "`") +
                          " (an append, replay, verify or a query holds it while it runs); retry "
                          "when it ends");
 }

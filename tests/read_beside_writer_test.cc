@@ -4,6 +4,7 @@
 // of their open. Here the writer is a Ledger in this process and the
 // queries are the real `ledger` binary.
 
+#include <errno.h>  // program_invocation_name
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -165,8 +166,12 @@ TEST_F(ReadBesideWriterTest, CommandsThatWriteSayTheLedgerIsInUse) {
     SCOPED_TRACE(command);
     const ProcessResult run = Run({command});
     EXPECT_EQ(run.exit_code, kExitCannotRun);
-    EXPECT_NE(run.err.find("is open in process " + std::to_string(getpid()) +
-                           " (an append, replay, verify or a query holds it while it runs)"),
+    // The holder's pid and command line: this test program's.
+    EXPECT_NE(run.err.find("is open in process " + std::to_string(getpid()) + ", `" +
+                           program_invocation_name),
+              std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("` (an append, replay, verify or a query holds it while it runs)"),
               std::string::npos)
         << run.err;
   }
