@@ -45,11 +45,14 @@ std::string CommandLineOf(pid_t pid) {
 }  // namespace
 
 Status NotOpenElsewhere(const GlobalOptions& global) {
-  const pid_t holder = EventStore::OpenElsewhere(global.db);
-  if (holder == 0) return Status::Ok();
-  const std::string command = CommandLineOf(holder);
-  return Status::IoError("the ledger at " + global.db + " is open in process " +
-                         std::to_string(holder) + (command.empty() ? "" : ", `" + command + "`") +
+  const std::optional<pid_t> holder = EventStore::OpenElsewhere(global.db);
+  if (!holder) return Status::Ok();
+  const std::string command = *holder == 0 ? "" : CommandLineOf(*holder);
+  const std::string process =
+      *holder == 0
+          ? "another process (of another pid namespace: no pid shows here)"
+          : "process " + std::to_string(*holder) + (command.empty() ? "" : ", `" + command + "`");
+  return Status::IoError("the ledger at " + global.db + " is open in " + process +
                          " (an append, replay, verify or a query holds it while it runs); retry "
                          "when it ends");
 }
@@ -64,10 +67,10 @@ Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
     return Ledger::Open(with_projections ? projections::WithProjections(std::move(options))
                                          : std::move(options));
   };
-  if (EventStore::OpenElsewhere(global.db) == 0) {
+  if (!EventStore::OpenElsewhere(global.db)) {
     Result<std::unique_ptr<Ledger>> ledger = open(/*secondary=*/false);
     // Taken since the probe: read beside the new holder.
-    if (ledger.ok() || EventStore::OpenElsewhere(global.db) == 0) return ledger;
+    if (ledger.ok() || !EventStore::OpenElsewhere(global.db)) return ledger;
   }
   return open(/*secondary=*/true);
 }

@@ -4,8 +4,8 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,39 +161,72 @@ Status DecodeLogEntry(uint64_t seq, std::string_view value, Envelope* envelope) 
 }
 
 constexpr std::string_view kSecondaryDirPrefix = "ledger-secondary.";
+// A folder younger than this is never swept: its reader may not have
+// locked it yet.
+constexpr auto kSecondaryDirAgeMin = std::chrono::seconds(10);
+// Entries of the temporary folder looked at per sweep.
+constexpr size_t kTempEntriesSweptMax = 10'000;
 
-// The pid in a secondary folder's name (`ledger-secondary.<pid>.XXXXXX`);
-// 0 if the name is not one (a folder of a version that named none).
-pid_t SecondaryDirPid(const std::string& name) {
-  if (!name.starts_with(kSecondaryDirPrefix)) return 0;
-  const std::string_view rest = std::string_view(name).substr(kSecondaryDirPrefix.size());
+// Whether `name` is a secondary folder's, `ledger-secondary.<pid>.XXXXXX`
+// (the pid is for people reading `ls`; the lock says whether it is in use).
+// Folders of versions that named no pid are not: their readers lock nothing.
+bool IsSecondaryDirName(std::string_view name) {
+  if (!name.starts_with(kSecondaryDirPrefix)) return false;
+  name.remove_prefix(kSecondaryDirPrefix.size());
+  const char* const last = name.data() + name.size();
   pid_t pid = 0;
-  const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
-  if (error != std::errc() || end == rest.data() || *end != '.' || pid <= 0) return 0;
-  return pid;
+  const auto [end, error] = std::from_chars(name.data(), last, pid);
+  return error == std::errc() && end != name.data() && end != last && *end == '.' && pid > 0;
+}
+
+// Opens `dir` (not through a symlink) and takes its lock: exclusive, held by
+// the reader that made it for as long as it reads. The descriptor, or -1
+// when `dir` cannot be opened or `wait` is false and another holds it.
+int LockDir(const std::string& dir, bool wait) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether the folder at `path` may be a killed reader's: a folder (not a
+// symlink) of this user, older than kSecondaryDirAgeMin.
+bool MayBeLeftBehind(const std::filesystem::path& path) {
+  struct stat info {};
+  if (lstat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid()) {
+    return false;
+  }
+  const auto modified = std::chrono::system_clock::from_time_t(info.st_mtim.tv_sec);
+  return std::chrono::system_clock::now() - modified >= kSecondaryDirAgeMin;
 }
 
 // A query killed while it read beside a writer (SIGPIPE from `| head`,
-// Ctrl-C) never removes its folder. The next such read removes the folders
-// of this user's queries whose process is gone.
+// Ctrl-C) never removes its folder. The next such read removes this user's
+// folders that no reader holds: the lock, unlike a pid, also answers for a
+// reader in another pid namespace sharing the folder, and is not fooled by
+// a pid used again.
 void RemoveFoldersOfEndedReads(const std::filesystem::path& temp_dir) {
   std::error_code ec;
-  for (const std::filesystem::directory_entry& entry :
-       std::filesystem::directory_iterator(temp_dir, ec)) {
-    const pid_t pid = SecondaryDirPid(entry.path().filename().string());
-    struct stat info {};
-    if (pid == 0 || lstat(entry.path().c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
-        info.st_uid != geteuid()) {
-      continue;
-    }
-    if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // running, or not ours to ask
-    std::error_code ignored;
-    std::filesystem::remove_all(entry.path(), ignored);
+  std::filesystem::directory_iterator it(temp_dir, ec);
+  for (size_t seen = 0;
+       !ec && it != std::filesystem::directory_iterator() && seen < kTempEntriesSweptMax;
+       it.increment(ec), ++seen) {
+    const std::filesystem::path& path = it->path();
+    if (!IsSecondaryDirName(path.filename().string()) || !MayBeLeftBehind(path)) continue;
+    const int lock = LockDir(path.string(), /*wait=*/false);
+    if (lock < 0) continue;   // a reader holds it, or it is gone
+    std::error_code ignored;  // what cannot be removed stays, as before
+    std::filesystem::remove_all(path, ignored);
+    close(lock);
   }
 }
 
-// A fresh folder for a secondary instance's own files (its info log).
-Result<std::string> MakeSecondaryDir() {
+// A fresh folder for a secondary instance's own files (its info log), and
+// its lock, held until the instance closes.
+Result<std::pair<std::string, int>> MakeSecondaryDir() {
   std::error_code ec;
   const std::filesystem::path temp_dir = std::filesystem::temp_directory_path(ec);
   if (ec) return Status::IoError("no temporary folder to read beside the writer: " + ec.message());
@@ -205,7 +238,14 @@ Result<std::string> MakeSecondaryDir() {
     return Status::IoError("cannot make a folder to read beside the writer: " +
                            std::string(std::strerror(errno)));
   }
-  return pattern;
+  const int lock = LockDir(pattern, /*wait=*/true);
+  if (lock < 0) {
+    const std::string cause = std::strerror(errno);
+    std::error_code ignored;
+    std::filesystem::remove_all(pattern, ignored);
+    return Status::IoError("cannot lock the folder to read beside the writer: " + cause);
+  }
+  return std::make_pair(pattern, lock);
 }
 
 // Which flushes the database has recorded: CURRENT's text (the MANIFEST's
@@ -325,14 +365,15 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   std::unique_ptr<EventStore> store(new EventStore());
   rocksdb::DB* raw_db = nullptr;
   if (options.secondary) {
-    Result<std::string> dir = MakeSecondaryDir();
+    Result<std::pair<std::string, int>> dir = MakeSecondaryDir();
     if (!dir.ok()) return dir.status();
-    store->secondary_dir_ = *dir;
+    store->secondary_dir_ = dir->first;
+    store->secondary_dir_lock_ = dir->second;
     db_options.max_open_files = -1;  // RocksDB requires it of a secondary instance
     // Its info log too: in the ledger's folder it would rotate the writer's.
-    db_options.db_log_dir = *dir;
+    db_options.db_log_dir = dir->first;
     LEDGER_RETURN_IF_ERROR(FromRocks(
-        OpenSecondary(db_options, options.path, *dir, descriptors, &store->handles_, &raw_db),
+        OpenSecondary(db_options, options.path, dir->first, descriptors, &store->handles_, &raw_db),
         "open " + options.path + " beside its writer"));
   } else {
     LEDGER_RETURN_IF_ERROR(FromRocks(
@@ -352,16 +393,17 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   return store;
 }
 
-pid_t EventStore::OpenElsewhere(const std::string& path) {
+std::optional<pid_t> EventStore::OpenElsewhere(const std::string& path) {
   const int fd = open((std::filesystem::path(path) / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
+  if (fd < 0) return std::nullopt;  // no ledger yet, so nobody holds it
   // RocksDB locks the whole file for writing (fcntl F_SETLK).
   struct flock lock {};
   lock.l_type = F_WRLCK;
   lock.l_whence = SEEK_SET;
   const bool held = fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK;
   close(fd);
-  return held ? lock.l_pid : 0;
+  if (!held) return std::nullopt;
+  return lock.l_pid;
 }
 
 // RocksDB starts a new WAL at every open, and deletes the empty ones of
@@ -397,6 +439,7 @@ EventStore::~EventStore() {
   if (secondary()) {
     std::error_code ignored;
     std::filesystem::remove_all(secondary_dir_, ignored);
+    close(secondary_dir_lock_);  // once removed: no sweep takes it first
   }
 }
 

@@ -80,8 +80,9 @@ class EventStore {
   // lock on it, as `ledger append` does while it runs. Only for a process
   // that does not have it open itself: closing the probe's descriptor would
   // release that process's lock (POSIX record locks belong to the process).
-  // The holder's process id, or 0 when none holds it.
-  static pid_t OpenElsewhere(const std::string& path);
+  // The holder's process id when one holds it (0 when that process is in
+  // another pid namespace, which shows none), nullopt when none does.
+  static std::optional<pid_t> OpenElsewhere(const std::string& path);
   ~EventStore();
 
   int32_t billing_offset_s() const { return billing_offset_s_; }
@@ -219,6 +220,7 @@ class EventStore {
 
   std::unique_ptr<rocksdb::DB> db_;
   std::string secondary_dir_;  // the secondary instance's own files; empty if primary
+  int secondary_dir_lock_ = -1;  // its flock, held while open (MakeSecondaryDir)
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;

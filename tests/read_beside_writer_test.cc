@@ -5,12 +5,15 @@
 // queries are the real `ledger` binary.
 
 #include <errno.h>  // program_invocation_name
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -131,29 +134,46 @@ TEST_F(ReadBesideWriterTest, QueriesAnswerAsOfTheWritersLastBatch) {
 }
 
 // A query killed while it read beside the writer leaves its folder; the
-// next such read removes it, and only the folders of this user's ended
-// reads.
+// next such read removes it: only a folder of this user's that no reader
+// holds locked, and that is old enough to have been locked.
 TEST_F(ReadBesideWriterTest, AReadRemovesTheFoldersOfKilledReads) {
   Append({AccountOpened("a-1", "acct-1", "USD", "2026-03-01T00:00:00")});
-  const pid_t ended = fork();
-  ASSERT_GE(ended, 0);
-  if (ended == 0) _exit(0);
-  int status = 0;
-  ASSERT_EQ(waitpid(ended, &status, 0), ended);
   const std::filesystem::path tmp(child_tmp_);
-  const std::string killed = "ledger-secondary." + std::to_string(ended) + ".aB3dE5";
-  const std::string running = "ledger-secondary." + std::to_string(getpid()) + ".fG7hI9";
-  const std::string unnamed = "ledger-secondary.jK1lM2";  // no pid: not known to be ended
-  const std::string not_a_folder = "ledger-secondary." + std::to_string(ended) + ".nO4pQ6";
-  for (const std::string& folder : {killed, running, unnamed}) {
+  const std::string pid = std::to_string(getpid());
+  const std::string killed = "ledger-secondary." + pid + ".aB3dE5";
+  // Held by a reader, as one in another pid namespace would hold it.
+  const std::string locked = "ledger-secondary." + pid + ".fG7hI9";
+  const std::string young = "ledger-secondary." + pid + ".rS8tU0";  // maybe not locked yet
+  const std::string unnamed = "ledger-secondary.jK1lM2";  // an older version's: not locked
+  const std::string not_a_folder = "ledger-secondary." + pid + ".nO4pQ6";
+  const std::string link = "ledger-secondary." + pid + ".vW2xY4";
+  const std::string others = "ledger-secondary." + pid + ".zA6bC8";
+  std::set<std::string> kept = {locked, young, unnamed, not_a_folder, link, "link-target"};
+  for (const std::string& folder : {killed, locked, young, unnamed, std::string("link-target")}) {
     std::filesystem::create_directories(tmp / folder);
     std::ofstream(tmp / folder / "LOG") << "an info log\n";
   }
   std::ofstream(tmp / not_a_folder) << "a file\n";
+  std::filesystem::create_directory_symlink(tmp / "link-target", tmp / link);
+  if (geteuid() == 0) {  // another user's folder, when this test may make one
+    std::filesystem::create_directories(tmp / others);
+    ASSERT_EQ(chown((tmp / others).c_str(), 65534, 65534), 0) << std::strerror(errno);
+    kept.insert(others);
+  }
+  const auto an_hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const std::string& name : kept) {
+    if (name != young && name != link) std::filesystem::last_write_time(tmp / name, an_hour_ago);
+  }
+  std::filesystem::last_write_time(tmp / killed, an_hour_ago);
+  const int lock = open((tmp / locked).c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX), 0);
 
   const ProcessResult invoice = Invoice();
+  close(lock);
   ASSERT_EQ(invoice.exit_code, 0) << invoice.err;
-  EXPECT_EQ(FileNames(child_tmp_), (std::set<std::string>{running, unnamed, not_a_folder}));
+  EXPECT_EQ(FileNames(child_tmp_), kept);
+  EXPECT_TRUE(std::filesystem::exists(tmp / "link-target" / "LOG"));
 }
 
 // The commands that write (and verify, which needs the ledger to itself)
@@ -215,7 +235,7 @@ TEST(ReadBesideAppendTest, EveryReadSeesAWholePrefixOfTheLog) {
   // Reads start once the append holds the ledger: a read that opened it
   // first would hold it itself, and the append would refuse to start.
   int status = 0;
-  while (EventStore::OpenElsewhere(db) == 0 && waitpid(append, &status, WNOHANG) == 0) {
+  while (!EventStore::OpenElsewhere(db) && waitpid(append, &status, WNOHANG) == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   uint64_t last_seq = 0;
