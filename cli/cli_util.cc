@@ -38,7 +38,15 @@ std::string CommandLineOf(pid_t pid) {
   std::string text(std::istreambuf_iterator<char>(file), {});
   while (!text.empty() && text.back() == '\0') text.pop_back();
   std::replace(text.begin(), text.end(), '\0', ' ');
-  if (text.size() > kCommandLineShownMax) text = text.substr(0, kCommandLineShownMax) + "...";
+  // Another user's arguments: no control characters reach the terminal.
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  if (text.size() > kCommandLineShownMax) {
+    size_t cut = kCommandLineShownMax;  // not inside a UTF-8 character
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 
@@ -50,7 +58,7 @@ Status NotOpenElsewhere(const GlobalOptions& global) {
   const std::string command = *holder == 0 ? "" : CommandLineOf(*holder);
   const std::string process =
       *holder == 0
-          ? "another process (of another pid namespace: no pid shows here)"
+          ? "another process, whose pid is not visible here (another pid namespace or host)"
           : "process " + std::to_string(*holder) + (command.empty() ? "" : ", `" + command + "`");
   return Status::IoError("the ledger at " + global.db + " is open in " + process +
                          " (an append, replay, verify or a query holds it while it runs); retry "

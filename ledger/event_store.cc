@@ -179,13 +179,17 @@ bool IsSecondaryDirName(std::string_view name) {
   return error == std::errc() && end != name.data() && end != last && *end == '.' && pid > 0;
 }
 
-// Opens `dir` (not through a symlink) and takes its lock: exclusive, held by
-// the reader that made it for as long as it reads. The descriptor, or -1
-// when `dir` cannot be opened or `wait` is false and another holds it.
-int LockDir(const std::string& dir, bool wait) {
+// Opens the folder `dir` and takes its lock (which the reader that made it
+// holds for as long as it reads), without waiting. Only the folder `seen`
+// found there (by lstat: no symlink, nor one put in its place since), and
+// only while it still exists (another sweep may have removed it before
+// letting go of the lock). The descriptor, or -1.
+int LockDir(const std::string& dir, const struct stat& seen) {
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return -1;
-  if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+  struct stat opened {};
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &opened) != 0 ||
+      opened.st_dev != seen.st_dev || opened.st_ino != seen.st_ino || opened.st_nlink == 0) {
     close(fd);
     return -1;
   }
@@ -193,13 +197,12 @@ int LockDir(const std::string& dir, bool wait) {
 }
 
 // Whether the folder at `path` may be a killed reader's: a folder (not a
-// symlink) of this user, older than kSecondaryDirAgeMin.
-bool MayBeLeftBehind(const std::filesystem::path& path) {
-  struct stat info {};
-  if (lstat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid()) {
+// symlink) of this user, older than kSecondaryDirAgeMin. Fills `info`.
+bool MayBeLeftBehind(const std::filesystem::path& path, struct stat* info) {
+  if (lstat(path.c_str(), info) != 0 || !S_ISDIR(info->st_mode) || info->st_uid != geteuid()) {
     return false;
   }
-  const auto modified = std::chrono::system_clock::from_time_t(info.st_mtim.tv_sec);
+  const auto modified = std::chrono::system_clock::from_time_t(info->st_mtim.tv_sec);
   return std::chrono::system_clock::now() - modified >= kSecondaryDirAgeMin;
 }
 
@@ -207,7 +210,8 @@ bool MayBeLeftBehind(const std::filesystem::path& path) {
 // Ctrl-C) never removes its folder. The next such read removes this user's
 // folders that no reader holds: the lock, unlike a pid, also answers for a
 // reader in another pid namespace sharing the folder, and is not fooled by
-// a pid used again.
+// a pid used again. (Across hosts sharing the folder over NFS it does not:
+// Linux's NFS has no flock on folders.)
 void RemoveFoldersOfEndedReads(const std::filesystem::path& temp_dir) {
   std::error_code ec;
   std::filesystem::directory_iterator it(temp_dir, ec);
@@ -215,8 +219,9 @@ void RemoveFoldersOfEndedReads(const std::filesystem::path& temp_dir) {
        !ec && it != std::filesystem::directory_iterator() && seen < kTempEntriesSweptMax;
        it.increment(ec), ++seen) {
     const std::filesystem::path& path = it->path();
-    if (!IsSecondaryDirName(path.filename().string()) || !MayBeLeftBehind(path)) continue;
-    const int lock = LockDir(path.string(), /*wait=*/false);
+    struct stat info {};
+    if (!IsSecondaryDirName(path.filename().string()) || !MayBeLeftBehind(path, &info)) continue;
+    const int lock = LockDir(path.string(), info);
     if (lock < 0) continue;   // a reader holds it, or it is gone
     std::error_code ignored;  // what cannot be removed stays, as before
     std::filesystem::remove_all(path, ignored);
@@ -224,28 +229,39 @@ void RemoveFoldersOfEndedReads(const std::filesystem::path& temp_dir) {
   }
 }
 
+constexpr int kSecondaryDirAttempts = 3;
+
 // A fresh folder for a secondary instance's own files (its info log), and
-// its lock, held until the instance closes.
+// its lock, held until the instance closes. Made again if a sweep removed
+// it before it was locked (the reader stalled past kSecondaryDirAgeMin).
 Result<std::pair<std::string, int>> MakeSecondaryDir() {
   std::error_code ec;
   const std::filesystem::path temp_dir = std::filesystem::temp_directory_path(ec);
   if (ec) return Status::IoError("no temporary folder to read beside the writer: " + ec.message());
   RemoveFoldersOfEndedReads(temp_dir);
-  std::string pattern =
+  const std::string name_pattern =
       (temp_dir / (std::string(kSecondaryDirPrefix) + std::to_string(getpid()) + ".XXXXXX"))
           .string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Status::IoError("cannot make a folder to read beside the writer: " +
-                           std::string(std::strerror(errno)));
+  for (int attempt = 0; attempt < kSecondaryDirAttempts; ++attempt) {
+    std::string dir = name_pattern;
+    if (mkdtemp(dir.data()) == nullptr) {
+      return Status::IoError("cannot make a folder to read beside the writer: " +
+                             std::string(std::strerror(errno)));
+    }
+    const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;  // swept already
+    const bool locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    // A folder where flock does not work (NFS) is read from unlocked, as
+    // before locks: a sweep may remove it, and RocksDB keeps its log open.
+    const bool unlockable = !locked && errno != EWOULDBLOCK;
+    struct stat opened {};
+    if ((locked || unlockable) && fstat(fd, &opened) == 0 && opened.st_nlink > 0) {
+      return std::make_pair(dir, fd);
+    }
+    close(fd);  // a sweep holds or removed it: make another
   }
-  const int lock = LockDir(pattern, /*wait=*/true);
-  if (lock < 0) {
-    const std::string cause = std::strerror(errno);
-    std::error_code ignored;
-    std::filesystem::remove_all(pattern, ignored);
-    return Status::IoError("cannot lock the folder to read beside the writer: " + cause);
-  }
-  return std::make_pair(pattern, lock);
+  return Status::IoError("cannot lock a folder of its own to read beside the writer in " +
+                         temp_dir.string());
 }
 
 // Which flushes the database has recorded: CURRENT's text (the MANIFEST's
