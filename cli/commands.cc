@@ -1,19 +1,20 @@
 #include "cli/commands.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "cli/cli_util.h"
 #include "cli/demo_events.h"
@@ -22,6 +23,7 @@
 #include "cli/line_reader.h"
 #include "cli/query_output.h"
 #include "ledger/constants.h"
+#include "ledger/event_store.h"
 #include "ledger/ledger.h"
 #include "projections/projection_set.h"
 #include "projections/queries.h"
@@ -190,7 +192,23 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   return kExitOk;
 }
 
-int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files) {
+namespace {
+
+constexpr auto kHolderPollInterval = std::chrono::milliseconds(100);
+
+// Waits up to `wait_s` seconds for no other process to hold the ledger (a
+// query that started first, another append); the open that follows says
+// who holds it if one still does.
+void WaitUntilNotOpenElsewhere(const GlobalOptions& global, uint32_t wait_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
+  while (EventStore::OpenElsewhere(global.db) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kHolderPollInterval);
+  }
+}
+
+}  // namespace
+
+int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files, uint32_t wait_s) {
   // Open every input before appending anything: an unreadable file stops
   // the command before it stores a single event.
   std::vector<int> fds;
@@ -207,6 +225,7 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
     }
     fds.push_back(fd);
   }
+  WaitUntilNotOpenElsewhere(global, wait_s);
   Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/true);
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   bool any_rejected = false;
@@ -350,6 +369,13 @@ int Main(int argc, char** argv) {
   CLI::App* append = app.add_subcommand(
       "append", "append JSON Lines events (stdin when no file); one result line per event");
   append->add_option("files", files, "JSON Lines files");
+  uint32_t append_wait_s = 0;
+  append
+      ->add_option("--wait-seconds", append_wait_s,
+                   "while another process holds the ledger (a query, an append), wait up to "
+                   "this long for it to end instead of refusing at once")
+      ->check(CLI::Range(0, 86'400))
+      ->capture_default_str();
 
   EventsOptions events_options;
   CLI::App* events = app.add_subcommand(
@@ -454,7 +480,7 @@ int Main(int argc, char** argv) {
   spdlog::set_level(verbose ? spdlog::level::info : spdlog::level::warn);
 
   if (*init) return RunInit(global, billing_offset);
-  if (*append) return RunAppend(global, files);
+  if (*append) return RunAppend(global, files, append_wait_s);
   if (*events) return RunEvents(global, events_options);
   if (*demo) return RunDemo(global, demo_format);
   if (*replay) return RunReplay(global, replay_to_seq, replay_format);

@@ -21,7 +21,8 @@ struct GlobalOptions {
 };
 
 int RunInit(const GlobalOptions& global, const std::optional<std::string>& billing_offset);
-int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files);
+// `wait_s`: how long to wait for another process holding the ledger to end.
+int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files, uint32_t wait_s);
 
 struct EventsOptions {
   std::optional<std::string> account;

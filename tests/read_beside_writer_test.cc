@@ -207,6 +207,27 @@ TEST_F(ReadBesideWriterTest, CommandsThatWriteSayTheLedgerIsInUse) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
+// `append --wait-seconds N` waits for the holder to end instead of
+// refusing at once, and refuses, naming it, once N seconds have passed.
+TEST_F(ReadBesideWriterTest, AnAppendWaitsForTheHolderWhenAskedTo) {
+  Append({AccountOpened("a-1", "acct-1", "USD", "2026-03-01T00:00:00")});
+  const std::string events = scratch_.Sub("events.jsonl");
+  std::ofstream(events) << AccountOpened("a-2", "acct-2", "EUR", "2026-03-02T00:00:00") << "\n";
+
+  const ProcessResult gave_up = Run({"append", "--wait-seconds", "1", events});
+  EXPECT_EQ(gave_up.exit_code, kExitCannotRun);
+  EXPECT_NE(gave_up.err.find("is open in process " + std::to_string(getpid())), std::string::npos)
+      << gave_up.err;
+
+  ProcessResult waited;
+  std::thread append([&] { waited = Run({"append", "--wait-seconds", "60", events}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // it is waiting
+  writer_.reset();
+  append.join();
+  EXPECT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_EQ(waited.out, "{\"line\":1,\"event_id\":\"a-2\",\"status\":\"appended\",\"seq\":2}\n");
+}
+
 // Reads while a real `ledger append` runs: each sees a whole prefix of the
 // log (its digest's seq never goes back, and the invoice's projections are
 // at its head), including across the flushes the append makes, and at its
