@@ -12,6 +12,9 @@
 //                          the stored value's Cereal encoding and SHA-256, each
 //                          alone: what any idempotent, hash-chained JSON ledger
 //                          storing Cereal must spend
+//   the ledger's writes alone  the WriteBatches an in-process append wrote (every
+//                          family), written again into a fresh ledger, synced, each
+//                          batch's ids looked up first: this ledger's storage work
 //   raw RocksDB write      the stored values (already encoded) into a bare RocksDB,
 //                          1,000 per synced WriteBatch: the limit of the store, as
 //                          the benchmark issue defines it; again with batches as
@@ -169,6 +172,7 @@ struct Report {
   Row floor_ids{"floor: raw write + event-id index"};
   Row floor_parse{"floor: JSON parse + decode"};
   Row floor_encode{"floor: Cereal + SHA-256 chain"};
+  Row floor_writes{"the ledger's writes alone"};
   Row raw_scan{"raw RocksDB scan + DecodeEnvelope"};
   Row pg_copy{"PostgreSQL COPY (1000-row commits)"};
   Row pg_query{"PostgreSQL invoice total (SQL)"};
@@ -191,10 +195,10 @@ struct Report {
   }
 
   std::vector<Row*> rows() {
-    return {&cli_append, &api_append,    &typed_append, &raw_write, &raw_write_ledger_batches,
-            &floor_ids,  &floor_parse,   &floor_encode, &raw_scan,  &pg_copy,
-            &pg_query,   &replay,        &verify,       &invoice,   &as_of,
-            &concurrent, &raw_concurrent};
+    return {&cli_append, &api_append,  &typed_append,  &raw_write,    &raw_write_ledger_batches,
+            &floor_ids,  &floor_parse, &floor_encode,  &floor_writes, &raw_scan,
+            &pg_copy,    &pg_query,    &replay,        &verify,       &invoice,
+            &as_of,      &concurrent,  &raw_concurrent};
   }
 };
 
@@ -932,6 +936,40 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
 // Their CPU per event against the CPU the ingest target leaves
 // (PrintReport) shows whether the target can be met.
 
+// Event ids are looked up as Ledger looks them up while judging: one
+// MultiGet per chunk of this many.
+constexpr size_t kLookupChunkIds = 256;
+
+// Looks event ids up in their family, kLookupChunkIds to a MultiGet, and
+// tells `visit` whether each is stored. Its buffers are kept between calls.
+class ChunkedIdLookup {
+ public:
+  using Visitor = std::function<void(size_t index, bool stored)>;
+  ChunkedIdLookup()
+      : keys_(kLookupChunkIds), values_(kLookupChunkIds), statuses_(kLookupChunkIds) {}
+
+  rocksdb::Status Run(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                      std::span<const std::string> ids, const Visitor& visit) {
+    for (size_t first = 0; first < ids.size(); first += kLookupChunkIds) {
+      const size_t count = std::min(kLookupChunkIds, ids.size() - first);
+      for (size_t i = 0; i < count; ++i) keys_[i] = ids[first + i];
+      db->MultiGet(rocksdb::ReadOptions(), family, count, keys_.data(), values_.data(),
+                   statuses_.data());
+      for (size_t i = 0; i < count; ++i) {
+        if (!statuses_[i].ok() && !statuses_[i].IsNotFound()) return statuses_[i];
+        visit(first + i, statuses_[i].ok());
+        values_[i].Reset();
+      }
+    }
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  std::vector<rocksdb::Slice> keys_;
+  std::vector<rocksdb::PinnableSlice> values_;
+  std::vector<rocksdb::Status> statuses_;
+};
+
 void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& values, Row* row) {
   std::vector<std::string> ids;
   ids.reserve(values.size());
@@ -943,8 +981,9 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
   }
   // Defaults, as the limit, plus the cheapest way to keep an id index that
   // this program knows, which is the ledger's: a Bloom filter on the table
-  // files and on the memtable (a new id misses without a search), and each
-  // batch's ids inserted in key order, so that each memtable insert starts
+  // files and on the memtable (a new id misses without a search), ids
+  // looked up kLookupChunkIds to a MultiGet, and each batch's ids inserted
+  // in key order, so that each memtable insert starts
   // from where the one before landed, in batches as large as `ledger
   // append`'s. One writing thread: RocksDB inserts serially either way; the
   // ledger sets allow_concurrent_memtable_write off, and so does this.
@@ -968,7 +1007,7 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::WriteOptions synced;
   synced.sync = true;
-  std::string found;
+  ChunkedIdLookup lookup;
   uint64_t duplicates = 0;
   std::vector<size_t> in_key_order;
   absl::flat_hash_set<std::string_view> batch_ids;  // a re-send within the batch
@@ -980,10 +1019,12 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
     in_key_order.clear();
     batch_ids.clear();  // which frees a large table:
     batch_ids.reserve(kAppendBatchEventsMax);
+    s = lookup.Run(db.get(), handles[1],
+                   std::span<const std::string>(ids).subspan(first, end - first),
+                   [&](size_t index, bool stored) {
+                     duplicates += stored || !batch_ids.insert(ids[first + index]).second;
+                   });
     for (size_t i = first; i < end && s.ok(); ++i) {
-      s = db->Get(rocksdb::ReadOptions(), handles[1], ids[i], &found);
-      duplicates += s.ok() || !batch_ids.insert(ids[i]).second;
-      if (s.IsNotFound()) s = rocksdb::Status::OK();
       batch.Put(handles[0], SeqKey(i + 1), values[i]);
       in_key_order.push_back(i);
     }
@@ -998,11 +1039,10 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
   if (!s.ok()) return row->Fail(s.ToString());
   row->Ok(values.size(), seconds);
   row->SetCpu(cpu_s);
-  row->notes =
-      "the raw write + an event-id key per event, each id looked up first (database "
-      "and batch); batches of " +
-      Grouped(kAppendBatchEventsMax) +
-      " synced, ids inserted in key order; no parsing, rules, hashing or projections";
+  row->notes = "the raw write + an event-id key per event, each id looked up first (database, " +
+               std::to_string(kLookupChunkIds) + " to a MultiGet, and batch); batches of " +
+               Grouped(kAppendBatchEventsMax) +
+               " synced, ids inserted in key order; no parsing, rules, hashing or projections";
   if (duplicates != 0) row->Fail(std::to_string(duplicates) + " ids found twice");
 }
 
@@ -1057,6 +1097,125 @@ void RunFloorParse(const Stream& stream, Row* row) {
   row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
   row->notes = "JsonLineParser (simdjson On-Demand, content digest) + DecodeEvent of every line, "
                "one thread; " + std::to_string(decoded) + " typed events";
+}
+
+// (4) The ledger's own writes: the WriteBatches of an in-process append as
+// its writing thread hands them to RocksDB (every family: the log, its two
+// indexes, the rules' state, the projections; StoreOptions::on_written),
+// written again, synced, into a fresh ledger of the same families and
+// options, each batch's event ids first looked up as the ledger looks them
+// up (kLookupChunkIds). Not a floor of every ledger: it
+// is this ledger's storage work, without its parsing, rules, rating,
+// encoding or projection fold. With the JSON and Cereal floors, it shows
+// how much of the ingest budget this ledger's writes leave for those.
+struct CapturedWrites {
+  std::vector<std::string> batches;           // WriteBatch::Data(), in write order
+  std::vector<std::vector<std::string>> ids;  // each batch's idempotency keys
+  uint64_t events = 0;                        // log entries in all
+  Head head;                                  // the capturing ledger's at the end
+};
+
+// Counts a batch's log entries and collects its idempotency keys.
+class BatchReader : public rocksdb::WriteBatch::Handler {
+ public:
+  BatchReader(uint32_t log_cf, uint32_t ids_cf, std::vector<std::string>* ids)
+      : log_cf_(log_cf), ids_cf_(ids_cf), ids_(ids) {}
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice&) override {
+    log_entries += cf == log_cf_;
+    if (cf == ids_cf_) ids_->push_back(key.ToString());
+    return rocksdb::Status::OK();
+  }
+  uint64_t log_entries = 0;
+
+ private:
+  uint32_t log_cf_;
+  uint32_t ids_cf_;
+  std::vector<std::string>* ids_;
+};
+
+Status CaptureWrites(const std::string& db, const Stream& stream, CapturedWrites* captured) {
+  LedgerOptions options;
+  options.store.path = db;
+  options.store.on_written = [captured](const rocksdb::WriteBatch& batch) {
+    captured->batches.push_back(batch.Data());
+  };
+  Result<std::unique_ptr<Ledger>> ledger =
+      Ledger::Open(projections::WithProjections(std::move(options)));
+  if (!ledger.ok()) return ledger.status();
+  Outcomes outcomes;
+  LEDGER_RETURN_IF_ERROR(AppendLines(**ledger, stream, kAppendBatchEventsMax, &outcomes));
+  const EventStore& store = (*ledger)->store();
+  for (const std::string& data : captured->batches) {
+    BatchReader reader(store.log_cf()->GetID(), store.idempotency_cf()->GetID(),
+                       &captured->ids.emplace_back());
+    const rocksdb::Status read = rocksdb::WriteBatch(data).Iterate(&reader);
+    if (!read.ok()) return Status::Corruption("captured batch: " + read.ToString());
+    captured->events += reader.log_entries;
+  }
+  captured->head = (*ledger)->head();
+  return Status::Ok();
+}
+
+// Writes the captured batches into the ledger at `db`, which must be fresh
+// (its families get the same ids as the capturing ledger's). Returns the
+// CPU seconds and wall seconds taken.
+Status ReplayWrites(Ledger& ledger, const CapturedWrites& captured, double* cpu_s,
+                    double* seconds) {
+  rocksdb::DB* db = ledger.store().db();
+  rocksdb::ColumnFamilyHandle* ids_cf = ledger.store().idempotency_cf();
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  ChunkedIdLookup lookup;
+  uint64_t found = 0;
+  const double cpu_start_s = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  for (size_t b = 0; b < captured.batches.size(); ++b) {
+    const rocksdb::Status looked_up =
+        lookup.Run(db, ids_cf, captured.ids[b], [&](size_t, bool stored) { found += stored; });
+    if (!looked_up.ok()) return Status::IoError("looking ids up: " + looked_up.ToString());
+    rocksdb::WriteBatch batch(captured.batches[b]);
+    const rocksdb::Status written = db->Write(synced, &batch);
+    if (!written.ok()) return Status::IoError("replayed batch: " + written.ToString());
+  }
+  *seconds = SecondsSince(start);
+  *cpu_s = ProcessCpuSeconds() - cpu_start_s;
+  if (found != 0) return Status::Corruption(std::to_string(found) + " new ids found stored");
+  return Status::Ok();
+}
+
+void RunFloorLedgerWrites(const std::string& dir, const Stream& stream, Row* row) {
+  CapturedWrites captured;
+  const Status capture = CaptureWrites(dir + "/capture", stream, &captured);
+  std::error_code ec;
+  std::filesystem::remove_all(dir + "/capture", ec);
+  if (!capture.ok()) return row->Fail("capturing: " + capture.ToString());
+  const std::string replayed = dir + "/replayed";
+  double cpu_s = 0;
+  double seconds = 0;
+  {
+    Result<std::unique_ptr<Ledger>> ledger = OpenLedger(replayed, /*projections=*/true);
+    if (!ledger.ok()) return row->Fail(ledger.status().ToString());
+    const Status status = ReplayWrites(**ledger, captured, &cpu_s, &seconds);
+    if (!status.ok()) return row->Fail(status.ToString());
+  }
+  // Reopened, the copy must end where the capturing ledger ended.
+  Result<std::unique_ptr<Ledger>> reopened = OpenLedger(replayed, /*projections=*/true);
+  if (!reopened.ok()) return row->Fail("reopening the copy: " + reopened.status().ToString());
+  const Head head = (*reopened)->head();
+  reopened->reset();
+  std::filesystem::remove_all(replayed, ec);
+  uint64_t bytes = 0;
+  for (const std::string& batch : captured.batches) bytes += batch.size();
+  row->Ok(captured.events, seconds);
+  row->SetCpu(cpu_s);
+  row->notes = "the WriteBatches of an in-process append (" +
+               Fixed(static_cast<double>(bytes) / std::max<uint64_t>(captured.events, 1), 0) +
+               " B/event, every family), synced, each batch's ids looked up first (" +
+               std::to_string(kLookupChunkIds) +
+               " to a MultiGet); "
+               "no parsing, rules, encoding or projection fold";
+  if (head.seq != captured.head.seq || head.hash != captured.head.hash)
+    row->Fail("the copy's head is not the capturing ledger's");
 }
 
 // ---------------------------------------------------------------------------
@@ -1837,6 +1996,8 @@ struct IngestBudget {
   std::optional<double> peer_target_per_s;  // 3x PostgreSQL COPY
   // The same budget against the raw write in the ledger's batches.
   std::optional<double> ledger_batches_budget_us;
+  // The ledger's own writes alone + JSON + Cereal and hash chain, per event.
+  std::optional<double> writes_floors_us;
 };
 
 std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
@@ -1861,6 +2022,10 @@ std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
   if (report.pg_copy.ok()) budget.peer_target_per_s = 3 * report.pg_copy.rate_per_s;
   if (report.raw_write_ledger_batches.ok()) {
     budget.ledger_batches_budget_us = cpu_budget_us(report.raw_write_ledger_batches);
+  }
+  if (report.floor_writes.ok() && report.floor_writes.cpu_us) {
+    budget.writes_floors_us =
+        *report.floor_writes.cpu_us + *report.floor_parse.cpu_us + *report.floor_encode.cpu_us;
   }
   return budget;
 }
@@ -1908,6 +2073,17 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
           Grouped(kAppendBatchEventsMax).c_str(),
           Fixed(*budget->ledger_batches_budget_us, 2).c_str(),
           Fixed(budget->floors_us / *budget->ledger_batches_budget_us, 2).c_str());
+    }
+    if (budget->writes_floors_us) {
+      const double left_us = budget->budget_us - *budget->writes_floors_us;
+      std::printf(
+          "the ledger's own writes alone + JSON + Cereal and hash chain: %s us per event = %s of "
+          "the budget; %s\n",
+          Fixed(*budget->writes_floors_us, 2).c_str(),
+          Fixed(*budget->writes_floors_us / budget->budget_us, 2).c_str(),
+          left_us > 0
+              ? (Fixed(left_us, 2) + " us left for rules, rating and the projections' fold").c_str()
+              : "in this run they exceed it before any rule, rating or projection fold");
     }
     std::printf("the floors alone let %u cores ingest at most %s events/s", machine.cores,
                 Grouped(budget->floors_cap_per_s).c_str());
@@ -1993,7 +2169,7 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
            ", \"floors_cap_per_s\": " + JsonNumber(budget->floors_cap_per_s) +
            ", \"peer_target_per_s\": " + JsonNumber(budget->peer_target_per_s) +
            ", \"ledger_batches_cpu_budget_us\": " + JsonNumber(budget->ledger_batches_budget_us) +
-           "}";
+           ", \"ledger_writes_floors_cpu_us\": " + JsonNumber(budget->writes_floors_us) + "}";
   }
   return out + "\n}\n";
 }
@@ -2116,6 +2292,9 @@ int Run(const Flags& flags) {
     RunFloorIdIndex(run_dir + "/raw-ids", stored.values, &report.floor_ids);
     std::filesystem::remove_all(run_dir + "/raw-ids", ec);
     RunFloorEncode(stored.values, &report.floor_encode);
+    std::fprintf(stderr, "ledger_bench: the ledger's writes alone\n");
+    RunFloorLedgerWrites(run_dir + "/ledger-writes", stream, &report.floor_writes);
+    std::filesystem::remove_all(run_dir + "/ledger-writes", ec);
     // Enough for the raw writers, which run beside the ledger's (below).
     concurrent_values.assign(stored.values.begin(),
                              stored.values.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(
@@ -2128,6 +2307,7 @@ int Run(const Flags& flags) {
     report.raw_write_ledger_batches.Fail("no stored events");
     report.floor_ids.Fail("no stored events");
     report.floor_encode.Fail("no stored events");
+    report.floor_writes.Fail("no stored events");
   }
   RunFloorParse(stream, &report.floor_parse);
 

@@ -404,6 +404,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   store->state_cf_ = store->handles_[4];
   store->intervals_cf_ = store->handles_[5];
   store->write_options_.sync = options.sync;
+  store->on_written_ = options.on_written;
   LEDGER_RETURN_IF_ERROR(store->LoadMeta(options, fresh));
   if (!store->secondary()) LEDGER_RETURN_IF_ERROR(store->ReleaseEmptyWals(options.path));
   return store;
@@ -654,6 +655,8 @@ Status EventStore::Write(SealedBatch* sealed) {
     // (space freed, a transient I/O error); if it cannot, later appends keep
     // failing with a Status until the ledger is reopened.
     IgnoreError(FromRocks(db_->Resume(), "resume after a failed commit"));
+  } else if (on_written_) {
+    on_written_(sealed->batch);
   }
   return status;
 }

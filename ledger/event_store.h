@@ -54,6 +54,11 @@ struct StoreOptions {
   // written as a whole. It writes nothing in the ledger's folder (its own
   // info log goes to a temporary folder, removed at close); a write fails.
   bool secondary = false;
+  // Called on the writing thread with each append batch once RocksDB has
+  // written it (synced when `sync`), before Write returns: for tools that
+  // measure or copy what the ledger writes (bench/ledger_bench.cc). A batch
+  // that failed is not passed.
+  std::function<void(const rocksdb::WriteBatch&)> on_written;
 };
 
 // The last stored event: where the next one chains on.
@@ -229,6 +234,7 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* intervals_cf_ = nullptr;
   rocksdb::WriteOptions write_options_;
+  std::function<void(const rocksdb::WriteBatch&)> on_written_;
   rocksdb::WriteBatch batch_;
   rocksdb::WriteBatch spare_batch_;  // given back by Reuse, for the next Seal
   // Event ids of the pending and of the sealed batch (every append looks its

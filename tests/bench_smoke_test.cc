@@ -94,6 +94,7 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
                                                  "floor: raw write + event-id index",
                                                  "floor: JSON parse + decode",
                                                  "floor: Cereal + SHA-256 chain",
+                                                 "the ledger's writes alone",
                                                  "raw RocksDB scan + DecodeEnvelope",
                                                  "ledger replay (Rebuild)",
                                                  "ledger verify (Audit)"};
@@ -121,6 +122,9 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   EXPECT_NE(run.out.find("machine: "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("ledger append / raw RocksDB write"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("8 writers, p99: the ledger "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("the ledger's own writes alone + JSON + Cereal and hash chain: "),
+            std::string::npos)
+      << run.out;
   // Three rounds of the ingest pair: both rows give the median round, and
   // each round's ratio is printed.
   EXPECT_NE(

@@ -27,6 +27,7 @@ class FaultInjectedLedgerTest : public ::testing::Test {
     options.store.path = dir_.Sub("db");
     options.store.env = env_.get();
     options.store.sync = sync;
+    options.store.on_written = on_written_;
     Result<std::unique_ptr<Ledger>> opened =
         Ledger::Open(projections::WithProjections(std::move(options), projection_options));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -56,6 +57,7 @@ class FaultInjectedLedgerTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::function<void(const rocksdb::WriteBatch&)> on_written_;  // for the next Open
   std::shared_ptr<FaultInjectionFs> fs_;
   std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<Ledger> ledger_;
