@@ -24,8 +24,7 @@ Result<std::unique_ptr<Ledger>> OpenForMaintenance(const GlobalOptions& global) 
   LedgerOptions options;
   options.store.path = global.db;
   options.store.create_if_missing = false;
-  LEDGER_RETURN_IF_ERROR(NotOpenElsewhere(global));
-  return Ledger::Open(std::move(options));
+  return OpenToWrite(global, options);
 }
 
 // Progress on stderr, when it is a terminal: events done, rate, ETA.

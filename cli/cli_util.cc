@@ -1,9 +1,11 @@
 #include "cli/cli_util.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "projections/projection_set.h"
 
@@ -19,15 +21,17 @@ int CannotRun(const std::string& message) {
   return kExitCannotRun;
 }
 
-Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing) {
+Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing,
+                                           std::chrono::seconds wait) {
   LedgerOptions options;
   options.store.path = global.db;
   options.store.create_if_missing = create_if_missing;
-  LEDGER_RETURN_IF_ERROR(NotOpenElsewhere(global));
-  return Ledger::Open(projections::WithProjections(std::move(options)));
+  return OpenToWrite(global, projections::WithProjections(std::move(options)), wait);
 }
 
 namespace {
+
+constexpr auto kHolderPollInterval = std::chrono::milliseconds(100);
 
 constexpr size_t kCommandLineShownMax = 160;
 
@@ -50,8 +54,8 @@ std::string CommandLineOf(pid_t pid) {
   return text;
 }
 
-}  // namespace
-
+// Fails, saying why (the holder's process id and command line), while
+// another process has the ledger open.
 Status NotOpenElsewhere(const GlobalOptions& global) {
   const std::optional<pid_t> holder = EventStore::OpenElsewhere(global.db);
   if (!holder) return Status::Ok();
@@ -63,6 +67,29 @@ Status NotOpenElsewhere(const GlobalOptions& global) {
   return Status::IoError("the ledger at " + global.db + " is open in " + process +
                          " (an append, replay, verify or a query holds it while it runs); retry "
                          "when it ends");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> OpenToWrite(const GlobalOptions& global,
+                                            const LedgerOptions& options,
+                                            std::chrono::seconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    // Probed before the open: RocksDB's own failed open would rotate the
+    // holder's info log first.
+    Status held = NotOpenElsewhere(global);
+    if (held.ok()) {
+      Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(options);
+      if (ledger.ok()) return ledger;
+      // Another process took the ledger between the probe and the open:
+      // RocksDB's lock error, said as the probe says it (or waited out).
+      held = NotOpenElsewhere(global);
+      if (held.ok()) return ledger;  // the open failed for a reason of its own
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return held;
+    std::this_thread::sleep_for(kHolderPollInterval);
+  }
 }
 
 Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,

@@ -3,8 +3,9 @@
 
 #pragma once
 
-#include <memory>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -18,13 +19,17 @@ namespace ledger::cli {
 void WriteOut(const std::string& text);
 // Prints "ledger: message" on stderr; returns kExitCannotRun.
 int CannotRun(const std::string& message);
-// Opens the ledger at --db with its projections attached.
-Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing);
-// Fails, saying why (the holder's process id), while another process has
-// the ledger open. Commands that may write check it before they open the
-// ledger: RocksDB's open would fail too, but only after it rotated that
-// process's info log.
-Status NotOpenElsewhere(const GlobalOptions& global);
+// Opens the ledger at --db for a command that may write (append, init,
+// replay, verify). While another process has it open, waits up to `wait`
+// for it to let go, then fails saying who holds it (its process id and
+// command line); so too when a process takes the ledger between the check
+// and the open.
+Result<std::unique_ptr<Ledger>> OpenToWrite(const GlobalOptions& global,
+                                            const LedgerOptions& options,
+                                            std::chrono::seconds wait = std::chrono::seconds(0));
+// OpenToWrite with the ledger's projections attached.
+Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing,
+                                           std::chrono::seconds wait = std::chrono::seconds(0));
 // Opens the ledger for reading. While another process has it open (an
 // append running), reads it beside that process, as of this open: every
 // batch in its log then (StoreOptions::secondary). Without the

@@ -175,8 +175,8 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   LedgerOptions options;
   options.store.path = global.db;
   options.store.billing_offset_s = offset_s.value_or(8 * 3600);
-  if (const Status free = NotOpenElsewhere(global); !free.ok()) return CannotRun(free.ToString());
-  Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(projections::WithProjections(std::move(options)));
+  Result<std::unique_ptr<Ledger>> ledger =
+      OpenToWrite(global, projections::WithProjections(std::move(options)));
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const int32_t actual_s = (*ledger)->zone().offset_s();
   if (offset_s && *offset_s != actual_s) {
@@ -191,22 +191,6 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   WriteOut(out);
   return kExitOk;
 }
-
-namespace {
-
-constexpr auto kHolderPollInterval = std::chrono::milliseconds(100);
-
-// Waits up to `wait_s` seconds for no other process to hold the ledger (a
-// query that started first, another append); the open that follows says
-// who holds it if one still does.
-void WaitUntilNotOpenElsewhere(const GlobalOptions& global, uint32_t wait_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
-  while (EventStore::OpenElsewhere(global.db) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(kHolderPollInterval);
-  }
-}
-
-}  // namespace
 
 int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files, uint32_t wait_s) {
   // Open every input before appending anything: an unreadable file stops
@@ -225,8 +209,8 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
     }
     fds.push_back(fd);
   }
-  WaitUntilNotOpenElsewhere(global, wait_s);
-  Result<std::unique_ptr<Ledger>> ledger = OpenLedger(global, /*create_if_missing=*/true);
+  Result<std::unique_ptr<Ledger>> ledger =
+      OpenLedger(global, /*create_if_missing=*/true, std::chrono::seconds(wait_s));
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   bool any_rejected = false;
   bool ran = true;

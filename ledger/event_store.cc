@@ -308,14 +308,33 @@ rocksdb::Status OpenSecondary(const rocksdb::DBOptions& options, const std::stri
                                std::to_string(kSecondaryOpenAttempts) + " opens; retry");
 }
 
+// A folder without a ledger must be missing or empty. RocksDB, told to
+// create a database where files lie but no CURRENT names them (a damaged
+// ledger, another program's folder), would start an empty one and delete
+// the files that look like its own (*.sst, *.log, MANIFEST-*) as obsolete.
+Status CheckNothingToLose(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::directory_iterator entries(path, ec);
+  if (ec == std::errc::no_such_file_or_directory) return Status::Ok();
+  if (ec) return Status::IoError("cannot look into " + path + ": " + ec.message());
+  if (entries == std::filesystem::directory_iterator()) return Status::Ok();
+  return Status::InvalidArgument(
+      path +
+      " holds files but no ledger: it has no CURRENT file (a ledger that lost it, or "
+      "another program's folder). Nothing was changed: a new ledger is made only in a "
+      "missing or empty folder, and a damaged one is restored from a backup");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options) {
-  const bool fresh = !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT");
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ec);
+  if (ec) return Status::IoError("cannot look into " + options.path + ": " + ec.message());
+  if (fresh) LEDGER_RETURN_IF_ERROR(CheckNothingToLose(options.path));
   if (fresh && (!options.create_if_missing || options.secondary)) {
     return Status::NotFound("no ledger at " + options.path);
   }
-  std::error_code ec;
   std::filesystem::create_directories(options.path, ec);
   if (ec) return Status::IoError("cannot create " + options.path + ": " + ec.message());
 

@@ -7,11 +7,13 @@
 // the stored-event decoder.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -453,6 +455,66 @@ TEST_F(HostileFileTest, HostileLinesAmongGoodOnesLastWithoutNewline) {
   EXPECT_NE(out[6].find("\"event_id\":\"adj-2\""), std::string::npos) << out[6];
   EXPECT_EQ(code_of(out[6]), "invalid_field");
   EXPECT_EQ(StoredEvents(), 2u);
+}
+
+// A ledger folder the user may not look into is an error with a message
+// (exit 2) for every command, not an abort from an uncaught exception (it
+// was exit 134). As root, the commands run as nobody (setpriv), whom the
+// folder's permissions do stop.
+TEST_F(HostileFileTest, ALedgerTheUserMayNotLookIntoIsAnErrorNotACrash) {
+  const std::string locked = dir_.Sub("locked");
+  std::filesystem::create_directories(locked + "/db");
+  std::filesystem::permissions(locked, std::filesystem::perms::none);
+  std::vector<std::string> as_user;
+  if (geteuid() == 0) {
+    if (!std::filesystem::exists("/usr/bin/setpriv")) GTEST_SKIP() << "no /usr/bin/setpriv";
+    as_user = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+  }
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"init"}, {"digest"}, {"events"}, {"verify"}, {"append", "/dev/null"}}) {
+    std::vector<std::string> argv = as_user;
+    argv.insert(argv.end(), {LEDGER_BINARY, "--db", locked + "/db"});
+    argv.insert(argv.end(), command.begin(), command.end());
+    const testing::ProcessResult r = testing::RunProcess(argv, dir_);
+    if (r.exit_code == 126 || r.exit_code == 127) {
+      GTEST_SKIP() << "cannot run the binary as uid 65534: " << r.err;
+    }
+    EXPECT_EQ(r.signal, 0) << command[0];
+    EXPECT_EQ(r.exit_code, 2) << command[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("cannot look into " + locked + "/db: Permission denied"),
+              std::string::npos)
+        << command[0] << ": " << r.err;
+  }
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+}
+
+// A folder that holds files but no ledger (one whose CURRENT file was lost,
+// another program's folder) is never made into a new ledger, which would
+// have RocksDB delete the files it takes for its own; the read commands say
+// what they found. Every file is left as it was.
+TEST_F(HostileFileTest, AFolderWithFilesButNoLedgerIsLeftAsItIs) {
+  const std::string db = dir_.Sub("db");
+  const std::string events =
+      Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
+  ASSERT_EQ(Run({"append", events}).exit_code, 0);
+  ASSERT_TRUE(std::filesystem::remove(db + "/CURRENT"));
+  const auto files = [&] {
+    std::map<std::string, uintmax_t> sizes;
+    for (const auto& entry : std::filesystem::directory_iterator(db)) {
+      sizes[entry.path().filename().string()] = entry.file_size();
+    }
+    return sizes;
+  };
+  const std::map<std::string, uintmax_t> before = files();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"init"}, {"append", events}, {"verify"}, {"digest"}}) {
+    const testing::ProcessResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.out;
+    EXPECT_NE(r.err.find(db + " holds files but no ledger: it has no CURRENT file"),
+              std::string::npos)
+        << args[0] << ": " << r.err;
+    EXPECT_EQ(files(), before) << args[0];
+  }
 }
 
 // ---------------------------------------------------------------------------
