@@ -52,6 +52,25 @@ std::set<std::string> FileNames(const std::string& folder) {
   return names;
 }
 
+// Starts `ledger ARGS...` with its output dropped and its errors in
+// `err_path`; its pid, or -1 when it cannot start.
+pid_t SpawnLedger(const std::vector<std::string>& args, const std::string& err_path = "/dev/null") {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv = {LEDGER_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> pointers;
+  for (std::string& arg : argv) pointers.push_back(arg.data());
+  pointers.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
 class ReadBesideWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -247,16 +266,8 @@ TEST(ReadBesideAppendTest, EveryReadSeesAWholePrefixOfTheLog) {
   ASSERT_EQ(RunProcess({LEDGER_BINARY, "--db", db, "init"}, scratch, std::nullopt, &env).exit_code,
             0);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  std::vector<std::string> argv = {LEDGER_BINARY, "--db", db, "append", events};
-  std::vector<char*> args;
-  for (std::string& arg : argv) args.push_back(arg.data());
-  args.push_back(nullptr);
-  pid_t append = 0;
-  ASSERT_EQ(posix_spawn(&append, args[0], &actions, nullptr, args.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t append = SpawnLedger({"--db", db, "append", events});
+  ASSERT_GT(append, 0);
 
   // Reads start once the append holds the ledger: a read that opened it
   // first would hold it itself, and the append would refuse to start.
@@ -312,19 +323,8 @@ TEST(ConcurrentAppendTest, AppendsThatWaitForEachOtherAllRun) {
     std::vector<pid_t> appends;
     for (int i = 0; i < kAppends; ++i) {
       const std::string err = scratch.Sub("err-" + std::to_string(round) + "-" + std::to_string(i));
-      posix_spawn_file_actions_t actions;
-      posix_spawn_file_actions_init(&actions);
-      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      std::vector<std::string> argv = {LEDGER_BINARY,    "--db", db,    "append",
-                                       "--wait-seconds", "60",   events};
-      std::vector<char*> args;
-      for (std::string& arg : argv) args.push_back(arg.data());
-      args.push_back(nullptr);
-      pid_t pid = 0;
-      ASSERT_EQ(posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ), 0);
-      posix_spawn_file_actions_destroy(&actions);
+      const pid_t pid = SpawnLedger({"--db", db, "append", "--wait-seconds", "60", events}, err);
+      ASSERT_GT(pid, 0);
       appends.push_back(pid);
     }
     for (int i = 0; i < kAppends; ++i) {
