@@ -435,6 +435,7 @@ class Auditor {
   Result<AuditReport> Run() {
     report_.head_seq = store_.head().seq;
     report_.head_hash = store_.head().hash;
+    LEDGER_RETURN_IF_ERROR(Check("table_files", true, [&] { return CheckTableFiles(); }));
     LEDGER_RETURN_IF_ERROR(Check("hash_chain", true, [&] { return CheckChain(); }));
     const bool chain_ok = report_.ok();
     LEDGER_RETURN_IF_ERROR(Check("account_index", chain_ok, [&] { return CheckAccountIndex(); }));
@@ -465,6 +466,17 @@ class Auditor {
 
   void Fail(const std::string& check, uint64_t seq, std::string key, std::string problem) {
     report_.failures.push_back({check, seq, std::move(key), std::move(problem)});
+  }
+
+  // Every block of every table file against its checksum, including those
+  // that the reads below never check: a damaged Bloom filter block is
+  // passed over by RocksDB's reads (they search the data blocks instead),
+  // so that only this finds it (a tester's flipped bytes, 3 of 84 missed).
+  Status CheckTableFiles() {
+    const rocksdb::Status verified = store_.db()->VerifyChecksum();
+    if (verified.IsCorruption()) Fail("table_files", 0, "", verified.ToString());
+    if (verified.IsCorruption() || verified.ok()) return Status::Ok();
+    return FromRocks(verified, "verify table files");
   }
 
   Status CheckChain() {

@@ -169,7 +169,7 @@ TEST_F(AuditTest, AnUntouchedLedgerVerifies) {
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.events, 400u);
   EXPECT_EQ(report.head_seq, 400u);
-  ASSERT_EQ(report.checks.size(), 6u);
+  ASSERT_EQ(report.checks.size(), 7u);
   for (const replay::AuditCheck& check : report.checks) {
     EXPECT_TRUE(check.ran && check.ok) << check.name;
   }
