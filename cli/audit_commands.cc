@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "ledger/event_codec.h"
+#include "ledger/keys.h"
+#include "ledger/rocks_status.h"
 #include "replay/audit.h"
 #include "replay/rebuild.h"
 
@@ -220,10 +222,45 @@ int RunVerify(const GlobalOptions& global, const std::optional<std::string>& dig
   return report->ok() ? kExitOk : kExitRejected;
 }
 
+namespace {
+
+// The head is kept apart from the log (FORMAT.md, "meta"). Before an auditor
+// keeps it, it must name the log's last event: the event at its seq, whose
+// own hash holds and is the head's, and none after it. Two reads; `verify`
+// checks the whole chain.
+Status HeadMatchesLog(const EventStore& store, const Head& head) {
+  std::string value;
+  const auto read = [&](uint64_t seq) {
+    return store.db()->Get(rocksdb::ReadOptions(), store.log_cf(), internal::LogKey(seq), &value);
+  };
+  const std::string where = "the head (seq " + std::to_string(head.seq) + ")";
+  if (head.seq > 0) {
+    const rocksdb::Status last = read(head.seq);
+    if (last.IsNotFound()) return Status::Corruption(where + " names an event the log lacks");
+    LEDGER_RETURN_IF_ERROR(FromRocks(last, "read event " + std::to_string(head.seq)));
+    Envelope envelope;
+    LEDGER_RETURN_IF_ERROR(DecodeEnvelope(value, &envelope));
+    if (envelope.hash != head.hash) {
+      return Status::Corruption(where + " has a hash other than its event's");
+    }
+  }
+  const rocksdb::Status next = read(head.seq + 1);
+  if (next.ok()) return Status::Corruption("the log holds events after " + where);
+  if (next.IsNotFound()) return Status::Ok();
+  return FromRocks(next, "read event " + std::to_string(head.seq + 1));
+}
+
+}  // namespace
+
 int RunDigest(const GlobalOptions& global, const std::string& format) {
   Result<std::unique_ptr<Ledger>> ledger = OpenLedgerToRead(global, /*with_projections=*/false);
   if (!ledger.ok()) return CannotRun(ledger.status().ToString());
   const Head head = (*ledger)->head();
+  if (const Status matches = HeadMatchesLog((*ledger)->store(), head); !matches.ok()) {
+    std::fprintf(stderr, "ledger: no digest: %s; `ledger verify` tells more\n",
+                 matches.ToString().c_str());
+    return matches.code() == Status::Code::kCorruption ? kExitRejected : kExitCannotRun;
+  }
   std::string out;
   if (format == "json") {
     JsonWriter w(&out);

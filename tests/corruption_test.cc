@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ledger/bytes.h"
+#include "ledger/event_codec.h"
+#include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "process_util.h"
 #include "projections/projection_set.h"
@@ -162,6 +165,61 @@ TEST_F(CorruptionTest, VerifyFindsADamagedFilterBlock) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("  table_files    FAILED\n"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("  hash_chain     ok\n"), std::string::npos) << r.out << r.err;
+}
+
+// `digest` prints the head, which is kept apart from the log (the meta
+// family): a head that is not the log's last event (an edited head, a log
+// with events after it) is refused (exit 1) rather than handed to an
+// auditor to keep.
+TEST_F(CorruptionTest, DigestRefusesAHeadThatIsNotTheLogsLastEvent) {
+  const Head head = Fill(2, /*flush=*/false);
+  ASSERT_EQ(head.seq, 200u);
+  const auto write_head = [&](uint64_t seq, const Sha256& hash) {
+    Result<std::unique_ptr<Ledger>> ledger = Open();
+    ASSERT_TRUE(ledger.ok());
+    std::string value;
+    AppendU64BE(seq, &value);
+    value.append(reinterpret_cast<const char*>(hash.data()), hash.size());
+    AppendU64BE(static_cast<uint64_t>(head.recorded_at_us), &value);
+    AppendU64BE(head.invoices_finalized, &value);
+    rocksdb::DB* db = (*ledger)->store().db();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), db->DefaultColumnFamily(),
+                        std::string(internal::kMetaHead), value)
+                    .ok());
+  };
+  const auto digest = [&] {
+    return testing::RunProcess({LEDGER_BINARY, "--db", dir_.Sub("db"), "digest"}, dir_);
+  };
+  Envelope before_last;
+  {
+    Result<std::unique_ptr<Ledger>> ledger = Open();
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE((*ledger)->store().ReadEvent(199, &before_last).ok());
+  }
+
+  write_head(199, head.hash);  // the seq edited, the hash left
+  testing::ProcessResult r = digest();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("the head (seq 199) has a hash other than its event's"), std::string::npos)
+      << r.err;
+
+  write_head(199, before_last.hash);  // a whole earlier head: the log goes on
+  r = digest();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the log holds events after the head (seq 199)"), std::string::npos)
+      << r.err;
+
+  write_head(201, head.hash);
+  r = digest();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the head (seq 201) names an event the log lacks"), std::string::npos)
+      << r.err;
+
+  write_head(200, head.hash);
+  r = digest();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "200:" + HexOf(head.hash) + "\n");
 }
 
 TEST_F(CorruptionTest, AMissingTableFileRefusesTheOpen) {
