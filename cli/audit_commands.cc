@@ -85,7 +85,18 @@ bool Audited(const replay::AuditReport& report) {
 // The audit of the ledger `global` names; opening it can fail like the audit.
 Result<replay::AuditReport> OpenAndAudit(const GlobalOptions& global,
                                          replay::AuditOptions options) {
-  Result<std::unique_ptr<Ledger>> ledger = OpenForMaintenance(global);
+  // A ledger this user may not write (a read-only snapshot, a backup's
+  // mount) is audited as it lies: nobody appends to it meanwhile. Only the
+  // projections' check cannot run there: it rebuilds them beside the ledger.
+  const bool read_only = ReadOnlyHere(global.db);
+  if (read_only && options.projections) {
+    return Status::InvalidArgument(
+        "this user may not write in " + global.db +
+        ": verify checks the projections by rebuilding them beside the ledger. Check a "
+        "writable copy, or pass --skip-projections to check everything else here");
+  }
+  Result<std::unique_ptr<Ledger>> ledger =
+      read_only ? OpenLedgerToRead(global, /*with_projections=*/false) : OpenForMaintenance(global);
   if (!ledger.ok()) return ledger.status();
   options.progress = TerminalProgress("verify", Clock::now());
   Result<replay::AuditReport> report = replay::Audit((*ledger)->store(), options);

@@ -1,5 +1,7 @@
 #include "cli/cli_util.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -74,6 +76,11 @@ Status NotOpenElsewhere(const GlobalOptions& global) {
 Result<std::unique_ptr<Ledger>> OpenToWrite(const GlobalOptions& global,
                                             const LedgerOptions& options,
                                             std::chrono::seconds wait) {
+  if (ReadOnlyHere(global.db)) {
+    return Status::InvalidArgument("this user may not write in " + global.db +
+                                   ", which this command needs (the queries, digest and "
+                                   "verify --skip-projections read such a ledger)");
+  }
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (true) {
     // Probed before the open: RocksDB's own failed open would rotate the
@@ -92,6 +99,10 @@ Result<std::unique_ptr<Ledger>> OpenToWrite(const GlobalOptions& global,
   }
 }
 
+bool ReadOnlyHere(const std::string& db) {
+  return access(db.c_str(), R_OK | X_OK) == 0 && access(db.c_str(), W_OK) != 0;
+}
+
 Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
                                                  bool with_projections) {
   const auto open = [&](bool secondary) {
@@ -102,7 +113,9 @@ Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
     return Ledger::Open(with_projections ? projections::WithProjections(std::move(options))
                                          : std::move(options));
   };
-  if (!EventStore::OpenElsewhere(global.db)) {
+  // The primary instance writes in the folder as it opens (it rotates its
+  // info log): a folder this user may not write is read as a secondary.
+  if (!ReadOnlyHere(global.db) && !EventStore::OpenElsewhere(global.db)) {
     Result<std::unique_ptr<Ledger>> ledger = open(/*secondary=*/false);
     // Taken since the probe: read beside the new holder.
     if (ledger.ok() || !EventStore::OpenElsewhere(global.db)) return ledger;

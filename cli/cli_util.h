@@ -30,9 +30,13 @@ Result<std::unique_ptr<Ledger>> OpenToWrite(const GlobalOptions& global,
 // OpenToWrite with the ledger's projections attached.
 Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool create_if_missing,
                                            std::chrono::seconds wait = std::chrono::seconds(0));
+// Whether this user may read the folder `db` but not write in it (a
+// read-only snapshot or mount); false when it is missing or closed to them.
+bool ReadOnlyHere(const std::string& db);
 // Opens the ledger for reading. While another process has it open (an
-// append running), reads it beside that process, as of this open: every
-// batch in its log then (StoreOptions::secondary). Without the
+// append running), or this user may not write in its folder, reads it as a
+// RocksDB secondary instance, as of this open: every batch in its log then
+// (StoreOptions::secondary). Without the
 // projections: the store alone.
 Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
                                                  bool with_projections = true);

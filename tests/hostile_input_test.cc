@@ -488,6 +488,66 @@ TEST_F(HostileFileTest, ALedgerTheUserMayNotLookIntoIsAnErrorNotACrash) {
   std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
 }
 
+// A ledger this user may not write (a read-only snapshot or mount) is read
+// where it lies, as a RocksDB secondary instance: the queries and digest
+// answer, verify checks everything but the projections (which it would
+// rebuild beside the ledger) and says so; the writers say why they cannot
+// run. They failed with RocksDB's "While renaming a file to LOG.old".
+TEST_F(HostileFileTest, AReadOnlyLedgerIsReadAndAuditedWhereItLies) {
+  const std::string db = dir_.Sub("db");
+  const std::string events =
+      Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
+  ASSERT_EQ(Run({"append", events}).exit_code, 0);
+  const std::string digest = Run({"digest"}).out;
+  ASSERT_EQ(digest.substr(0, 2), "1:");
+  std::vector<std::string> as_user;
+  if (geteuid() == 0) {
+    if (!std::filesystem::exists("/usr/bin/setpriv")) GTEST_SKIP() << "no /usr/bin/setpriv";
+    as_user = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    std::filesystem::permissions(
+        dir_.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                         std::filesystem::perms::others_exec);
+  }
+  std::filesystem::permissions(db,
+                               std::filesystem::perms::owner_write |
+                                   std::filesystem::perms::group_write |
+                                   std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::remove);
+  const auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = as_user;
+    argv.insert(argv.end(), {LEDGER_BINARY, "--db", db});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::RunProcess(argv, dir_);
+  };
+  testing::ProcessResult r = run({"digest"});
+  if (r.exit_code == 126 || r.exit_code == 127) {
+    GTEST_SKIP() << "cannot run the binary as uid 65534: " << r.err;
+  }
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, digest);
+  r = run({"invoices", "--account", kAccount, "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run({"verify", "--skip-projections"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("ledger verify: OK\n", 0), 0u) << r.out;
+  r = run({"verify"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("verify checks the projections by rebuilding them beside the ledger"),
+            std::string::npos)
+      << r.err;
+  for (const std::vector<std::string>& writer :
+       std::vector<std::vector<std::string>>{{"append", events}, {"replay"}, {"init"}}) {
+    r = run(writer);
+    EXPECT_EQ(r.exit_code, 2) << writer[0];
+    EXPECT_NE(r.err.find("this user may not write in " + db + ", which this command needs"),
+              std::string::npos)
+        << writer[0] << ": " << r.err;
+  }
+  std::filesystem::permissions(db, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+}
+
 // A folder that holds files but no ledger (one whose CURRENT file was lost,
 // another program's folder) is never made into a new ledger, which would
 // have RocksDB delete the files it takes for its own; the read commands say
