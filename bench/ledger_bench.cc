@@ -70,6 +70,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -1113,7 +1114,16 @@ struct CapturedWrites {
   std::vector<std::vector<std::string>> ids;  // each batch's idempotency keys
   uint64_t events = 0;                        // log entries in all
   Head head;                                  // the capturing ledger's at the end
+  std::map<std::string, uint32_t> family_ids;  // by name, as the batches name them
 };
+
+std::map<std::string, uint32_t> FamilyIds(const EventStore& store) {
+  std::map<std::string, uint32_t> ids;
+  for (const std::string& name : store.ColumnFamilyNames()) {
+    ids[name] = store.column_family(name)->GetID();
+  }
+  return ids;
+}
 
 // Counts a batch's log entries and collects its idempotency keys.
 class BatchReader : public rocksdb::WriteBatch::Handler {
@@ -1153,14 +1163,18 @@ Status CaptureWrites(const std::string& db, const Stream& stream, CapturedWrites
     captured->events += reader.log_entries;
   }
   captured->head = (*ledger)->head();
+  captured->family_ids = FamilyIds(store);
   return Status::Ok();
 }
 
-// Writes the captured batches into the ledger at `db`, which must be fresh
-// (its families get the same ids as the capturing ledger's). Returns the
-// CPU seconds and wall seconds taken.
-Status ReplayWrites(Ledger& ledger, const CapturedWrites& captured, double* cpu_s,
-                    double* seconds) {
+// Writes the captured batches (moved out of `captured`) into `ledger`, which
+// must be fresh: its families have the capturing ledger's ids, checked
+// first. Returns the CPU seconds and wall seconds taken.
+Status ReplayWrites(Ledger& ledger, CapturedWrites& captured, double* cpu_s, double* seconds) {
+  if (FamilyIds(ledger.store()) != captured.family_ids) {
+    return Status::InvalidArgument(
+        "the fresh ledger's column family ids differ from the capture's");
+  }
   rocksdb::DB* db = ledger.store().db();
   rocksdb::ColumnFamilyHandle* ids_cf = ledger.store().idempotency_cf();
   rocksdb::WriteOptions synced;
@@ -1173,7 +1187,7 @@ Status ReplayWrites(Ledger& ledger, const CapturedWrites& captured, double* cpu_
     const rocksdb::Status looked_up =
         lookup.Run(db, ids_cf, captured.ids[b], [&](size_t, bool stored) { found += stored; });
     if (!looked_up.ok()) return Status::IoError("looking ids up: " + looked_up.ToString());
-    rocksdb::WriteBatch batch(captured.batches[b]);
+    rocksdb::WriteBatch batch(std::move(captured.batches[b]));
     const rocksdb::Status written = db->Write(synced, &batch);
     if (!written.ok()) return Status::IoError("replayed batch: " + written.ToString());
   }
@@ -1189,6 +1203,8 @@ void RunFloorLedgerWrites(const std::string& dir, const Stream& stream, Row* row
   std::error_code ec;
   std::filesystem::remove_all(dir + "/capture", ec);
   if (!capture.ok()) return row->Fail("capturing: " + capture.ToString());
+  uint64_t bytes = 0;
+  for (const std::string& batch : captured.batches) bytes += batch.size();
   const std::string replayed = dir + "/replayed";
   double cpu_s = 0;
   double seconds = 0;
@@ -1204,8 +1220,6 @@ void RunFloorLedgerWrites(const std::string& dir, const Stream& stream, Row* row
   const Head head = (*reopened)->head();
   reopened->reset();
   std::filesystem::remove_all(replayed, ec);
-  uint64_t bytes = 0;
-  for (const std::string& batch : captured.batches) bytes += batch.size();
   row->Ok(captured.events, seconds);
   row->SetCpu(cpu_s);
   row->notes = "the WriteBatches of an in-process append (" +

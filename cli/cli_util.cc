@@ -92,7 +92,13 @@ Result<std::unique_ptr<Ledger>> OpenToWrite(const GlobalOptions& global,
       // Another process took the ledger between the probe and the open:
       // RocksDB's lock error, said as the probe says it (or waited out).
       held = NotOpenElsewhere(global);
-      if (held.ok()) return ledger;  // the open failed for a reason of its own
+      if (held.ok()) {
+        // Or it took the ledger and let go again since: still a lost race.
+        const bool lost_the_lock =
+            ledger.status().message().find("While lock file") != std::string::npos;
+        if (!lost_the_lock) return ledger;  // the open failed for a reason of its own
+        held = ledger.status();
+      }
     }
     if (std::chrono::steady_clock::now() >= deadline) return held;
     std::this_thread::sleep_for(kHolderPollInterval);

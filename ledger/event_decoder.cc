@@ -167,8 +167,8 @@ class FieldReader {
     const std::optional<int64_t> time_s = ParseRfc3339_s(text);
     if (!time_s) {
       return Invalid(name_of(name) +
-                     " must be RFC 3339 with whole seconds and an explicit offset, e.g. "
-                     "2026-04-02T09:00:00+08:00");
+                     " must be RFC 3339 with whole seconds and an explicit offset from "
+                     "-14:00 to +14:00 (a real zone's), e.g. 2026-04-02T09:00:00+08:00");
     }
     if (*time_s < kTimeMin_s || *time_s >= kTimeMax_s) {
       return Invalid(name_of(name) + " must lie in the years 2000 to 2199");

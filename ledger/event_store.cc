@@ -308,21 +308,38 @@ rocksdb::Status OpenSecondary(const rocksdb::DBOptions& options, const std::stri
                                std::to_string(kSecondaryOpenAttempts) + " opens; retry");
 }
 
-// A folder without a ledger must be missing or empty. RocksDB, told to
-// create a database where files lie but no CURRENT names them (a damaged
-// ledger, another program's folder), would start an empty one and delete
-// the files that look like its own (*.sst, *.log, MANIFEST-*) as obsolete.
+// What a first open that was cut short leaves (RocksDB writes these before
+// CURRENT), and a fresh file system's lost+found: no ledger data.
+bool HoldsNoData(const std::string& name) {
+  return name == "LOCK" || name == "IDENTITY" || name == "LOG" || name.starts_with("LOG.old.") ||
+         name.starts_with("OPTIONS-") || name.starts_with("MANIFEST-") ||
+         name.ends_with(".dbtmp") || name == "lost+found";
+}
+
+// A folder without a ledger (no CURRENT) must hold no data. RocksDB, told
+// to create a database where table files or WALs lie that no CURRENT names
+// (a ledger that lost it, another program's folder), would start an empty
+// one and delete those files as its own obsolete ones.
 Status CheckNothingToLose(const std::string& path) {
   std::error_code ec;
   std::filesystem::directory_iterator entries(path, ec);
   if (ec == std::errc::no_such_file_or_directory) return Status::Ok();
   if (ec) return Status::IoError("cannot look into " + path + ": " + ec.message());
-  if (entries == std::filesystem::directory_iterator()) return Status::Ok();
+  std::string found;
+  for (; entries != std::filesystem::directory_iterator(); entries.increment(ec)) {
+    const std::string name = entries->path().filename().string();
+    if (!HoldsNoData(name)) found += (found.empty() ? "" : ", ") + name;
+    if (found.size() > 80) break;
+  }
+  if (ec) return Status::IoError("cannot look into " + path + ": " + ec.message());
+  if (found.empty()) return Status::Ok();
   return Status::InvalidArgument(
       path +
       " holds files but no ledger: it has no CURRENT file (a ledger that lost it, or "
-      "another program's folder). Nothing was changed: a new ledger is made only in a "
-      "missing or empty folder, and a damaged one is restored from a backup");
+      "another program's folder), and holds " +
+      found +
+      ". Nothing was changed: a new ledger is made only where no data lies, and a damaged "
+      "one is restored from a backup");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "ledger/constants.h"
 #include "ledger/event_codec.h"
+#include "ledger/ledger.h"
 #include "ledger_test_util.h"
 #include "process_util.h"
 #include "projection_test_util.h"
@@ -465,6 +466,10 @@ TEST_F(HostileFileTest, ALedgerTheUserMayNotLookIntoIsAnErrorNotACrash) {
   const std::string locked = dir_.Sub("locked");
   std::filesystem::create_directories(locked + "/db");
   std::filesystem::permissions(locked, std::filesystem::perms::none);
+  // The scratch folder (0700) lets others through, so that `locked` is what stops them.
+  std::filesystem::permissions(
+      dir_.path(), std::filesystem::perms::group_exec | std::filesystem::perms::others_exec,
+      std::filesystem::perm_options::add);
   std::vector<std::string> as_user;
   if (geteuid() == 0) {
     if (!std::filesystem::exists("/usr/bin/setpriv")) GTEST_SKIP() << "no /usr/bin/setpriv";
@@ -488,6 +493,21 @@ TEST_F(HostileFileTest, ALedgerTheUserMayNotLookIntoIsAnErrorNotACrash) {
   std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
 }
 
+// What a first open cut short leaves before RocksDB writes CURRENT (its
+// LOCK, LOG, IDENTITY and MANIFEST), and a fresh volume's lost+found, hold
+// no ledger data: a ledger is made there.
+TEST_F(HostileFileTest, TheLeftoversOfACreateCutShortAreNoObstacle) {
+  const std::string db = dir_.Sub("db");
+  std::filesystem::create_directories(db + "/lost+found");
+  for (const char* name : {"LOCK", "LOG", "IDENTITY", "MANIFEST-000001", "OPTIONS-000003"}) {
+    testing::WriteFile(db + "/" + name, "");
+  }
+  const testing::ProcessResult r = Run({"init"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(db + "/CURRENT"));
+  EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
+}
+
 // A ledger this user may not write (a read-only snapshot or mount) is read
 // where it lies, as a RocksDB secondary instance: the queries and digest
 // answer, verify checks everything but the projections (which it would
@@ -498,6 +518,13 @@ TEST_F(HostileFileTest, AReadOnlyLedgerIsReadAndAuditedWhereItLies) {
   const std::string events =
       Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
   ASSERT_EQ(Run({"append", events}).exit_code, 0);
+  {  // into table files, for table_files to check
+    LedgerOptions options;
+    options.store.path = db;
+    Result<std::unique_ptr<Ledger>> ledger = Ledger::Open(std::move(options));
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
+    ASSERT_TRUE((*ledger)->store().FlushMemtablesOver(0).ok());
+  }
   const std::string digest = Run({"digest"}).out;
   ASSERT_EQ(digest.substr(0, 2), "1:");
   std::vector<std::string> as_user;
@@ -505,9 +532,8 @@ TEST_F(HostileFileTest, AReadOnlyLedgerIsReadAndAuditedWhereItLies) {
     if (!std::filesystem::exists("/usr/bin/setpriv")) GTEST_SKIP() << "no /usr/bin/setpriv";
     as_user = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
     std::filesystem::permissions(
-        dir_.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                         std::filesystem::perms::others_exec);
+        dir_.path(), std::filesystem::perms::group_exec | std::filesystem::perms::others_exec,
+        std::filesystem::perm_options::add);
   }
   std::filesystem::permissions(db,
                                std::filesystem::perms::owner_write |
@@ -520,10 +546,14 @@ TEST_F(HostileFileTest, AReadOnlyLedgerIsReadAndAuditedWhereItLies) {
     argv.insert(argv.end(), args.begin(), args.end());
     return testing::RunProcess(argv, dir_);
   };
-  testing::ProcessResult r = run({"digest"});
-  if (r.exit_code == 126 || r.exit_code == 127) {
-    GTEST_SKIP() << "cannot run the binary as uid 65534: " << r.err;
+  if (!as_user.empty()) {
+    std::vector<std::string> probe = as_user;
+    probe.insert(probe.end(), {"/usr/bin/test", "-r", db + "/CURRENT", "-a", "-x", LEDGER_BINARY});
+    if (testing::RunProcess(probe, dir_).exit_code != 0) {
+      GTEST_SKIP() << "uid 65534 cannot reach the ledger or the binary from here";
+    }
   }
+  testing::ProcessResult r = run({"digest"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, digest);
   r = run({"invoices", "--account", kAccount, "--format", "json"});

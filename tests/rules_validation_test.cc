@@ -265,6 +265,7 @@ TEST_F(RulesValidationTest, TimesAreRfc3339WholeSecondsWithAnOffset) {
       {"2026-03-01T00:00:00Z", "appended"},
       {"2026-03-01T00:00:00-05:30", "appended"},
       {"2026-03-01T00:00:00+14:00", "appended"},
+      {"2026-03-01T00:00:00-14:00", "appended"},
       // RFC 3339 section 5.6 allows a lower-case t and z.
       {"2026-03-01t00:00:00z", "appended"},
       {"2028-02-29T12:00:00Z", "appended"},
@@ -288,6 +289,10 @@ TEST_F(RulesValidationTest, TimesAreRfc3339WholeSecondsWithAnOffset) {
       {"2026-03-01T23:60:00Z", "invalid_field"},
       {"2026-03-01T23:59:60Z", "invalid_field"},  // no leap seconds in Unix time
       {"2026-03-01T00:00:00+08:60", "invalid_field"},
+      // Past the real zones' offsets (constants.h, kBillingOffsetMax_s).
+      {"2026-03-01T00:00:00+14:01", "invalid_field"},
+      {"2026-03-01T00:00:00-14:01", "invalid_field"},
+      {"2026-03-01T00:00:00+18:00", "invalid_field"},
       {"1999-12-31T23:59:59Z", "invalid_field"},  // before 2000 (constants.h)
       {"2200-01-01T00:00:00Z", "invalid_field"},
       {"", "invalid_field"},
@@ -297,6 +302,10 @@ TEST_F(RulesValidationTest, TimesAreRfc3339WholeSecondsWithAnOffset) {
     const std::string line = OpenedAt("a" + std::to_string(i), cases[i].first);
     EXPECT_EQ(OutcomeName(ledger_.Append(line)), cases[i].second) << cases[i].first;
   }
+  // The message says which offsets are taken.
+  const AppendResult far = ledger_.Append(OpenedAt("far", "2026-03-01T00:00:00+18:00"));
+  EXPECT_NE(far.error.message.find("an explicit offset from -14:00 to +14:00"), std::string::npos)
+      << far.error.message;
   const Step steps[] = {
       {Obj({S("type", "account_opened"), S("event_id", "n-1"), S("account", "n1"),
             Raw("occurred_at", "1772294400"), S("currency", "USD")}),
