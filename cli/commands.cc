@@ -192,11 +192,27 @@ int RunInit(const GlobalOptions& global, const std::optional<std::string>& billi
   return kExitOk;
 }
 
+namespace {
+
+constexpr std::string_view kStdinName = "-";
+
+void CloseInputs(const std::vector<int>& fds) {
+  for (int fd : fds) {
+    if (fd != STDIN_FILENO) close(fd);
+  }
+}
+
+}  // namespace
+
 int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files, uint32_t wait_s) {
   // Open every input before appending anything: an unreadable file stops
   // the command before it stores a single event.
   std::vector<int> fds;
   for (const std::string& file : files) {
+    if (file == kStdinName) {  // as most tools read "-"
+      fds.push_back(STDIN_FILENO);
+      continue;
+    }
     const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat info {};
     // A folder opens read-only but cannot be read: refuse it here, before
@@ -204,7 +220,7 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
     const int error = fd < 0 ? errno : fstat(fd, &info) != 0 ? errno : S_ISDIR(info.st_mode) ? EISDIR : 0;
     if (error != 0) {
       if (fd >= 0) close(fd);
-      for (int open_fd : fds) close(open_fd);
+      CloseInputs(fds);
       return CannotRun("cannot read " + file + ": " + std::strerror(error));
     }
     fds.push_back(fd);
@@ -222,7 +238,7 @@ int RunAppend(const GlobalOptions& global, const std::vector<std::string>& files
     ran = AppendInput(**ledger, fds[i], files[i], files.size() > 1 ? &files[i] : nullptr,
                       &any_rejected);
   }
-  for (int fd : fds) close(fd);
+  CloseInputs(fds);
   // What was appended is durable in the WAL already; flushing it now, while
   // it is in memory, costs less than the WAL replay the next command's open
   // would do (measured after 1,000,000 events: +0.75 s here, -2.6 s there).
@@ -352,7 +368,7 @@ int Main(int argc, char** argv) {
   std::vector<std::string> files;
   CLI::App* append = app.add_subcommand(
       "append", "append JSON Lines events (stdin when no file); one result line per event");
-  append->add_option("files", files, "JSON Lines files");
+  append->add_option("files", files, "JSON Lines files (- or none: stdin)");
   uint32_t append_wait_s = 0;
   append
       ->add_option("--wait-seconds", append_wait_s,

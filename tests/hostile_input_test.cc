@@ -406,6 +406,18 @@ class HostileFileTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
+// "-" names stdin, as for most tools (a tester expected it); no file at
+// all does too.
+TEST_F(HostileFileTest, ADashIsStdin) {
+  const std::string events =
+      Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
+  const testing::ProcessResult r =
+      testing::RunProcess({LEDGER_BINARY, "--db", dir_.Sub("db"), "append", "-"}, dir_, events);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"line\":1,\"event_id\":\"open\",\"status\":\"appended\",\"seq\":1}\n");
+  EXPECT_EQ(StoredEvents(), 1u);
+}
+
 TEST_F(HostileFileTest, EmptyFileAppendsNothing) {
   ASSERT_EQ(Run({"init"}).exit_code, 0);
   const testing::ProcessResult r = Run({"append", Input("empty.jsonl", "")});
