@@ -14,7 +14,6 @@
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "cli/cli_util.h"
 #include "cli/demo_events.h"
@@ -23,7 +22,6 @@
 #include "cli/line_reader.h"
 #include "cli/query_output.h"
 #include "ledger/constants.h"
-#include "ledger/event_store.h"
 #include "ledger/ledger.h"
 #include "projections/projection_set.h"
 #include "projections/queries.h"
