@@ -19,9 +19,24 @@ namespace {
 using testing::RunProcess;
 using testing::TempDir;
 
-// Starts `ledger --db DIR replay`, kills it after `delay`, and says whether it
-// died of the signal (rather than finishing first).
-bool StartAndKillReplay(const std::string& db, std::chrono::milliseconds delay) {
+// The column families the ledger at `db` lists now. A MANIFEST read while a
+// replay rewrites it may fail; that reads as an empty list, "not yet".
+std::vector<std::string> FamiliesOf(const std::string& db) {
+  std::vector<std::string> families;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db, &families).ok()) return {};
+  return families;
+}
+
+bool Lists(const std::vector<std::string>& families, const std::string& name) {
+  return std::find(families.begin(), families.end(), name) != families.end();
+}
+
+// Starts `ledger --db DIR replay` and kills it with SIGKILL as soon as the
+// MANIFEST lists `family` (its build has begun), watching every millisecond
+// rather than guessing a delay: a loaded CI machine can take longer to start
+// a replay than any fixed delay allows. Says whether it died of the signal,
+// rather than ending before it was seen.
+bool KillReplayOnceItLists(const std::string& db, const std::string& family) {
   const pid_t child = fork();
   if (child == 0) {
     const int null_fd = open("/dev/null", O_WRONLY);
@@ -30,9 +45,12 @@ bool StartAndKillReplay(const std::string& db, std::chrono::milliseconds delay) 
     execl(LEDGER_BINARY, LEDGER_BINARY, "--db", db.c_str(), "replay", static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(delay);
-  kill(child, SIGKILL);
   int status = 0;
+  while (!Lists(FamiliesOf(db), family)) {
+    if (waitpid(child, &status, WNOHANG) == child) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  kill(child, SIGKILL);
   waitpid(child, &status, 0);
   return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
@@ -60,22 +78,13 @@ TEST(ReplayKillTest, AKilledReplayLeavesTheOldProjectionsAndASecondOneCompletes)
   ASSERT_EQ(before.exit_code, 0) << before.err;
   ASSERT_NE(before.out.find("hourly_usage"), std::string::npos);
 
-  // Kill replays until one dies while its new generation is half built.
-  bool killed_midway = false;
-  for (int attempt = 0; attempt < 30 && !killed_midway; ++attempt) {
-    if (!StartAndKillReplay(db, std::chrono::milliseconds(40 + 25 * attempt))) continue;
-    // Midway: the families of generation 1 exist, generation 0 still serves.
-    std::vector<std::string> families;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db, &families).ok());
-    const bool half_built =
-        std::find(families.begin(), families.end(), "proj_invoices#1") != families.end();
-    const bool old_serves =
-        std::find(families.begin(), families.end(), "proj_invoices") != families.end();
-    killed_midway = half_built && old_serves;
-    if (!old_serves) break;  // the kill came after the switch: too late to try again
-    // Otherwise it died before it began building: wait longer next time.
-  }
-  ASSERT_TRUE(killed_midway) << "no replay was killed between its start and its switch";
+  // Kill the replay once the last family of generation 1 exists: its new
+  // generation is being built while generation 0 still serves.
+  ASSERT_TRUE(KillReplayOnceItLists(db, "proj_snapshots#1"))
+      << "the replay ended before its new generation was seen";
+  const std::vector<std::string> families = FamiliesOf(db);
+  EXPECT_TRUE(Lists(families, "proj_invoices#1"));
+  ASSERT_TRUE(Lists(families, "proj_invoices")) << "the replay was killed after its switch";
 
   // Queries answer from the old projections, exactly as before.
   const testing::ProcessResult after_kill = RunProcess(invoice, scratch);
