@@ -445,7 +445,8 @@ class Auditor {
     LEDGER_RETURN_IF_ERROR(Check("idempotency", chain_ok, [&] { return CheckIdempotency(); }));
     LEDGER_RETURN_IF_ERROR(Check("rules_state", chain_ok, [&] { return CheckRulesState(); }));
     // Found while the rules' state is rebuilt: every event judged again.
-    LEDGER_RETURN_IF_ERROR(Check("ratings", chain_ok, [&] { return ReportRatings(); }));
+    LEDGER_RETURN_IF_ERROR(
+        Check("ratings", chain_ok && events_judged_, [&] { return ReportRatings(); }));
     LEDGER_RETURN_IF_ERROR(
         Check("projections", chain_ok && options_.projections, [&] { return CheckProjections(); }));
     if (options_.digest) {
@@ -461,7 +462,16 @@ class Auditor {
     entry.ran = run;
     if (!run) return Status::Ok();
     const size_t failures_before = report_.failures.size();
-    LEDGER_RETURN_IF_ERROR(check());
+    const Status status = check();
+    // Damaged files under this check (a block that fails its checksum, a
+    // missing table file) fail it, and the checks that need not read them
+    // still run: an auditor sees every check's verdict, `table_files`'s
+    // naming the damaged file among them.
+    if (status.code() == Status::Code::kCorruption) {
+      Fail(name, 0, "", status.message());
+    } else {
+      LEDGER_RETURN_IF_ERROR(status);
+    }
     entry.ok = report_.failures.size() == failures_before;
     return Status::Ok();
   }
@@ -730,6 +740,8 @@ class Auditor {
     stored->SeekToFirst();
     fresh->SeekToFirst();
     while (stored->Valid() || fresh->Valid()) {
+      // A scan that ended on damage is no missing key (reported below).
+      if (!stored->status().ok() || !fresh->status().ok()) break;
       const int order = !stored->Valid()  ? 1
                         : !fresh->Valid() ? -1
                                           : stored->key().compare(fresh->key());
@@ -802,6 +814,7 @@ class Auditor {
       return status.ok();
     }));
     LEDGER_RETURN_IF_ERROR(status);
+    events_judged_ = true;
     if (rating_failure_) {
       report_.checks.back().ran = false;  // the ratings check names the event
       return Status::Ok();
@@ -920,6 +933,7 @@ class Auditor {
   IncomingEvent judged_event_;  // and as they decode
   Rating judged_rating_;
   std::optional<AuditFailure> rating_failure_;
+  bool events_judged_ = false;  // CheckRulesState read the whole log (or to a rating failure)
 };
 
 }  // namespace

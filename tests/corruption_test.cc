@@ -102,9 +102,10 @@ TEST_F(CorruptionTest, AFlippedBitInATableFileIsCorruptionNotData) {
 }
 
 // For `ledger verify`, damaged files are a failed verification (exit 1,
-// "FAILED", the `storage` check), not a command that could not run (exit
-// 2): here the log's table file, which the open does not read but the
-// audit's scan of the chain does.
+// "FAILED"), not a command that could not run (exit 2): here the log's
+// table file, which the open does not read but the audit's scan of the
+// chain does. Both checks that read it fail, `table_files` naming the file,
+// and the checks that need a whole chain are skipped.
 TEST_F(CorruptionTest, VerifyFailsOnDamagedTableFiles) {
   Fill(20, /*flush=*/false);
   {
@@ -120,17 +121,27 @@ TEST_F(CorruptionTest, VerifyFailsOnDamagedTableFiles) {
   const testing::ProcessResult r = testing::RunProcess(
       {LEDGER_BINARY, "--db", dir_.Sub("db"), "verify", "--skip-projections"}, dir_);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_EQ(r.out.rfind("ledger verify: FAILED\n  storage        FAILED\n", 0), 0u)
+  EXPECT_EQ(r.out.rfind("ledger verify: FAILED\nevents 0, head seq 2000, head hash ", 0), 0u)
       << r.out << r.err;
-  EXPECT_NE(r.out.find("FAILED storage: scan log: Corruption"), std::string::npos)
-      << r.out << r.err;
+  EXPECT_NE(r.out.find("  table_files    FAILED\n  hash_chain     FAILED\n  account_index  "
+                       "skipped\n  idempotency    skipped\n  rules_state    skipped\n  ratings    "
+                       "    skipped\n  projections    skipped\n"),
+            std::string::npos)
+      << r.out;
+  const std::string file_name = fs::path(table).filename().string();
+  EXPECT_NE(r.out.find("FAILED table_files: Corruption: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(file_name), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FAILED hash_chain: scan log: Corruption"), std::string::npos) << r.out;
   const testing::ProcessResult json = testing::RunProcess(
       {LEDGER_BINARY, "--db", dir_.Sub("db"), "verify", "--skip-projections", "--format", "json"},
       dir_);
   EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
-  EXPECT_EQ(json.out.rfind(R"({"ok":false,"events":null,"head_seq":null,"head_hash":null,)", 0), 0u)
+  EXPECT_EQ(json.out.rfind(R"({"ok":false,"events":0,"head_seq":2000,"head_hash":")", 0), 0u)
       << json.out;
-  EXPECT_NE(json.out.find(R"({"name":"storage","status":"failed"})"), std::string::npos)
+  EXPECT_NE(json.out.find(R"({"name":"table_files","status":"failed"},)"
+                          R"({"name":"hash_chain","status":"failed"},)"
+                          R"({"name":"account_index","status":"skipped"})"),
+            std::string::npos)
       << json.out;
 }
 
@@ -173,6 +184,52 @@ TEST_F(CorruptionTest, VerifyFindsADamagedFilterBlock) {
                        "  projections    skipped\n"),
             std::string::npos)
       << r.out << r.err;
+}
+
+// A damaged data block in one family fails the checks that read it, and
+// every other check still runs and holds: the idempotency family's (its
+// own check) and the rules' state family's (read by rules_state, which
+// compares it with a replay: the damage is named, not taken for a missing
+// key).
+TEST_F(CorruptionTest, ADamagedFamilyFailsOnlyTheChecksThatReadIt) {
+  struct Case {
+    rocksdb::ColumnFamilyHandle* (EventStore::*family)() const;
+    const char* checks;
+    const char* failure;
+  };
+  const Case cases[] = {
+      {&EventStore::idempotency_cf,
+       "  table_files    FAILED\n  hash_chain     ok\n  account_index  ok\n"
+       "  idempotency    FAILED\n  rules_state    ok\n  ratings        ok\n",
+       "FAILED idempotency: scan: Corruption"},
+      {&EventStore::state_cf,
+       "  table_files    FAILED\n  hash_chain     ok\n  account_index  ok\n"
+       "  idempotency    ok\n  rules_state    FAILED\n  ratings        ok\n",
+       "FAILED rules_state key state: a scan failed: Corruption"},
+  };
+  for (const Case& c : cases) {
+    std::filesystem::remove_all(dir_.Sub("db"));
+    Fill(20, /*flush=*/false);
+    std::string table;
+    uint64_t data_size = 0;
+    {
+      Result<std::unique_ptr<Ledger>> ledger = Open();
+      ASSERT_TRUE(ledger.ok());
+      EventStore& store = (*ledger)->store();
+      ASSERT_TRUE(store.FlushMemtablesOver(0).ok());  // every family
+      rocksdb::TablePropertiesCollection tables;
+      ASSERT_TRUE(store.db()->GetPropertiesOfAllTables((store.*c.family)(), &tables).ok());
+      ASSERT_EQ(tables.size(), 1u);
+      table = tables.begin()->first;
+      data_size = tables.begin()->second->data_size;
+    }
+    FlipByte(table, data_size / 2);
+    const testing::ProcessResult r = testing::RunProcess(
+        {LEDGER_BINARY, "--db", dir_.Sub("db"), "verify", "--skip-projections"}, dir_);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find(c.checks), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.out.find(c.failure), std::string::npos) << r.out << r.err;
+  }
 }
 
 // `digest` prints the head, which is kept apart from the log (the meta
