@@ -10,8 +10,6 @@
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "ledger/event_codec.h"
-#include "ledger/keys.h"
-#include "ledger/rocks_status.h"
 #include "replay/audit.h"
 #include "replay/rebuild.h"
 
@@ -241,24 +239,22 @@ namespace {
 // checks the whole chain.
 Status HeadMatchesLog(const EventStore& store, const Head& head) {
   std::string value;
-  const auto read = [&](uint64_t seq) {
-    return store.db()->Get(rocksdb::ReadOptions(), store.log_cf(), internal::LogKey(seq), &value);
-  };
   const std::string where = "the head (seq " + std::to_string(head.seq) + ")";
   if (head.seq > 0) {
-    const rocksdb::Status last = read(head.seq);
-    if (last.IsNotFound()) return Status::Corruption(where + " names an event the log lacks");
-    LEDGER_RETURN_IF_ERROR(FromRocks(last, "read event " + std::to_string(head.seq)));
+    const Status last = store.ReadRawEvent(head.seq, &value);
+    if (last.code() == Status::Code::kNotFound) {
+      return Status::Corruption(where + " names an event the log lacks");
+    }
+    LEDGER_RETURN_IF_ERROR(last);
     Envelope envelope;
     LEDGER_RETURN_IF_ERROR(DecodeEnvelope(value, &envelope));
     if (envelope.hash != head.hash) {
       return Status::Corruption(where + " has a hash other than its event's");
     }
   }
-  const rocksdb::Status next = read(head.seq + 1);
+  const Status next = store.ReadRawEvent(head.seq + 1, &value);
   if (next.ok()) return Status::Corruption("the log holds events after " + where);
-  if (next.IsNotFound()) return Status::Ok();
-  return FromRocks(next, "read event " + std::to_string(head.seq + 1));
+  return next.code() == Status::Code::kNotFound ? Status::Ok() : next;
 }
 
 }  // namespace

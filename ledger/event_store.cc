@@ -820,8 +820,11 @@ Status EventStore::ReadEvent(uint64_t seq, Envelope* envelope) const {
 }
 
 Status EventStore::ReadRawEvent(uint64_t seq, std::string* value) const {
-  return FromRocks(db_->Get(rocksdb::ReadOptions(), log_cf_, internal::LogKey(seq), value),
-                   "read event " + std::to_string(seq));
+  const std::string what = "read event " + std::to_string(seq);
+  const rocksdb::Status read =
+      db_->Get(rocksdb::ReadOptions(), log_cf_, internal::LogKey(seq), value);
+  if (read.IsNotFound()) return Status::NotFound(what + ": the log has no such event");
+  return FromRocks(read, what);
 }
 
 Result<uint64_t> EventStore::LastSeqRecordedBy(int64_t recorded_at_us) const {

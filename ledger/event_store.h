@@ -175,7 +175,8 @@ class EventStore {
   // scan decodes ahead on a second thread.
   Status ScanEvents(uint64_t from_seq, uint64_t to_seq,
                     const std::function<bool(const Envelope&)>& visit) const;
-  // The stored value of one event, bytes as hashed (FORMAT.md).
+  // The stored value of one event, bytes as hashed (FORMAT.md); NotFound
+  // when the log has no event `seq` (ReadEvent too).
   Status ReadRawEvent(uint64_t seq, std::string* value) const;
   // The last event recorded at or before `recorded_at_us` (recorded times
   // never decrease along the log); 0 when there is none.
