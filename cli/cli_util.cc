@@ -119,12 +119,19 @@ Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
     return Ledger::Open(with_projections ? projections::WithProjections(std::move(options))
                                          : std::move(options));
   };
-  // The primary instance writes in the folder as it opens (it rotates its
-  // info log): a folder this user may not write is read as a secondary.
+  // The primary instance writes in the folder as it opens (a new WAL and
+  // MANIFEST): a folder this user may not write is read as a secondary.
   if (!ReadOnlyHere(global.db) && !EventStore::OpenElsewhere(global.db)) {
-    Result<std::unique_ptr<Ledger>> ledger = open(/*secondary=*/false);
-    // Taken since the probe: read beside the new holder.
-    if (ledger.ok() || !EventStore::OpenElsewhere(global.db)) return ledger;
+    Result<std::unique_ptr<Ledger>> primary = open(/*secondary=*/false);
+    if (primary.ok()) return primary;
+    // Taken since the probe: read beside the new holder. Or the writes of
+    // the open failed (a full disk): read without writing there.
+    if (!EventStore::OpenElsewhere(global.db) &&
+        primary.status().code() != Status::Code::kIoError) {
+      return primary;
+    }
+    Result<std::unique_ptr<Ledger>> secondary = open(/*secondary=*/true);
+    return secondary.ok() ? std::move(secondary) : std::move(primary);
   }
   return open(/*secondary=*/true);
 }

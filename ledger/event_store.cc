@@ -22,6 +22,7 @@
 #include "ledger/constants.h"
 #include "ledger/event_codec.h"
 #include "ledger/internal/bounded_queue.h"
+#include "ledger/internal/info_log.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_status.h"
 
@@ -366,8 +367,6 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   // Closed WALs' sizes go in the MANIFEST and are checked at open.
   db_options.track_and_verify_wals_in_manifest = true;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.keep_log_file_num = 2;
   db_options.IncreaseParallelism(2);
   // Two flushes at a time, one compaction (RocksDB's limits for two jobs
   // are one of each). The flush that ends `ledger append` (every family's
@@ -422,12 +421,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     store->secondary_dir_ = dir->first;
     store->secondary_dir_lock_ = dir->second;
     db_options.max_open_files = -1;  // RocksDB requires it of a secondary instance
-    // Its info log too: in the ledger's folder it would rotate the writer's.
-    db_options.db_log_dir = dir->first;
+    // Its info log too: in the ledger's folder it would mix with the writer's.
+    db_options.info_log = internal::OpenInfoLog(dir->first);
     LEDGER_RETURN_IF_ERROR(FromRocks(
         OpenSecondary(db_options, options.path, dir->first, descriptors, &store->handles_, &raw_db),
         "open " + options.path + " beside its writer"));
   } else {
+    db_options.info_log = internal::OpenInfoLog(options.path);
     LEDGER_RETURN_IF_ERROR(FromRocks(
         rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw_db),
         "open " + options.path));

@@ -1,0 +1,23 @@
+// RocksDB's info log (the LOG file), written so that a failed write loses
+// its line and nothing else. RocksDB's own logger, as Debian builds it
+// (with assertions), aborts the process at the write after a failed one: on
+// a full disk every command died with SIGABRT instead of exiting 2.
+
+#pragma once
+
+#include <rocksdb/env.h>
+
+#include <memory>
+#include <string>
+
+namespace ledger::internal {
+
+// Past this size the log is moved to LOG.old.1 (replacing it) when opened.
+inline constexpr uintmax_t kInfoLogBytesRotate = 1 << 20;
+
+// A logger of RocksDB's warnings and errors appending to DIR/LOG. If that
+// cannot be opened, it drops every line: RocksDB would otherwise make its
+// own.
+std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir);
+
+}  // namespace ledger::internal
