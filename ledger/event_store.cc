@@ -500,6 +500,17 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaFormatVersion, &value);
   if (s.IsNotFound()) {
+    // A create cut short before its first write (RocksDB made the database,
+    // the ledger had not yet written its format): made anew, or none yet.
+    if (!fresh) {
+      Result<bool> empty = HoldsNoKeys();
+      if (!empty.ok()) return empty.status();
+      if (*empty && (!options.create_if_missing || secondary())) {
+        return Status::NotFound("no ledger at " + options.path +
+                                " (its creation was cut short; a write makes it)");
+      }
+      fresh = *empty;
+    }
     // Not a ledger (another RocksDB database): nothing damaged, nothing to read.
     if (!fresh) {
       return Status::InvalidArgument(options.path + " is not a ledger: it has no format version");
@@ -540,6 +551,16 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   LEDGER_RETURN_IF_ERROR(DecodeHead(value, &head_));
   pending_head_ = head_;
   return Status::Ok();
+}
+
+Result<bool> EventStore::HoldsNoKeys() const {
+  for (rocksdb::ColumnFamilyHandle* family : handles_) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family));
+    it->SeekToFirst();
+    LEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "read " + family->GetName()));
+    if (it->Valid()) return false;
+  }
+  return true;
 }
 
 Result<rocksdb::ColumnFamilyHandle*> EventStore::CreateColumnFamily(const std::string& name) {

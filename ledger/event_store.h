@@ -206,6 +206,8 @@ class EventStore {
  private:
   EventStore() = default;
   Status LoadMeta(const StoreOptions& options, bool fresh);
+  // Whether every open family is empty: a database the ledger made but never wrote.
+  Result<bool> HoldsNoKeys() const;
   Status ReleaseEmptyWals(const std::string& path);
   // Put the idempotency entries of pending_ids_, and the account index
   // entries of pending_account_seqs_, into the batch.

@@ -7,6 +7,7 @@
 // the stored-event decoder.
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -518,6 +519,47 @@ TEST_F(HostileFileTest, TheLeftoversOfACreateCutShortAreNoObstacle) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(db + "/CURRENT"));
   EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
+}
+
+// A create cut short after RocksDB made its database but before the ledger
+// wrote its format (a killed `init`: a tester's 23 of 60) holds no keys: it
+// is no ledger yet, and the next write makes one. It was refused for good
+// ("is not a ledger: it has no format version"). A database that holds
+// keys but no format is another program's, and stays refused.
+TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
+  const auto make_database = [&](bool with_key) {
+    std::filesystem::remove_all(dir_.Sub("db"));
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &db).ok());
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "log", &family).ok());
+    if (with_key) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), family, "k", "v").ok());
+    }
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(family).ok());
+    delete db;
+  };
+  make_database(/*with_key=*/false);
+  const testing::ProcessResult query = Run({"digest"});
+  EXPECT_EQ(query.exit_code, 2);
+  EXPECT_NE(query.err.find("no ledger at " + dir_.Sub("db") + " (its creation was cut short"),
+            std::string::npos)
+      << query.err;
+  const testing::ProcessResult init = Run({"init", "--billing-offset", "+05:30"});
+  EXPECT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
+  EXPECT_EQ(Run({"verify"}).exit_code, 0);
+
+  make_database(/*with_key=*/true);
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"init"}, {"digest"}}) {
+    const testing::ProcessResult r = Run(command);
+    EXPECT_EQ(r.exit_code, 2) << command[0];
+    EXPECT_NE(r.err.find("is not a ledger: it has no format version"), std::string::npos)
+        << command[0] << ": " << r.err;
+  }
 }
 
 // A ledger this user may not write (a read-only snapshot or mount) is read
