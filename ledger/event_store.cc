@@ -285,6 +285,61 @@ constexpr auto kSecondaryOpenPause = std::chrono::milliseconds(50);
 // family as of its own last flush, torn across families. So the open
 // counts only if the recorded flushes did not change while it ran, and is
 // tried again otherwise.
+// Closes what an open gave (nothing if it failed).
+void CloseDb(std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
+  if (*db != nullptr) {
+    for (rocksdb::ColumnFamilyHandle* handle : *handles) {
+      IgnoreError(FromRocks((*db)->DestroyColumnFamilyHandle(handle), "close"));
+    }
+    delete *db;
+  }
+  handles->clear();
+  *db = nullptr;
+}
+
+// The families an open of the ledger at options.path names: the log's, in
+// the order EventStore keeps their handles, then `extra_column_families`,
+// then every other one the database has (RocksDB requires them all):
+// projection generations, a rebuild a crash interrupted. A secondary
+// instance cannot create one: it opens those there are, which for a ledger
+// include every family of the log.
+Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& options, bool fresh,
+                      std::vector<std::string>* names) {
+  *names = {rocksdb::kDefaultColumnFamilyName,
+            kLogCf,
+            kAccountIndexCf,
+            kIdempotencyCf,
+            kStateCf,
+            kIntervalsCf};
+  names->insert(names->end(), options.extra_column_families.begin(),
+                options.extra_column_families.end());
+  std::vector<std::string> existing;
+  if (!fresh) {
+    LEDGER_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing),
+                  "list column families of " + options.path));
+  }
+  for (const std::string& name : existing) {
+    if (std::find(names->begin(), names->end(), name) == names->end()) names->push_back(name);
+  }
+  if (!options.secondary) return Status::Ok();
+  std::erase_if(*names, [&](const std::string& name) {
+    return std::find(existing.begin(), existing.end(), name) == existing.end();
+  });
+  if (names->size() < 6 || (*names)[5] != kIntervalsCf) {
+    return Status::InvalidArgument(options.path + " is not a ledger: it lacks the log's families");
+  }
+  return Status::Ok();
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Describe(const std::vector<std::string>& names) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, ColumnFamilyOptionsFor(name));
+  }
+  return descriptors;
+}
+
 rocksdb::Status OpenSecondary(const rocksdb::DBOptions& options, const std::string& path,
                               const std::string& own_dir,
                               const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
@@ -295,14 +350,7 @@ rocksdb::Status OpenSecondary(const rocksdb::DBOptions& options, const std::stri
     const rocksdb::Status s =
         rocksdb::DB::OpenAsSecondary(options, path, own_dir, families, handles, db);
     if (RecordedFlushes(path) == before) return s;
-    if (s.ok()) {
-      for (rocksdb::ColumnFamilyHandle* handle : *handles) {
-        IgnoreError(FromRocks((*db)->DestroyColumnFamilyHandle(handle), "close"));
-      }
-      delete *db;
-    }
-    handles->clear();
-    *db = nullptr;
+    CloseDb(handles, db);
     std::this_thread::sleep_for(kSecondaryOpenPause);
   }
   return rocksdb::Status::Busy("the writer flushed during each of " +
@@ -382,37 +430,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   // event ids insert from (StageIdempotencyEntries).
   db_options.allow_concurrent_memtable_write = false;
 
-  std::vector<std::string> names = {rocksdb::kDefaultColumnFamilyName, kLogCf, kAccountIndexCf,
-                                    kIdempotencyCf, kStateCf, kIntervalsCf};
-  names.insert(names.end(), options.extra_column_families.begin(),
-               options.extra_column_families.end());
-  // Every family the database already has is opened too (RocksDB requires
-  // it): projection generations, a rebuild a crash interrupted.
-  std::vector<std::string> existing;
-  if (!fresh) {
-    LEDGER_RETURN_IF_ERROR(FromRocks(
-        rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing),
-        "list column families of " + options.path));
-  }
-  for (const std::string& name : existing) {
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
-  if (options.secondary) {
-    // A secondary instance cannot create a family: it opens those there are,
-    // which for a ledger include every family of the log.
-    std::erase_if(names, [&](const std::string& name) {
-      return std::find(existing.begin(), existing.end(), name) == existing.end();
-    });
-    if (names.size() < 6 || names[5] != kIntervalsCf) {
-      return Status::InvalidArgument(options.path +
-                                     " is not a ledger: it lacks the log's families");
-    }
-  }
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : names) {
-    descriptors.emplace_back(name, ColumnFamilyOptionsFor(name));
-  }
-
+  std::vector<std::string> names;
+  LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
   std::unique_ptr<EventStore> store(new EventStore());
   rocksdb::DB* raw_db = nullptr;
   if (options.secondary) {
@@ -423,13 +442,30 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     db_options.max_open_files = -1;  // RocksDB requires it of a secondary instance
     // Its info log too: in the ledger's folder it would mix with the writer's.
     db_options.info_log = internal::OpenInfoLog(dir->first);
-    LEDGER_RETURN_IF_ERROR(FromRocks(
-        OpenSecondary(db_options, options.path, dir->first, descriptors, &store->handles_, &raw_db),
-        "open " + options.path + " beside its writer"));
+    // A replay or verify beside it creates and drops projection families:
+    // an open whose families changed meanwhile is tried again.
+    for (int attempt = 1;; ++attempt) {
+      const rocksdb::Status opened = OpenSecondary(db_options, options.path, dir->first,
+                                                   Describe(names), &store->handles_, &raw_db);
+      std::vector<std::string> now;
+      LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &now));
+      if (now == names) {
+        LEDGER_RETURN_IF_ERROR(FromRocks(opened, "open " + options.path + " beside its writer"));
+        break;
+      }
+      CloseDb(&store->handles_, &raw_db);
+      if (attempt == kSecondaryOpenAttempts) {
+        return Status::IoError("open " + options.path +
+                               " beside its writer: its families changed during each of " +
+                               std::to_string(kSecondaryOpenAttempts) + " opens; retry");
+      }
+      names = std::move(now);
+      std::this_thread::sleep_for(kSecondaryOpenPause);
+    }
   } else {
     db_options.info_log = internal::OpenInfoLog(options.path);
     LEDGER_RETURN_IF_ERROR(FromRocks(
-        rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw_db),
+        rocksdb::DB::Open(db_options, options.path, Describe(names), &store->handles_, &raw_db),
         "open " + options.path));
   }
   store->db_.reset(raw_db);
