@@ -423,6 +423,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.max_background_flushes = 2;
   db_options.max_background_compactions = 1;
   db_options.db_write_buffer_size = kMemtableBytesMax;
+  db_options.max_total_wal_size = options.wal_bytes_max;
   if (options.env != nullptr) db_options.env = options.env;
   // One thread writes each batch (the pipelined append's writing thread, or a
   // group's leader). Concurrent memtable inserts would only add their

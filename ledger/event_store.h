@@ -59,6 +59,12 @@ struct StoreOptions {
   // measure or copy what the ledger writes (bench/ledger_bench.cc). A batch
   // that failed is not passed.
   std::function<void(const rocksdb::WriteBatch&)> on_written;
+  // Past this many bytes of WAL files, RocksDB flushes the families that
+  // hold the oldest one, and deletes it. The meta family takes a few bytes
+  // per batch and never fills its memtable: without a bound it kept every
+  // WAL since the open (446 MB at 900,000 events), and each read beside the
+  // writer replays them all at its open.
+  uint64_t wal_bytes_max = 64 << 20;
 };
 
 // The last stored event: where the next one chains on.
