@@ -234,7 +234,7 @@ class EventStore {
 
   std::unique_ptr<rocksdb::DB> db_;
   std::string secondary_dir_;  // the secondary instance's own files; empty if primary
-  int secondary_dir_lock_ = -1;  // its flock, held while open (MakeSecondaryDir)
+  int secondary_dir_lock_ = -1;  // its flock, held while open (MakeLockedTempDir)
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;

@@ -1,6 +1,6 @@
 #include "replay/audit.h"
 
-#include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,6 +14,7 @@
 #include "ledger/event_codec.h"
 #include "ledger/event_fields.h"
 #include "ledger/internal/state_store.h"
+#include "ledger/internal/temp_dir.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_status.h"
 #include "ledger/rules.h"
@@ -28,22 +29,23 @@ constexpr uint64_t kProgressEvery = 100'000;
 // Events applied between writes of the rebuilt rules' state.
 constexpr uint64_t kRulesStateBatchEvents = 50'000;
 
-// A throwaway ledger in the temporary folder, removed with everything in it.
+// A throwaway ledger in a folder of its own in the temporary folder,
+// removed with everything in it; locked while in use, so that the next
+// verify removes one a killed verify left (internal/temp_dir.h).
 struct ScratchLedger {
   std::filesystem::path path;
+  int lock = -1;
   std::unique_ptr<EventStore> store;
 
   static Result<ScratchLedger> Create(int32_t billing_offset_s) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "ledger-verify-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return Status::IoError("cannot create a scratch folder: " +
-                             std::string(std::strerror(errno)));
-    }
+    Result<std::pair<std::string, int>> dir =
+        internal::MakeLockedTempDir(internal::kVerifyDirPrefix, "a scratch folder for verify");
+    if (!dir.ok()) return dir.status();
     ScratchLedger scratch;
-    scratch.path = pattern;
+    scratch.path = dir->first;
+    scratch.lock = dir->second;
     StoreOptions options;
-    options.path = pattern;
+    options.path = dir->first;
     options.billing_offset_s = billing_offset_s;
     Result<std::unique_ptr<EventStore>> opened = EventStore::Open(options);
     if (!opened.ok()) return opened.status();
@@ -52,11 +54,14 @@ struct ScratchLedger {
   }
   ScratchLedger() = default;
   ScratchLedger(ScratchLedger&& other) noexcept
-      : path(std::exchange(other.path, {})), store(std::move(other.store)) {}
+      : path(std::exchange(other.path, {})),
+        lock(std::exchange(other.lock, -1)),
+        store(std::move(other.store)) {}
   ~ScratchLedger() {
     store.reset();
     std::error_code ignored;
     if (!path.empty()) std::filesystem::remove_all(path, ignored);
+    if (lock >= 0) close(lock);  // once removed: no sweep takes it first
   }
 };
 

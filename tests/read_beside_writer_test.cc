@@ -80,6 +80,16 @@ void WriteWorkload(const std::string& path, uint64_t count) {
   bench::GenerateWorkload(workload, [&](const std::string& line) { out << line << '\n'; });
 }
 
+// A ledger in `scratch` holding a generated stream of `count` events,
+// appended by `ledger append`; its path.
+std::string AppendedLedger(const TempDir& scratch, uint64_t count) {
+  const std::string db = scratch.Sub("ledger");
+  const std::string events = scratch.Sub("events.jsonl");
+  WriteWorkload(events, count);
+  EXPECT_EQ(RunProcess({LEDGER_BINARY, "--db", db, "append", events}, scratch).exit_code, 0);
+  return db;
+}
+
 class ReadBesideWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -317,10 +327,7 @@ TEST(ReadBesideAppendTest, EveryReadSeesAWholePrefixOfTheLog) {
 // "Column family not found: proj_usage#1" in 2 of 3 replays.
 TEST(ReadBesideReplayTest, QueriesAnswerWhileReplaysSwitchGenerations) {
   TempDir scratch;
-  const std::string db = scratch.Sub("ledger");
-  const std::string events = scratch.Sub("events.jsonl");
-  WriteWorkload(events, 100'000);
-  ASSERT_EQ(RunProcess({LEDGER_BINARY, "--db", db, "append", events}, scratch).exit_code, 0);
+  const std::string db = AppendedLedger(scratch, 100'000);
   const std::vector<std::string> invoice = {LEDGER_BINARY, "--db",       db,         "invoice",
                                             "--account",   "acct-00001", "--period", "2026-01",
                                             "--format",    "json"};
@@ -347,6 +354,35 @@ TEST(ReadBesideReplayTest, QueriesAnswerWhileReplaysSwitchGenerations) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "replay " << i;
   }
   EXPECT_GE(queries, kReplays);
+}
+
+// `verify` rebuilds the rules' state in a scratch ledger of its own in
+// $TMPDIR, `ledger-verify.<pid>.XXXXXX`, locked while it runs: the next
+// verify removes one that a killed verify left (a tester's Ctrl-C left 40 MB
+// behind for good), and keeps one in use (locked) or of an older version.
+TEST(VerifyScratchTest, AVerifyRemovesTheScratchFolderOfAKilledOne) {
+  TempDir scratch;
+  const std::string db = AppendedLedger(scratch, 2'000);
+  const std::filesystem::path tmp = scratch.Sub("tmp");
+  const std::string pid = std::to_string(getpid());
+  const std::string killed = "ledger-verify." + pid + ".aB3dE5";
+  const std::string in_use = "ledger-verify." + pid + ".fG7hI9";
+  const std::string older_version = "ledger-verify-jK1lM2";
+  for (const std::string& folder : {killed, in_use, older_version}) {
+    std::filesystem::create_directories(tmp / folder);
+    std::ofstream(tmp / folder / "000004.log") << "a scratch ledger's file\n";
+    std::filesystem::last_write_time(
+        tmp / folder, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  }
+  const int lock = open((tmp / in_use).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(flock(lock, LOCK_EX), 0);
+  const std::vector<std::string> env = EnvironmentWith({"TMPDIR=" + tmp.string()});
+  const ProcessResult verify =
+      RunProcess({LEDGER_BINARY, "--db", db, "verify"}, scratch, std::nullopt, &env);
+  close(lock);
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(FileNames(tmp.string()), (std::set<std::string>{in_use, older_version}));
 }
 
 // Appends that wait for each other (--wait-seconds) all run, however their
