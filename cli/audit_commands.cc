@@ -97,9 +97,9 @@ Result<replay::AuditReport> OpenAndAudit(const GlobalOptions& global,
       read_only ? OpenLedgerToRead(global, /*with_projections=*/false) : OpenForMaintenance(global);
   // The writer's open failed to write (a full disk) and nobody holds the
   // ledger: what needs no writing is checked as it lies.
-  if (!ledger.ok() && ledger.status().code() == Status::Code::kIoError && !read_only &&
+  if (!ledger.ok() && ledger.status().code() == Status::Code::kNoSpace && !read_only &&
       !options.projections && !EventStore::OpenElsewhere(global.db)) {
-    if (Result<std::unique_ptr<Ledger>> read = OpenLedgerToRead(global, false); read.ok()) {
+    if (Result<std::unique_ptr<Ledger>> read = OpenLedgerAsSecondary(global, false); read.ok()) {
       ledger = std::move(read);
     }
   }

@@ -109,15 +109,29 @@ bool ReadOnlyHere(const std::string& db) {
   return access(db.c_str(), R_OK | X_OK) == 0 && access(db.c_str(), W_OK) != 0;
 }
 
+namespace {
+
+Result<std::unique_ptr<Ledger>> OpenExisting(const GlobalOptions& global, bool with_projections,
+                                             bool secondary) {
+  LedgerOptions options;
+  options.store.path = global.db;
+  options.store.create_if_missing = false;
+  options.store.secondary = secondary;
+  return Ledger::Open(with_projections ? projections::WithProjections(std::move(options))
+                                       : std::move(options));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> OpenLedgerAsSecondary(const GlobalOptions& global,
+                                                      bool with_projections) {
+  return OpenExisting(global, with_projections, /*secondary=*/true);
+}
+
 Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
                                                  bool with_projections) {
   const auto open = [&](bool secondary) {
-    LedgerOptions options;
-    options.store.path = global.db;
-    options.store.create_if_missing = false;
-    options.store.secondary = secondary;
-    return Ledger::Open(with_projections ? projections::WithProjections(std::move(options))
-                                         : std::move(options));
+    return OpenExisting(global, with_projections, secondary);
   };
   // The primary instance writes in the folder as it opens (a new WAL and
   // MANIFEST): a folder this user may not write is read as a secondary.
@@ -127,7 +141,7 @@ Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
     // Taken since the probe: read beside the new holder. Or the writes of
     // the open failed (a full disk): read without writing there.
     if (!EventStore::OpenElsewhere(global.db) &&
-        primary.status().code() != Status::Code::kIoError) {
+        primary.status().code() != Status::Code::kNoSpace) {
       return primary;
     }
     Result<std::unique_ptr<Ledger>> secondary = open(/*secondary=*/true);

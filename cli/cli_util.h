@@ -34,12 +34,15 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const GlobalOptions& global, bool cre
 // read-only snapshot or mount); false when it is missing or closed to them.
 bool ReadOnlyHere(const std::string& db);
 // Opens the ledger for reading. While another process has it open (an
-// append running), or this user may not write in its folder, reads it as a
-// RocksDB secondary instance, as of this open: every batch in its log then
-// (StoreOptions::secondary). Without the
-// projections: the store alone.
+// append running), or this user may not write in its folder, or the disk is
+// too full for the open's own writes, reads it as a RocksDB secondary
+// instance, as of this open: every batch in its log then
+// (StoreOptions::secondary). Without the projections: the store alone.
 Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
                                                  bool with_projections = true);
+// Always as a secondary instance.
+Result<std::unique_ptr<Ledger>> OpenLedgerAsSecondary(const GlobalOptions& global,
+                                                      bool with_projections);
 std::optional<OutputFormat> ParseFormat(const std::string& format);
 // This process's peak resident memory in KiB (VmHWM of /proc/self/status:
 // its own address space, unlike getrusage's ru_maxrss, which also counts

@@ -172,12 +172,6 @@ std::string RecordedFlushes(const std::string& path) {
 constexpr int kSecondaryOpenAttempts = 10;
 constexpr auto kSecondaryOpenPause = std::chrono::milliseconds(50);
 
-// Opens `path` as a secondary instance whose view is a prefix of the log:
-// whole batches. RocksDB reads the MANIFEST, then the WALs after it; a
-// flush recorded in between (its WALs then deleted) would leave each
-// family as of its own last flush, torn across families. So the open
-// counts only if the recorded flushes did not change while it ran, and is
-// tried again otherwise.
 // Closes what an open gave (nothing if it failed).
 void CloseDb(std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
   if (*db != nullptr) {
@@ -233,21 +227,37 @@ std::vector<rocksdb::ColumnFamilyDescriptor> Describe(const std::vector<std::str
   return descriptors;
 }
 
-rocksdb::Status OpenSecondary(const rocksdb::DBOptions& options, const std::string& path,
-                              const std::string& own_dir,
-                              const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
-                              std::vector<rocksdb::ColumnFamilyHandle*>* handles,
-                              rocksdb::DB** db) {
+// The options of each family to open, by name.
+std::vector<rocksdb::ColumnFamilyDescriptor> Describe(const std::vector<std::string>& names);
+
+// Opens the ledger at options.path as a secondary instance whose view is a
+// prefix of the log: whole batches. RocksDB reads the MANIFEST, then the
+// WALs after it; a flush recorded in between (its WALs then deleted) would
+// leave each family as of its own last flush, torn across families, and a
+// family made or dropped since the listing (a replay or verify beside it)
+// fails the open or goes unopened. So an attempt counts only if the
+// MANIFEST did not change from before its listing to after its open; the
+// families are listed again at each one. Fills `names` with those opened.
+Status OpenSecondary(const rocksdb::DBOptions& db_options, const StoreOptions& options,
+                     const std::string& own_dir, std::vector<std::string>* names,
+                     std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** db) {
+  const std::string what = "open " + options.path + " beside its writer";
   for (int attempt = 1; attempt <= kSecondaryOpenAttempts; ++attempt) {
-    const std::string before = RecordedFlushes(path);
-    const rocksdb::Status s =
-        rocksdb::DB::OpenAsSecondary(options, path, own_dir, families, handles, db);
-    if (RecordedFlushes(path) == before) return s;
+    const std::string before = RecordedFlushes(options.path);
+    const Status listed = FamiliesToOpen(db_options, options, /*fresh=*/false, names);
+    Status opened = listed;
+    if (listed.ok()) {
+      opened = FromRocks(rocksdb::DB::OpenAsSecondary(db_options, options.path, own_dir,
+                                                      Describe(*names), handles, db),
+                         what);
+    }
+    if (RecordedFlushes(options.path) == before) return opened;
     CloseDb(handles, db);
     std::this_thread::sleep_for(kSecondaryOpenPause);
   }
-  return rocksdb::Status::Busy("the writer flushed during each of " +
-                               std::to_string(kSecondaryOpenAttempts) + " opens; retry");
+  return Status::IoError(what + ": its MANIFEST changed (a flush, or projection families made " +
+                         "or dropped) during each of " + std::to_string(kSecondaryOpenAttempts) +
+                         " opens; retry");
 }
 
 // What a first open that was cut short leaves (RocksDB writes these before
@@ -325,7 +335,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   db_options.allow_concurrent_memtable_write = false;
 
   std::vector<std::string> names;
-  LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
+  if (!options.secondary)
+    LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
   std::unique_ptr<EventStore> store(new EventStore());
   rocksdb::DB* raw_db = nullptr;
   if (options.secondary) {
@@ -337,26 +348,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     db_options.max_open_files = -1;  // RocksDB requires it of a secondary instance
     // Its info log too: in the ledger's folder it would mix with the writer's.
     db_options.info_log = internal::OpenInfoLog(dir->first);
-    // A replay or verify beside it creates and drops projection families:
-    // an open whose families changed meanwhile is tried again.
-    for (int attempt = 1;; ++attempt) {
-      const rocksdb::Status opened = OpenSecondary(db_options, options.path, dir->first,
-                                                   Describe(names), &store->handles_, &raw_db);
-      std::vector<std::string> now;
-      LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &now));
-      if (now == names) {
-        LEDGER_RETURN_IF_ERROR(FromRocks(opened, "open " + options.path + " beside its writer"));
-        break;
-      }
-      CloseDb(&store->handles_, &raw_db);
-      if (attempt == kSecondaryOpenAttempts) {
-        return Status::IoError("open " + options.path +
-                               " beside its writer: its families changed during each of " +
-                               std::to_string(kSecondaryOpenAttempts) + " opens; retry");
-      }
-      names = std::move(now);
-      std::this_thread::sleep_for(kSecondaryOpenPause);
-    }
+    LEDGER_RETURN_IF_ERROR(
+        OpenSecondary(db_options, options, dir->first, &names, &store->handles_, &raw_db));
   } else {
     db_options.info_log = internal::OpenInfoLog(options.path);
     LEDGER_RETURN_IF_ERROR(FromRocks(

@@ -17,6 +17,7 @@ inline Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return Status::Ok();
   const std::string message = std::string(what) + ": " + status.ToString();
   if (status.IsCorruption()) return Status::Corruption(message);
+  if (status.IsNoSpace()) return Status::NoSpace(message);
   return Status::IoError(message);
 }
 

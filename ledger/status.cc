@@ -7,6 +7,7 @@ std::string Status::ToString() const {
     case Code::kOk:
       return "ok";
     case Code::kIoError:
+    case Code::kNoSpace:
       return "io error: " + message_;
     case Code::kCorruption:
       return "corruption: " + message_;

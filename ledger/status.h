@@ -26,7 +26,9 @@ namespace ledger {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kIoError, kCorruption, kInvalidArgument, kNotFound };
+  // kNoSpace: an I/O error for want of disk space (a full disk), told apart
+  // so that a read can go on without writing.
+  enum class Code { kOk, kIoError, kCorruption, kInvalidArgument, kNotFound, kNoSpace };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -40,6 +42,7 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string message) {
     return Status(Code::kNotFound, std::move(message));
   }
+  static Status NoSpace(std::string message) { return Status(Code::kNoSpace, std::move(message)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -612,7 +612,9 @@ class Auditor {
     Fail("account_index", seq, std::move(key),
          read.ok() ? "files event " + std::to_string(seq) + " under account '" +
                          std::string(account) + "', but its account is '" + envelope.account + "'"
-                   : "names event " + std::to_string(seq) + ", which the log does not have");
+         : read.code() == Status::Code::kNotFound
+             ? "names event " + std::to_string(seq) + ", which the log does not have"
+             : "names event " + std::to_string(seq) + ", which cannot be read: " + read.ToString());
     return false;
   }
 

@@ -16,14 +16,14 @@ namespace {
 // Now, in UTC to the microsecond, and a space.
 std::string Timestamp() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-  const std::time_t seconds = static_cast<std::time_t>(us / 1'000'000);
+  const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  const std::time_t now_s = static_cast<std::time_t>(now_us / 1'000'000);
   std::tm utc{};
-  gmtime_r(&seconds, &utc);
+  gmtime_r(&now_s, &utc);
   char text[40];
   const size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
   std::snprintf(text + length, sizeof text - length, ".%06lldZ ",
-                static_cast<long long>(us % 1'000'000));
+                static_cast<long long>(now_us % 1'000'000));
   return text;
 }
 
@@ -60,7 +60,7 @@ class InfoLog final : public rocksdb::Logger {
 std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir) {
   const std::filesystem::path path = std::filesystem::path(dir) / "LOG";
   std::error_code ec;
-  if (std::filesystem::file_size(path, ec) > kInfoLogBytesRotate && !ec) {
+  if (std::filesystem::file_size(path, ec) > kInfoLogBytesMax && !ec) {
     std::filesystem::rename(path, std::filesystem::path(dir) / "LOG.old.1", ec);
   }
   return std::make_shared<InfoLog>(

@@ -7,17 +7,19 @@
 
 #include <rocksdb/env.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 namespace ledger::internal {
 
 // Past this size the log is moved to LOG.old.1 (replacing it) when opened.
-inline constexpr uintmax_t kInfoLogBytesRotate = 1 << 20;
+inline constexpr uintmax_t kInfoLogBytesMax = 1 << 20;
 
 // A logger of RocksDB's warnings and errors appending to DIR/LOG. If that
 // cannot be opened, it drops every line: RocksDB would otherwise make its
-// own.
+// own. RocksDB's threads call it at once: each line is one write(2) to a
+// file opened O_APPEND, whole.
 std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir);
 
 }  // namespace ledger::internal
