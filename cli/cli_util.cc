@@ -130,13 +130,11 @@ Result<std::unique_ptr<Ledger>> OpenLedgerAsSecondary(const GlobalOptions& globa
 
 Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
                                                  bool with_projections) {
-  const auto open = [&](bool secondary) {
-    return OpenExisting(global, with_projections, secondary);
-  };
   // The primary instance writes in the folder as it opens (a new WAL and
   // MANIFEST): a folder this user may not write is read as a secondary.
   if (!ReadOnlyHere(global.db) && !EventStore::OpenElsewhere(global.db)) {
-    Result<std::unique_ptr<Ledger>> primary = open(/*secondary=*/false);
+    Result<std::unique_ptr<Ledger>> primary =
+        OpenExisting(global, with_projections, /*secondary=*/false);
     if (primary.ok()) return primary;
     // Taken since the probe: read beside the new holder. Or the writes of
     // the open failed (a full disk): read without writing there.
@@ -144,10 +142,10 @@ Result<std::unique_ptr<Ledger>> OpenLedgerToRead(const GlobalOptions& global,
         primary.status().code() != Status::Code::kNoSpace) {
       return primary;
     }
-    Result<std::unique_ptr<Ledger>> secondary = open(/*secondary=*/true);
+    Result<std::unique_ptr<Ledger>> secondary = OpenLedgerAsSecondary(global, with_projections);
     return secondary.ok() ? std::move(secondary) : std::move(primary);
   }
-  return open(/*secondary=*/true);
+  return OpenLedgerAsSecondary(global, with_projections);
 }
 
 std::optional<OutputFormat> ParseFormat(const std::string& format) {

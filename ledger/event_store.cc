@@ -334,9 +334,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   // event ids insert from (StageIdempotencyEntries).
   db_options.allow_concurrent_memtable_write = false;
 
-  std::vector<std::string> names;
-  if (!options.secondary)
-    LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
+  std::vector<std::string> names;  // listed by each attempt of a secondary open
   std::unique_ptr<EventStore> store(new EventStore());
   rocksdb::DB* raw_db = nullptr;
   if (options.secondary) {
@@ -351,6 +349,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     LEDGER_RETURN_IF_ERROR(
         OpenSecondary(db_options, options, dir->first, &names, &store->handles_, &raw_db));
   } else {
+    LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
     db_options.info_log = internal::OpenInfoLog(options.path);
     LEDGER_RETURN_IF_ERROR(FromRocks(
         rocksdb::DB::Open(db_options, options.path, Describe(names), &store->handles_, &raw_db),

@@ -62,9 +62,10 @@ bool MayBeLeftBehind(const std::filesystem::path& path, struct stat* info) {
 
 // A query killed while it read beside a writer (SIGPIPE from `| head`,
 // Ctrl-C), or a killed verify, never removes its folder. The next one
-// removes this user's folders of its prefix that nobody holds: the lock, unlike a pid, also answers
-// for a reader in another pid namespace sharing the folder, and is not fooled by a pid used again.
-// (Across hosts sharing the folder over NFS it does not: Linux's NFS has no flock on folders.)
+// removes this user's folders of its prefix that nobody holds: the lock,
+// unlike a pid, also answers for a reader in another pid namespace sharing
+// the folder, and is not fooled by a pid used again. (Across hosts sharing
+// the folder over NFS it does not: Linux's NFS has no flock on folders.)
 void RemoveEndedTempDirs(const std::filesystem::path& temp_dir, std::string_view prefix) {
   std::error_code ec;
   std::filesystem::directory_iterator it(temp_dir, ec);
