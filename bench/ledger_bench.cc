@@ -15,6 +15,9 @@
 //   the ledger's writes alone  the WriteBatches an in-process append wrote (every
 //                          family), written again into a fresh ledger, synced, each
 //                          batch's ids looked up first: this ledger's storage work
+//   floors as a pipeline   the three floors on two threads, as `ledger append`
+//                          runs its stages: the most a ledger of this design can
+//                          ingest here, before any rule, rating or projection
 //   raw RocksDB write      the stored values (already encoded) into a bare RocksDB,
 //                          1,000 per synced WriteBatch: the limit of the store, as
 //                          the benchmark issue defines it; again with batches as
@@ -65,6 +68,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -72,6 +76,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
@@ -174,6 +179,7 @@ struct Report {
   Row floor_parse{"floor: JSON parse + decode"};
   Row floor_encode{"floor: Cereal + SHA-256 chain"};
   Row floor_writes{"the ledger's writes alone"};
+  Row floor_pipeline{"floors as a 2-thread pipeline"};
   Row raw_scan{"raw RocksDB scan + DecodeEnvelope"};
   Row pg_copy{"PostgreSQL COPY (1000-row commits)"};
   Row pg_query{"PostgreSQL invoice total (SQL)"};
@@ -196,10 +202,10 @@ struct Report {
   }
 
   std::vector<Row*> rows() {
-    return {&cli_append, &api_append,  &typed_append,  &raw_write,    &raw_write_ledger_batches,
-            &floor_ids,  &floor_parse, &floor_encode,  &floor_writes, &raw_scan,
-            &pg_copy,    &pg_query,    &replay,        &verify,       &invoice,
-            &as_of,      &concurrent,  &raw_concurrent};
+    return {&cli_append, &api_append,  &typed_append, &raw_write,     &raw_write_ledger_batches,
+            &floor_ids,  &floor_parse, &floor_encode, &floor_writes,  &floor_pipeline,
+            &raw_scan,   &pg_copy,     &pg_query,     &replay,        &verify,
+            &invoice,    &as_of,       &concurrent,   &raw_concurrent};
   }
 };
 
@@ -971,72 +977,116 @@ class ChunkedIdLookup {
   std::vector<rocksdb::Status> statuses_;
 };
 
-void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& values, Row* row) {
+// A raw database with the event-id index beside the default family: the
+// defaults, as the limit, plus the cheapest way to keep an id index that this
+// program knows, which is the ledger's: a Bloom filter on the table files and
+// on the memtable (a new id misses without a search), ids looked up
+// kLookupChunkIds to a MultiGet, and each batch's ids inserted in key order,
+// so that each memtable insert starts from where the one before landed, in
+// batches as large as `ledger append`'s. One writing thread: RocksDB inserts
+// serially either way; the ledger sets allow_concurrent_memtable_write off,
+// and so does this.
+class IdIndexDb {
+ public:
+  rocksdb::Status Open(const std::string& path) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    options.allow_concurrent_memtable_write = false;
+    rocksdb::ColumnFamilyOptions id_options;
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
+    id_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    id_options.memtable_prefix_bloom_size_ratio = 0.05;
+    id_options.memtable_whole_key_filtering = true;
+    rocksdb::DB* raw = nullptr;
+    const rocksdb::Status s = rocksdb::DB::Open(
+        options, path,
+        {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}, {"ids", id_options}},
+        &handles_, &raw);
+    db_.reset(raw);
+    synced_.sync = true;
+    return s;
+  }
+
+  ~IdIndexDb() {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  }
+
+  // Counts in *duplicates each of `ids` already stored or seen earlier in them.
+  rocksdb::Status LookUp(std::span<const std::string> ids, uint64_t* duplicates) {
+    batch_ids_.clear();  // which frees a large table:
+    batch_ids_.reserve(kAppendBatchEventsMax);
+    return lookup_.Run(db_.get(), handles_[1], ids, [&](size_t index, bool stored) {
+      *duplicates += stored || !batch_ids_.insert(ids[index]).second;
+    });
+  }
+
+  // Puts values[first, end) into *batch at seqs first + 1...
+  void PutValues(const std::vector<std::string>& values, size_t first, size_t end,
+                 rocksdb::WriteBatch* batch) const {
+    for (size_t i = first; i < end; ++i) batch->Put(handles_[0], SeqKey(i + 1), values[i]);
+  }
+  void PutValue(size_t index, std::string_view value, rocksdb::WriteBatch* batch) const {
+    batch->Put(handles_[0], SeqKey(index + 1), value);
+  }
+  // Puts the ids of in_key_order (indexes into ids) into *batch, in that order.
+  void PutIds(const std::vector<std::string>& ids, const std::vector<size_t>& in_key_order,
+              rocksdb::WriteBatch* batch) const {
+    for (size_t i : in_key_order) batch->Put(handles_[1], ids[i], SeqKey(i + 1));
+  }
+  rocksdb::Status Write(rocksdb::WriteBatch* batch) { return db_->Write(synced_, batch); }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions synced_;
+  ChunkedIdLookup lookup_;
+  absl::flat_hash_set<std::string_view> batch_ids_;  // a re-send within the batch
+};
+
+// Sorts the indexes [first, end) by their ids.
+void SortByIds(const std::vector<std::string>& ids, size_t first, size_t end,
+               std::vector<size_t>* in_key_order) {
+  in_key_order->clear();
+  for (size_t i = first; i < end; ++i) in_key_order->push_back(i);
+  std::sort(in_key_order->begin(), in_key_order->end(),
+            [&](size_t a, size_t b) { return ids[a] < ids[b]; });
+}
+
+Result<std::vector<std::string>> EventIds(const std::vector<std::string>& values) {
   std::vector<std::string> ids;
   ids.reserve(values.size());
   Envelope envelope;
   for (const std::string& value : values) {
-    const Status decoded = DecodeEnvelope(value, &envelope);
-    if (!decoded.ok()) return row->Fail(decoded.ToString());
+    LEDGER_RETURN_IF_ERROR(DecodeEnvelope(value, &envelope));
     ids.push_back(envelope.event_id);
   }
-  // Defaults, as the limit, plus the cheapest way to keep an id index that
-  // this program knows, which is the ledger's: a Bloom filter on the table
-  // files and on the memtable (a new id misses without a search), ids
-  // looked up kLookupChunkIds to a MultiGet, and each batch's ids inserted
-  // in key order, so that each memtable insert starts
-  // from where the one before landed, in batches as large as `ledger
-  // append`'s. One writing thread: RocksDB inserts serially either way; the
-  // ledger sets allow_concurrent_memtable_write off, and so does this.
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  options.allow_concurrent_memtable_write = false;
-  rocksdb::ColumnFamilyOptions id_options;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
-  id_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  id_options.memtable_prefix_bloom_size_ratio = 0.05;
-  id_options.memtable_whole_key_filtering = true;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(
-      options, path,
-      {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}, {"ids", id_options}},
-      &handles, &raw);
+  return ids;
+}
+
+void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& values, Row* row) {
+  const Result<std::vector<std::string>> ids = EventIds(values);
+  if (!ids.ok()) return row->Fail(ids.status().ToString());
+  IdIndexDb db;
+  rocksdb::Status s = db.Open(path);
   if (!s.ok()) return row->Fail(s.ToString());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  rocksdb::WriteOptions synced;
-  synced.sync = true;
-  ChunkedIdLookup lookup;
   uint64_t duplicates = 0;
   std::vector<size_t> in_key_order;
-  absl::flat_hash_set<std::string_view> batch_ids;  // a re-send within the batch
+  rocksdb::WriteBatch batch;
   const double cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   for (size_t first = 0; first < values.size() && s.ok(); first += kAppendBatchEventsMax) {
     const size_t end = std::min(values.size(), first + kAppendBatchEventsMax);
-    rocksdb::WriteBatch batch;
-    in_key_order.clear();
-    batch_ids.clear();  // which frees a large table:
-    batch_ids.reserve(kAppendBatchEventsMax);
-    s = lookup.Run(db.get(), handles[1],
-                   std::span<const std::string>(ids).subspan(first, end - first),
-                   [&](size_t index, bool stored) {
-                     duplicates += stored || !batch_ids.insert(ids[first + index]).second;
-                   });
-    for (size_t i = first; i < end && s.ok(); ++i) {
-      batch.Put(handles[0], SeqKey(i + 1), values[i]);
-      in_key_order.push_back(i);
-    }
-    std::sort(in_key_order.begin(), in_key_order.end(),
-              [&](size_t a, size_t b) { return ids[a] < ids[b]; });
-    for (size_t i : in_key_order) batch.Put(handles[1], ids[i], SeqKey(i + 1));
-    if (s.ok()) s = db->Write(synced, &batch);
+    s = db.LookUp(std::span<const std::string>(*ids).subspan(first, end - first), &duplicates);
+    batch.Clear();
+    db.PutValues(values, first, end, &batch);
+    SortByIds(*ids, first, end, &in_key_order);
+    db.PutIds(*ids, in_key_order, &batch);
+    if (s.ok()) s = db.Write(&batch);
   }
   const double seconds = SecondsSince(start);
   const double cpu_s = ProcessCpuSeconds() - cpu_start_s;
-  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
   if (!s.ok()) return row->Fail(s.ToString());
   row->Ok(values.size(), seconds);
   row->SetCpu(cpu_s);
@@ -1098,6 +1148,148 @@ void RunFloorParse(const Stream& stream, Row* row) {
   row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
   row->notes = "JsonLineParser (simdjson On-Demand, content digest) + DecodeEvent of every line, "
                "one thread; " + std::to_string(decoded) + " typed events";
+}
+
+// (5) The floors as one pipeline, run as `ledger append` runs its stages:
+// one thread reads each line into a typed event (the JSON floor), looks its
+// id up, encodes and hashes its event into the stored value (the Cereal
+// floor) and stages the batch; the other writes each batch, synced, while
+// the first prepares the next. RocksDB's flushes share the same cores.
+// Everything `ledger append` does on top of this (rules, rating, the
+// projections, the command line) is left out, so its rate is the most a
+// ledger of this design (the event-id index written in the same synced batch
+// as the log) can ingest on this machine.
+//
+// The typed envelopes are decoded from the stored values before the clock
+// starts, as the Cereal floor decodes them, which holds them all in memory:
+// the stage runs up to kPipelineFloorEventsMax events.
+constexpr size_t kPipelineFloorEventsMax = 2'000'000;
+
+// Two WriteBatches in turn between the preparing thread and the writing one:
+// one is prepared while the other is written.
+class BatchHandOff {
+ public:
+  // The batch to prepare next, cleared, once it is written from its last
+  // use; nullptr once the writer has stopped.
+  rocksdb::WriteBatch* NextToPrepare() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return handed_ - written_ < 2 || stopped_; });
+    if (stopped_) return nullptr;
+    rocksdb::WriteBatch* batch = &batches_[handed_ % 2];
+    batch->Clear();
+    return batch;
+  }
+  // Hands the batch NextToPrepare gave to the writer.
+  void Hand() {
+    Change([&] { ++handed_; });
+  }
+  // No batch comes after the ones handed.
+  void End() {
+    Change([&] { ended_ = true; });
+  }
+  // The next batch to write; nullptr once every handed batch is written and
+  // End was called.
+  rocksdb::WriteBatch* NextToWrite() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return written_ < handed_ || ended_; });
+    return written_ < handed_ ? &batches_[written_ % 2] : nullptr;
+  }
+  void Written() {
+    Change([&] { ++written_; });
+  }
+  // The writer failed: NextToPrepare returns nullptr from now on.
+  void Stop() {
+    Change([&] { stopped_ = true; });
+  }
+
+ private:
+  void Change(const std::function<void()>& change) {
+    std::lock_guard lock(mutex_);
+    change();
+    changed_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  rocksdb::WriteBatch batches_[2];
+  uint64_t handed_ = 0;
+  uint64_t written_ = 0;
+  bool ended_ = false;
+  bool stopped_ = false;
+};
+
+void RunFloorPipeline(const std::string& path, const Stream& stream,
+                      const std::vector<uint64_t>& line_of_seq,
+                      const std::vector<std::string>& values, Row* row) {
+  if (values.size() > kPipelineFloorEventsMax) {
+    return row->Skip("runs up to " + Grouped(kPipelineFloorEventsMax) +
+                     " events (it holds every typed event in memory)");
+  }
+  const Result<std::vector<std::string>> ids = EventIds(values);
+  if (!ids.ok()) return row->Fail(ids.status().ToString());
+  std::vector<Envelope> envelopes(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Status decoded = DecodeEnvelope(values[i], &envelopes[i]);
+    if (!decoded.ok()) return row->Fail(decoded.ToString());
+    if (line_of_seq.size() <= i + 1 || line_of_seq[i + 1] == 0 ||
+        line_of_seq[i + 1] > stream.size()) {
+      return row->Fail("no input line for seq " + std::to_string(i + 1));
+    }
+  }
+  IdIndexDb db;
+  const rocksdb::Status opened = db.Open(path);
+  if (!opened.ok()) return row->Fail(opened.ToString());
+  BatchHandOff hand_off;
+  rocksdb::Status written;
+  const double cpu_start_s = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  std::thread writer([&] {
+    while (rocksdb::WriteBatch* batch = hand_off.NextToWrite()) {
+      written = db.Write(batch);
+      if (!written.ok()) return hand_off.Stop();
+      hand_off.Written();
+    }
+  });
+  LineDecoder decoder;
+  IncomingEvent event;
+  std::string value;
+  std::vector<size_t> in_key_order;
+  uint64_t decoded = 0;
+  uint64_t duplicates = 0;
+  uint64_t differing = 0;
+  rocksdb::Status looked_up;
+  for (size_t first = 0; first < values.size() && looked_up.ok(); first += kAppendBatchEventsMax) {
+    const size_t end = std::min(values.size(), first + kAppendBatchEventsMax);
+    rocksdb::WriteBatch* batch = hand_off.NextToPrepare();
+    if (batch == nullptr) break;
+    looked_up =
+        db.LookUp(std::span<const std::string>(*ids).subspan(first, end - first), &duplicates);
+    for (size_t i = first; i < end; ++i) {
+      decoded += decoder.Decode(stream.line(line_of_seq[i + 1] - 1), &event);
+      value.clear();
+      EncodeEnvelope(envelopes[i].prev_hash, &envelopes[i], &value);
+      differing += value != values[i];
+      db.PutValue(i, value, batch);
+    }
+    SortByIds(*ids, first, end, &in_key_order);
+    db.PutIds(*ids, in_key_order, batch);
+    hand_off.Hand();
+  }
+  hand_off.End();
+  writer.join();
+  const double seconds = SecondsSince(start);
+  const double cpu_s = ProcessCpuSeconds() - cpu_start_s;
+  if (!looked_up.ok()) return row->Fail(looked_up.ToString());
+  if (!written.ok()) return row->Fail(written.ToString());
+  row->Ok(values.size(), seconds);
+  row->SetCpu(cpu_s);
+  row->notes =
+      "the three floors above on two threads, as the ledger's stages: JSON decoding, "
+      "id lookup, Cereal + SHA-256 and the batch on one, its synced write on the "
+      "other; no rules, rating or projections";
+  if (decoded != values.size()) row->Fail(std::to_string(decoded) + " lines decoded");
+  if (duplicates != 0) row->Fail(std::to_string(duplicates) + " ids found twice");
+  if (differing != 0) row->Fail(std::to_string(differing) + " values differ from the stored");
 }
 
 // (4) The ledger's own writes: the WriteBatches of an in-process append as
@@ -1989,14 +2181,16 @@ std::vector<Ratio> Ratios(Report& report) {
     if (!a.ok() || !b.ok() || b.rate_per_s <= 0) return std::nullopt;
     return a.rate_per_s / b.rate_per_s;
   };
-  return {{"ledger append / raw RocksDB write", ratio(report.cli_append, report.raw_write)},
-          {"ledger append / raw write, sync/16384",
-           ratio(report.cli_append, report.raw_write_ledger_batches)},
-          {"ledger append / PostgreSQL COPY", ratio(report.cli_append, report.pg_copy)},
-          {"Ledger::AppendStream / raw RocksDB write", ratio(report.api_append, report.raw_write)},
-          {"Ledger::AppendEventStream / raw RocksDB write",
-           ratio(report.typed_append, report.raw_write)},
-          {"replay / raw scan", ratio(report.replay, report.raw_scan)}};
+  return {
+      {"ledger append / raw RocksDB write", ratio(report.cli_append, report.raw_write)},
+      {"ledger append / raw write, sync/16384",
+       ratio(report.cli_append, report.raw_write_ledger_batches)},
+      {"ledger append / PostgreSQL COPY", ratio(report.cli_append, report.pg_copy)},
+      {"Ledger::AppendStream / raw RocksDB write", ratio(report.api_append, report.raw_write)},
+      {"Ledger::AppendEventStream / raw RocksDB write",
+       ratio(report.typed_append, report.raw_write)},
+      {"floors as a pipeline / raw RocksDB write", ratio(report.floor_pipeline, report.raw_write)},
+      {"replay / raw scan", ratio(report.replay, report.raw_scan)}};
 }
 
 std::string Cell(std::optional<double> ms) { return ms ? Fixed(*ms, 3) : "-"; }
@@ -2109,6 +2303,17 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
                       : "");
     }
     std::printf("\n");
+  }
+  if (report.floor_pipeline.ok() && report.raw_write.ok() && report.cli_append.ok()) {
+    // Measured, where the lines above add CPU up: the same floors on the
+    // cores as the ledger's stages share them.
+    std::printf(
+        "the floors as a pipeline ingest %s events/s, %s of the raw write: the most a ledger "
+        "that writes its event-id index in the log's synced batch reaches here; `ledger "
+        "append`, with its rules, rating, projections and command line, reaches %s of it\n",
+        Grouped(report.floor_pipeline.rate_per_s).c_str(),
+        Fixed(report.floor_pipeline.rate_per_s / report.raw_write.rate_per_s, 2).c_str(),
+        Fixed(report.cli_append.rate_per_s / report.floor_pipeline.rate_per_s, 2).c_str());
   }
   if (report.concurrent.p99_ms && report.raw_concurrent.p99_ms) {
     std::printf("%d writers, p99: the ledger %s ms, raw RocksDB %s ms (%s of it)%s\n",
@@ -2309,6 +2514,10 @@ int Run(const Flags& flags) {
     std::fprintf(stderr, "ledger_bench: the ledger's writes alone\n");
     RunFloorLedgerWrites(run_dir + "/ledger-writes", stream, &report.floor_writes);
     std::filesystem::remove_all(run_dir + "/ledger-writes", ec);
+    std::fprintf(stderr, "ledger_bench: the floors as a pipeline\n");
+    RunFloorPipeline(run_dir + "/floor-pipeline", stream, cli.line_of_seq, stored.values,
+                     &report.floor_pipeline);
+    std::filesystem::remove_all(run_dir + "/floor-pipeline", ec);
     // Enough for the raw writers, which run beside the ledger's (below).
     concurrent_values.assign(stored.values.begin(),
                              stored.values.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(
@@ -2322,6 +2531,7 @@ int Run(const Flags& flags) {
     report.floor_ids.Fail("no stored events");
     report.floor_encode.Fail("no stored events");
     report.floor_writes.Fail("no stored events");
+    report.floor_pipeline.Fail("no stored events");
   }
   RunFloorParse(stream, &report.floor_parse);
 

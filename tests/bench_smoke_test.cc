@@ -95,6 +95,7 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
                                                  "floor: JSON parse + decode",
                                                  "floor: Cereal + SHA-256 chain",
                                                  "the ledger's writes alone",
+                                                 "floors as a 2-thread pipeline",
                                                  "raw RocksDB scan + DecodeEnvelope",
                                                  "ledger replay (Rebuild)",
                                                  "ledger verify (Audit)"};
@@ -122,6 +123,8 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   EXPECT_NE(run.out.find("machine: "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("ledger append / raw RocksDB write"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("8 writers, p99: the ledger "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("the floors as a pipeline ingest "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("floors as a pipeline / raw RocksDB write"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("the ledger's own writes alone + JSON + Cereal and hash chain: "),
             std::string::npos)
       << run.out;
