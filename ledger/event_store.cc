@@ -351,11 +351,20 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   } else {
     LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
     db_options.info_log = internal::OpenInfoLog(options.path);
+    // A new ledger opens with the default family and makes the others in
+    // one call below: RocksDB's open would make each missing family with an
+    // OPTIONS file of its own, written and synced again for every family.
+    const std::vector<std::string> existing =
+        fresh ? std::vector<std::string>{names.front()} : names;
     LEDGER_RETURN_IF_ERROR(FromRocks(
-        rocksdb::DB::Open(db_options, options.path, Describe(names), &store->handles_, &raw_db),
+        rocksdb::DB::Open(db_options, options.path, Describe(existing), &store->handles_, &raw_db),
         "open " + options.path));
   }
   store->db_.reset(raw_db);
+  if (fresh) {
+    Result<std::vector<rocksdb::ColumnFamilyHandle*>> made = store->CreateColumnFamilies(names);
+    if (!made.ok()) return made.status();
+  }
   store->meta_cf_ = store->handles_[0];
   store->log_cf_ = store->handles_[1];
   store->account_index_cf_ = store->handles_[2];
@@ -487,12 +496,27 @@ Result<bool> EventStore::HoldsNoKeys() const {
 }
 
 Result<rocksdb::ColumnFamilyHandle*> EventStore::CreateColumnFamily(const std::string& name) {
-  if (rocksdb::ColumnFamilyHandle* existing = column_family(name)) return existing;
-  rocksdb::ColumnFamilyHandle* handle = nullptr;
-  LEDGER_RETURN_IF_ERROR(FromRocks(
-      db_->CreateColumnFamily(ColumnFamilyOptionsFor(name), name, &handle), "create " + name));
-  handles_.push_back(handle);
-  return handle;
+  Result<std::vector<rocksdb::ColumnFamilyHandle*>> created = CreateColumnFamilies({name});
+  if (!created.ok()) return created.status();
+  return created->front();
+}
+
+Result<std::vector<rocksdb::ColumnFamilyHandle*>> EventStore::CreateColumnFamilies(
+    const std::vector<std::string>& names) {
+  std::vector<std::string> missing;
+  for (const std::string& name : names) {
+    if (column_family(name) == nullptr) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
+    const rocksdb::Status status = db_->CreateColumnFamilies(Describe(missing), &created);
+    // Those made before a failure stay open, so that they can be dropped.
+    handles_.insert(handles_.end(), created.begin(), created.end());
+    LEDGER_RETURN_IF_ERROR(FromRocks(status, "create " + missing.front()));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (const std::string& name : names) handles.push_back(column_family(name));
+  return handles;
 }
 
 Status EventStore::DropColumnFamily(const std::string& name) {
@@ -622,7 +646,12 @@ Status EventStore::FlushMemtablesOver(uint64_t bytes_min) {
     return Status::IoError("cannot read the memtables' size");
   }
   if (bytes <= bytes_min) return Status::Ok();
+  // RocksDB flushes the families of one call one after the other, waiting
+  // for each: scheduling them all first lets its flush threads run them side
+  // by side.
   rocksdb::FlushOptions options;
+  options.wait = false;
+  LEDGER_RETURN_IF_ERROR(FromRocks(db_->Flush(options, handles_), "flush memtables"));
   options.wait = true;
   return FromRocks(db_->Flush(options, handles_), "flush memtables");
 }

@@ -40,14 +40,11 @@ Result<uint64_t> CurrentGeneration(const EventStore& store) {
 
 Result<std::vector<rocksdb::ColumnFamilyHandle*>> OpenGeneration(EventStore& store,
                                                                  uint64_t generation) {
-  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  std::vector<std::string> names;
   for (const std::string_view base : kProjectionFamilies) {
-    Result<rocksdb::ColumnFamilyHandle*> family =
-        store.CreateColumnFamily(FamilyName(base, generation));
-    if (!family.ok()) return family.status();
-    families.push_back(*family);
+    names.push_back(FamilyName(base, generation));
   }
-  return families;
+  return store.CreateColumnFamilies(names);
 }
 
 Status DropOtherGenerations(EventStore& store, uint64_t generation) {

@@ -1363,6 +1363,33 @@ INSTANTIATE_TEST_SUITE_P(Generated, WorkloadTest,
                            return std::string(info.param.name);
                          });
 
+// Families beyond the store's own are made together: the missing ones in
+// one call, the existing ones returned as they are, all in the order asked;
+// they outlive a reopen like any other.
+TEST(EventStoreTest, CreateColumnFamiliesMakesTheMissingOnesAndKeepsTheOrder) {
+  TempDir dir;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    EventStore& store = ledger->store();
+    Result<rocksdb::ColumnFamilyHandle*> first = store.CreateColumnFamily("extra_b");
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    Result<std::vector<rocksdb::ColumnFamilyHandle*>> made =
+        store.CreateColumnFamilies({"extra_a", "extra_b", "extra_c"});
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    ASSERT_EQ(made->size(), 3u);
+    EXPECT_EQ((*made)[0]->GetName(), "extra_a");
+    EXPECT_EQ((*made)[1], *first);  // the existing handle, not a second one
+    EXPECT_EQ((*made)[2]->GetName(), "extra_c");
+    ASSERT_TRUE(store.db()->Put(rocksdb::WriteOptions(), (*made)[2], "k", "v").ok());
+  }
+  std::vector<std::string> listed;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &listed).ok());
+  for (const char* name : {"log", "idempotency", "extra_a", "extra_b", "extra_c"}) {
+    EXPECT_EQ(std::count(listed.begin(), listed.end(), name), 1) << name;
+  }
+}
+
 // `ledger append` flushes the memtables before it exits only when they hold
 // more than a threshold: a large append spares the next open its WAL replay,
 // a small one leaves no tiny table files.
@@ -1388,6 +1415,18 @@ TEST(EventStoreTest, FlushMemtablesOverFlushesOnlyAboveTheThreshold) {
   ASSERT_TRUE(ledger->store().FlushMemtablesOver(before - 1).ok());
   EXPECT_GT(flushed_files(), 0u);
   EXPECT_LT(memtable_bytes(), before);
+  // Every family's flush is over when it returns (they run side by side).
+  for (const std::string& name : ledger->store().ColumnFamilyNames()) {
+    rocksdb::ColumnFamilyHandle* family = ledger->store().column_family(name);
+    uint64_t active_entries = 1;
+    uint64_t immutable_memtables = 1;
+    ASSERT_TRUE(ledger->store().db()->GetIntProperty(
+        family, rocksdb::DB::Properties::kNumEntriesActiveMemTable, &active_entries));
+    ASSERT_TRUE(ledger->store().db()->GetIntProperty(
+        family, rocksdb::DB::Properties::kNumImmutableMemTable, &immutable_memtables));
+    EXPECT_EQ(active_entries, 0u) << name;
+    EXPECT_EQ(immutable_memtables, 0u) << name;
+  }
   ExpectGaplessChain(*ledger, ledger->store(), 4);
 }
 
