@@ -312,7 +312,8 @@ long PeakRssKib(pid_t pid) {
 
 struct SpawnOptions {
   std::string cwd;  // empty: ours
-  // Called with each chunk of stdout; nullptr: stdout goes to /dev/null.
+  // Called with each chunk of stdout; nullptr (and no stdout_file): stdout
+  // goes to /dev/null.
   std::function<void(std::string_view)> on_stdout;
   // Non-empty: stdout goes to this file instead (created or emptied), for
   // the caller to read once the program is over, so that reading it takes
@@ -1037,12 +1038,16 @@ class IdIndexDb {
     for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
   }
 
-  // Counts in *duplicates each of `ids` already stored or seen earlier in them.
+  // Counts in *duplicates each of `ids` (one batch) already stored, in the
+  // batch looked up before (which a pipeline may not have written yet), or
+  // earlier in these.
   rocksdb::Status LookUp(std::span<const std::string> ids, uint64_t* duplicates) {
-    batch_ids_.clear();  // which frees a large table:
+    std::swap(batch_ids_, previous_batch_ids_);
+    batch_ids_.clear();  // clear() frees a large table: reserve it again
     batch_ids_.reserve(kAppendBatchEventsMax);
     return lookup_.Run(db_.get(), handles_[1], ids, [&](size_t index, bool stored) {
-      *duplicates += stored || !batch_ids_.insert(ids[index]).second;
+      *duplicates += stored || previous_batch_ids_.contains(ids[index]) ||
+                     !batch_ids_.insert(ids[index]).second;
     });
   }
 
@@ -1061,12 +1066,27 @@ class IdIndexDb {
   }
   rocksdb::Status Write(rocksdb::WriteBatch* batch) { return db_->Write(synced_, batch); }
 
+  // The stored values, read back in seq order, that differ from `values` or
+  // are missing, and those beyond them.
+  Result<uint64_t> CountDiffering(const std::vector<std::string>& values) const {
+    uint64_t differing = 0;
+    size_t next = 0;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++next) {
+      differing += next >= values.size() || it->key().ToStringView() != SeqKey(next + 1) ||
+                   it->value().ToStringView() != values[next];
+    }
+    if (!it->status().ok()) return Status::IoError(it->status().ToString());
+    return differing + (values.size() - std::min(next, values.size()));
+  }
+
  private:
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions synced_;
   ChunkedIdLookup lookup_;
-  absl::flat_hash_set<std::string_view> batch_ids_;  // a re-send within the batch
+  absl::flat_hash_set<std::string_view> batch_ids_;           // a re-send within the batch
+  absl::flat_hash_set<std::string_view> previous_batch_ids_;  // or in the one before
 };
 
 // Sorts the indexes [first, end) by their ids.
@@ -1190,22 +1210,26 @@ void RunFloorParse(const Stream& stream, Row* row) {
 constexpr size_t kPipelineFloorEventsMax = 2'000'000;
 
 // Two WriteBatches in turn between the preparing thread and the writing one:
-// one is prepared while the other is written.
+// one is prepared while the other is written. The preparing thread calls
+// NextToPrepare, fills the batch, and calls Hand, then End after its last;
+// the writing thread calls NextToWrite, writes the batch, and calls Written
+// (or Stop when the write failed). A batch stays the caller's until that
+// next call.
 class BatchHandOff {
  public:
   // The batch to prepare next, cleared, once it is written from its last
   // use; nullptr once the writer has stopped.
   rocksdb::WriteBatch* NextToPrepare() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return handed_ - written_ < 2 || stopped_; });
+    changed_.wait(lock, [&] { return batches_handed_ - batches_written_ < 2 || stopped_; });
     if (stopped_) return nullptr;
-    rocksdb::WriteBatch* batch = &batches_[handed_ % 2];
+    rocksdb::WriteBatch* batch = &batches_[batches_handed_ % 2];
     batch->Clear();
     return batch;
   }
   // Hands the batch NextToPrepare gave to the writer.
   void Hand() {
-    Change([&] { ++handed_; });
+    Change([&] { ++batches_handed_; });
   }
   // No batch comes after the ones handed.
   void End() {
@@ -1215,11 +1239,11 @@ class BatchHandOff {
   // End was called.
   rocksdb::WriteBatch* NextToWrite() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return written_ < handed_ || ended_; });
-    return written_ < handed_ ? &batches_[written_ % 2] : nullptr;
+    changed_.wait(lock, [&] { return batches_written_ < batches_handed_ || ended_; });
+    return batches_written_ < batches_handed_ ? &batches_[batches_written_ % 2] : nullptr;
   }
   void Written() {
-    Change([&] { ++written_; });
+    Change([&] { ++batches_written_; });
   }
   // The writer failed: NextToPrepare returns nullptr from now on.
   void Stop() {
@@ -1236,11 +1260,58 @@ class BatchHandOff {
   std::mutex mutex_;
   std::condition_variable changed_;
   rocksdb::WriteBatch batches_[2];
-  uint64_t handed_ = 0;
-  uint64_t written_ = 0;
+  uint64_t batches_handed_ = 0;
+  uint64_t batches_written_ = 0;
   bool ended_ = false;
   bool stopped_ = false;
 };
+
+// What the preparing thread of the pipeline works from and counts.
+struct PipelineInput {
+  const Stream& stream;
+  const std::vector<uint64_t>& line_of_seq;  // seq → its input line (1-based)
+  const std::vector<std::string>& ids;       // by seq - 1
+  std::vector<Envelope>& envelopes;          // by seq - 1, decoded beforehand
+  LineDecoder decoder;
+  IncomingEvent event;
+  std::string value;
+  std::vector<size_t> in_key_order;
+  uint64_t decoded = 0;
+  uint64_t duplicates = 0;
+};
+
+// Events [first, end) into *batch as `ledger append` stages them: each id
+// looked up, each line decoded, each event encoded and hashed, then the ids
+// in key order.
+rocksdb::Status PrepareBatch(IdIndexDb& db, size_t first, size_t end, PipelineInput* in,
+                             rocksdb::WriteBatch* batch) {
+  const rocksdb::Status lookup_status =
+      db.LookUp(std::span<const std::string>(in->ids).subspan(first, end - first), &in->duplicates);
+  for (size_t i = first; i < end; ++i) {
+    in->decoded += in->decoder.Decode(in->stream.line(in->line_of_seq[i + 1] - 1), &in->event);
+    in->value.clear();
+    EncodeEnvelope(in->envelopes[i].prev_hash, &in->envelopes[i], &in->value);
+    db.PutValue(i, in->value, batch);
+  }
+  SortByIds(in->ids, first, end, &in->in_key_order);
+  db.PutIds(in->ids, in->in_key_order, batch);
+  return lookup_status;
+}
+
+// The typed envelopes of `values`, each with an input line; an error
+// otherwise.
+Result<std::vector<Envelope>> EnvelopesWithLines(const std::vector<std::string>& values,
+                                                 const std::vector<uint64_t>& line_of_seq,
+                                                 size_t lines) {
+  std::vector<Envelope> envelopes(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    LEDGER_RETURN_IF_ERROR(DecodeEnvelope(values[i], &envelopes[i]));
+    if (line_of_seq.size() <= i + 1 || line_of_seq[i + 1] == 0 || line_of_seq[i + 1] > lines) {
+      return Status::InvalidArgument("no input line for seq " + std::to_string(i + 1));
+    }
+  }
+  return envelopes;
+}
 
 void RunFloorPipeline(const std::string& path, const Stream& stream,
                       const std::vector<uint64_t>& line_of_seq,
@@ -1251,69 +1322,62 @@ void RunFloorPipeline(const std::string& path, const Stream& stream,
   }
   const Result<std::vector<std::string>> ids = EventIds(values);
   if (!ids.ok()) return row->Fail(ids.status().ToString());
-  std::vector<Envelope> envelopes(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    const Status decoded = DecodeEnvelope(values[i], &envelopes[i]);
-    if (!decoded.ok()) return row->Fail(decoded.ToString());
-    if (line_of_seq.size() <= i + 1 || line_of_seq[i + 1] == 0 ||
-        line_of_seq[i + 1] > stream.size()) {
-      return row->Fail("no input line for seq " + std::to_string(i + 1));
-    }
-  }
+  Result<std::vector<Envelope>> envelopes = EnvelopesWithLines(values, line_of_seq, stream.size());
+  if (!envelopes.ok()) return row->Fail(envelopes.status().ToString());
   IdIndexDb db;
   const rocksdb::Status opened = db.Open(path);
   if (!opened.ok()) return row->Fail(opened.ToString());
+  PipelineInput in{.stream = stream,
+                   .line_of_seq = line_of_seq,
+                   .ids = *ids,
+                   .envelopes = *envelopes,
+                   .decoder = {},
+                   .event = {},
+                   .value = {},
+                   .in_key_order = {}};
   BatchHandOff hand_off;
-  rocksdb::Status written;
+  rocksdb::Status write_status;
+  rocksdb::Status lookup_status;
   const double cpu_start_s = ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
-  std::thread writer([&] {
-    while (rocksdb::WriteBatch* batch = hand_off.NextToWrite()) {
-      written = db.Write(batch);
-      if (!written.ok()) return hand_off.Stop();
-      hand_off.Written();
+  {
+    std::jthread writer([&] {
+      while (rocksdb::WriteBatch* batch = hand_off.NextToWrite()) {
+        write_status = db.Write(batch);
+        if (!write_status.ok()) return hand_off.Stop();
+        hand_off.Written();
+      }
+    });
+    // Declared after the writer, so ended before it is joined, on every way out.
+    const struct EndAtExit {
+      BatchHandOff& hand_off;
+      ~EndAtExit() { hand_off.End(); }
+    } end_at_exit{hand_off};
+    for (size_t first = 0; first < values.size() && lookup_status.ok();
+         first += kAppendBatchEventsMax) {
+      rocksdb::WriteBatch* batch = hand_off.NextToPrepare();
+      if (batch == nullptr) break;
+      const size_t end = std::min(values.size(), first + kAppendBatchEventsMax);
+      lookup_status = PrepareBatch(db, first, end, &in, batch);
+      hand_off.Hand();
     }
-  });
-  LineDecoder decoder;
-  IncomingEvent event;
-  std::string value;
-  std::vector<size_t> in_key_order;
-  uint64_t decoded = 0;
-  uint64_t duplicates = 0;
-  uint64_t differing = 0;
-  rocksdb::Status looked_up;
-  for (size_t first = 0; first < values.size() && looked_up.ok(); first += kAppendBatchEventsMax) {
-    const size_t end = std::min(values.size(), first + kAppendBatchEventsMax);
-    rocksdb::WriteBatch* batch = hand_off.NextToPrepare();
-    if (batch == nullptr) break;
-    looked_up =
-        db.LookUp(std::span<const std::string>(*ids).subspan(first, end - first), &duplicates);
-    for (size_t i = first; i < end; ++i) {
-      decoded += decoder.Decode(stream.line(line_of_seq[i + 1] - 1), &event);
-      value.clear();
-      EncodeEnvelope(envelopes[i].prev_hash, &envelopes[i], &value);
-      differing += value != values[i];
-      db.PutValue(i, value, batch);
-    }
-    SortByIds(*ids, first, end, &in_key_order);
-    db.PutIds(*ids, in_key_order, batch);
-    hand_off.Hand();
   }
-  hand_off.End();
-  writer.join();
   const double seconds = SecondsSince(start);
   const double cpu_s = ProcessCpuSeconds() - cpu_start_s;
-  if (!looked_up.ok()) return row->Fail(looked_up.ToString());
-  if (!written.ok()) return row->Fail(written.ToString());
+  if (!lookup_status.ok()) return row->Fail(lookup_status.ToString());
+  if (!write_status.ok()) return row->Fail(write_status.ToString());
   row->Ok(values.size(), seconds);
   row->SetCpu(cpu_s);
   row->notes =
       "the three floors above on two threads, as the ledger's stages: JSON decoding, "
       "id lookup, Cereal + SHA-256 and the batch on one, its synced write on the "
       "other; no rules, rating or projections";
-  if (decoded != values.size()) row->Fail(std::to_string(decoded) + " lines decoded");
-  if (duplicates != 0) row->Fail(std::to_string(duplicates) + " ids found twice");
-  if (differing != 0) row->Fail(std::to_string(differing) + " values differ from the stored");
+  if (in.decoded != values.size()) row->Fail(std::to_string(in.decoded) + " lines decoded");
+  if (in.duplicates != 0) row->Fail(std::to_string(in.duplicates) + " ids found twice");
+  // Checked once the clock is stopped: what was written, against the stored values.
+  const Result<uint64_t> differing = db.CountDiffering(values);
+  if (!differing.ok()) return row->Fail(differing.status().ToString());
+  if (*differing != 0) row->Fail(std::to_string(*differing) + " values differ from the stored");
 }
 
 // (4) The ledger's own writes: the WriteBatches of an in-process append as

@@ -505,14 +505,16 @@ Result<std::vector<rocksdb::ColumnFamilyHandle*>> EventStore::CreateColumnFamili
     const std::vector<std::string>& names) {
   std::vector<std::string> missing;
   for (const std::string& name : names) {
-    if (column_family(name) == nullptr) missing.push_back(name);
+    const bool listed = std::find(missing.begin(), missing.end(), name) != missing.end();
+    if (!listed && column_family(name) == nullptr) missing.push_back(name);
   }
   if (!missing.empty()) {
     std::vector<rocksdb::ColumnFamilyHandle*> created;
     const rocksdb::Status status = db_->CreateColumnFamilies(Describe(missing), &created);
     // Those made before a failure stay open, so that they can be dropped.
     handles_.insert(handles_.end(), created.begin(), created.end());
-    LEDGER_RETURN_IF_ERROR(FromRocks(status, "create " + missing.front()));
+    const std::string& failed = missing[std::min(created.size(), missing.size() - 1)];
+    LEDGER_RETURN_IF_ERROR(FromRocks(status, "create " + failed));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   for (const std::string& name : names) handles.push_back(column_family(name));
@@ -648,10 +650,12 @@ Status EventStore::FlushMemtablesOver(uint64_t bytes_min) {
   if (bytes <= bytes_min) return Status::Ok();
   // RocksDB flushes the families of one call one after the other, waiting
   // for each: scheduling them all first lets its flush threads run them side
-  // by side.
+  // by side. Scheduling may be refused (TryAgain while writes are stopped
+  // for too many unflushed memtables): the waiting call then flushes what
+  // is left, and its status is the one that counts.
   rocksdb::FlushOptions options;
   options.wait = false;
-  LEDGER_RETURN_IF_ERROR(FromRocks(db_->Flush(options, handles_), "flush memtables"));
+  IgnoreError(FromRocks(db_->Flush(options, handles_), "schedule the memtables' flush"));
   options.wait = true;
   return FromRocks(db_->Flush(options, handles_), "flush memtables");
 }

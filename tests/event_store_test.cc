@@ -1375,12 +1375,13 @@ TEST(EventStoreTest, CreateColumnFamiliesMakesTheMissingOnesAndKeepsTheOrder) {
     Result<rocksdb::ColumnFamilyHandle*> first = store.CreateColumnFamily("extra_b");
     ASSERT_TRUE(first.ok()) << first.status().ToString();
     Result<std::vector<rocksdb::ColumnFamilyHandle*>> made =
-        store.CreateColumnFamilies({"extra_a", "extra_b", "extra_c"});
+        store.CreateColumnFamilies({"extra_a", "extra_b", "extra_c", "extra_a"});
     ASSERT_TRUE(made.ok()) << made.status().ToString();
-    ASSERT_EQ(made->size(), 3u);
+    ASSERT_EQ(made->size(), 4u);
     EXPECT_EQ((*made)[0]->GetName(), "extra_a");
     EXPECT_EQ((*made)[1], *first);  // the existing handle, not a second one
     EXPECT_EQ((*made)[2]->GetName(), "extra_c");
+    EXPECT_EQ((*made)[3], (*made)[0]);  // a name given twice is made once
     ASSERT_TRUE(store.db()->Put(rocksdb::WriteOptions(), (*made)[2], "k", "v").ok());
   }
   std::vector<std::string> listed;
@@ -1415,7 +1416,7 @@ TEST(EventStoreTest, FlushMemtablesOverFlushesOnlyAboveTheThreshold) {
   ASSERT_TRUE(ledger->store().FlushMemtablesOver(before - 1).ok());
   EXPECT_GT(flushed_files(), 0u);
   EXPECT_LT(memtable_bytes(), before);
-  // Every family's flush is over when it returns (they run side by side).
+  // Every family's flush is over when it returns, though scheduled together.
   for (const std::string& name : ledger->store().ColumnFamilyNames()) {
     rocksdb::ColumnFamilyHandle* family = ledger->store().column_family(name);
     uint64_t active_entries = 1;

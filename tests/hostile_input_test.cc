@@ -525,23 +525,35 @@ TEST_F(HostileFileTest, TheLeftoversOfACreateCutShortAreNoObstacle) {
 // wrote its format (a killed `init`: a tester's 23 of 60) holds no keys: it
 // is no ledger yet, and the next write makes one. It was refused for good
 // ("is not a ledger: it has no format version"). A database that holds
-// keys but no format is another program's, and stays refused.
+// keys but no format is another program's, and stays refused. A new ledger
+// opens with RocksDB's default family alone and makes the others next: a
+// create cut short between the two is made again too.
 TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
-  const auto make_database = [&](bool with_key) {
+  const auto make_database = [&](bool with_log, bool with_key) {
     std::filesystem::remove_all(dir_.Sub("db"));
     rocksdb::Options options;
     options.create_if_missing = true;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &db).ok());
-    rocksdb::ColumnFamilyHandle* family = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "log", &family).ok());
-    if (with_key) {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), family, "k", "v").ok());
+    if (with_log) {
+      rocksdb::ColumnFamilyHandle* family = nullptr;
+      ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "log", &family).ok());
+      if (with_key) {
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), family, "k", "v").ok());
+      }
+      ASSERT_TRUE(db->DestroyColumnFamilyHandle(family).ok());
     }
-    ASSERT_TRUE(db->DestroyColumnFamilyHandle(family).ok());
     delete db;
   };
-  make_database(/*with_key=*/false);
+  make_database(/*with_log=*/false, /*with_key=*/false);
+  const testing::ProcessResult appended =
+      Run({"append", Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD",
+                                                                  "2026-04-01T00:00:00"))});
+  EXPECT_EQ(appended.exit_code, 0) << appended.err;
+  EXPECT_EQ(StoredEvents(), 1u);
+  EXPECT_EQ(Run({"verify"}).exit_code, 0);
+
+  make_database(/*with_log=*/true, /*with_key=*/false);
   const testing::ProcessResult query = Run({"digest"});
   EXPECT_EQ(query.exit_code, 2);
   EXPECT_NE(query.err.find("no ledger at " + dir_.Sub("db") + " (its creation was cut short"),
@@ -552,7 +564,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
 
-  make_database(/*with_key=*/true);
+  make_database(/*with_log=*/true, /*with_key=*/true);
   for (const std::vector<std::string>& command :
        std::vector<std::vector<std::string>>{{"init"}, {"digest"}}) {
     const testing::ProcessResult r = Run(command);
