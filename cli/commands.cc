@@ -350,6 +350,7 @@ int RunDemo(const GlobalOptions& global, const std::string& format_text) {
 }
 
 int Main(int argc, char** argv) {
+  StopRocksPerfCounters();  // for every command's own thread
   CLI::App app{"ledger: an event-sourced billing ledger for Cloud Certificate Manager"};
   app.require_subcommand(1);
   app.fallthrough();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
@@ -377,6 +378,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   if (!store->secondary()) LEDGER_RETURN_IF_ERROR(store->ReleaseEmptyWals(options.path));
   return store;
 }
+
+void StopRocksPerfCounters() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
 
 std::optional<pid_t> EventStore::OpenElsewhere(const std::string& path) {
   const int fd = open((std::filesystem::path(path) / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);
@@ -867,6 +870,7 @@ Status EventStore::ScanEvents(uint64_t from_seq, uint64_t to_seq,
   ChunkQueue spare(kChunksInFlight);
   for (size_t i = 0; i < kChunksInFlight; ++i) spare.Push(std::make_unique<DecodedChunk>());
   std::thread reader([&] {
+    StopRocksPerfCounters();
     ReadAhead(from_seq, to_seq, &spare, &decoded);
     decoded.Close();
   });

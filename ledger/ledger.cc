@@ -268,6 +268,7 @@ class WriteStage {
   };
 
   void Run() {
+    StopRocksPerfCounters();
     while (std::optional<Sealed> item = to_write_.Pop()) {
       const Status status = WriteOne(&*item);
       written_batch_ = std::move(item->write.sealed.batch);  // before its outcome is pushed
@@ -311,6 +312,7 @@ class WriteStage {
 
 Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
                               std::exception_ptr* thrown) {
+  StopRocksPerfCounters();  // on the judging thread; the writing one stops its own
   Status status;
   std::exception_ptr own_thrown;  // the ledger's own work threw, on either thread
   {

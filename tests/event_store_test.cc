@@ -5,6 +5,8 @@
 // commit fails, and a long generated workload.
 
 #include <gtest/gtest.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -275,6 +277,28 @@ std::vector<uint64_t> StreamLines(Ledger& ledger,
         for (const AppendResult& r : results) delivered.push_back(r.seq);
       });
   return delivered;
+}
+
+// RocksDB counts statistics per thread (its perf context) at every key
+// comparison, through thread-local storage reached by a call each time; the
+// ledger never reads them, and a stream stops them on its threads
+// (StopRocksPerfCounters). Re-sent events are looked up in the memtables,
+// which compares keys on the judging thread: none is counted.
+TEST(EventStoreTest, AStreamCountsNoRocksDbStatisticsOnItsJudgingThread) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  ASSERT_NE(ledger, nullptr);
+  std::vector<std::string> lines;
+  for (const Row& row : SetupRows()) lines.push_back(row.line);
+  Status status;
+  EXPECT_EQ(StreamLines(*ledger, {lines}, &status).size(), lines.size());
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);  // RocksDB's default
+  rocksdb::get_perf_context()->Reset();
+  EXPECT_EQ(StreamLines(*ledger, {lines}, &status), (std::vector<uint64_t>{1, 2, 3, 4}));
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(rocksdb::GetPerfLevel(), rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(rocksdb::get_perf_context()->user_key_comparison_count, 0u);
 }
 
 // Streams `batches`, which must end in a std::runtime_error saying `what`.
