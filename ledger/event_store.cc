@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
@@ -380,6 +379,12 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
 }
 
 void StopRocksPerfCounters() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
+
+RocksPerfCountersStopped::RocksPerfCountersStopped() : callers_level_(rocksdb::GetPerfLevel()) {
+  StopRocksPerfCounters();
+}
+
+RocksPerfCountersStopped::~RocksPerfCountersStopped() { rocksdb::SetPerfLevel(callers_level_); }
 
 std::optional<pid_t> EventStore::OpenElsewhere(const std::string& path) {
   const int fd = open((std::filesystem::path(path) / "LOCK").c_str(), O_RDONLY | O_CLOEXEC);

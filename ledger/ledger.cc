@@ -312,7 +312,8 @@ class WriteStage {
 
 Status Ledger::StreamAsLeader(const InputSource& source, const BatchCommitted& committed,
                               std::exception_ptr* thrown) {
-  StopRocksPerfCounters();  // on the judging thread; the writing one stops its own
+  // On the caller's thread, which judges; the writing thread stops its own.
+  const RocksPerfCountersStopped perf_counters_stopped;
   Status status;
   std::exception_ptr own_thrown;  // the ledger's own work threw, on either thread
   {
