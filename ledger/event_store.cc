@@ -189,9 +189,11 @@ void CloseDb(std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** d
 // then every other one the database has (RocksDB requires them all):
 // projection generations, a rebuild a crash interrupted. A secondary
 // instance cannot create one: it opens those there are, which for a ledger
-// include every family of the log.
+// include every family of the log. `existing`, if given, gets those of
+// `names` the database has (for a fresh one: none), in the same order.
 Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& options, bool fresh,
-                      std::vector<std::string>* names) {
+                      std::vector<std::string>* names,
+                      std::vector<std::string>* existing_names = nullptr) {
   *names = {rocksdb::kDefaultColumnFamilyName,
             kLogCf,
             kAccountIndexCf,
@@ -209,10 +211,15 @@ Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& 
   for (const std::string& name : existing) {
     if (std::find(names->begin(), names->end(), name) == names->end()) names->push_back(name);
   }
-  if (!options.secondary) return Status::Ok();
-  std::erase_if(*names, [&](const std::string& name) {
+  const auto missing = [&](const std::string& name) {
     return std::find(existing.begin(), existing.end(), name) == existing.end();
-  });
+  };
+  if (existing_names != nullptr) {
+    *existing_names = *names;
+    std::erase_if(*existing_names, missing);
+  }
+  if (!options.secondary) return Status::Ok();
+  std::erase_if(*names, missing);
   if (names->size() < 6 || (*names)[5] != kIntervalsCf) {
     return Status::InvalidArgument(options.path + " is not a ledger: it lacks the log's families");
   }
@@ -309,7 +316,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
+  // The ledger makes missing families itself, all in one call (Open).
+  db_options.create_missing_column_families = false;
   db_options.paranoid_checks = true;
   // A damaged record in the middle of a WAL refuses the open, instead of
   // recovering to the point before it and silently dropping the acknowledged
@@ -349,28 +357,28 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     LEDGER_RETURN_IF_ERROR(
         OpenSecondary(db_options, options, dir->first, &names, &store->handles_, &raw_db));
   } else {
-    LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names));
+    std::vector<std::string> existing;
+    LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names, &existing));
     db_options.info_log = internal::OpenInfoLog(options.path);
-    // A new ledger opens with the default family and makes the others in
-    // one call below: RocksDB's open would make each missing family with an
-    // OPTIONS file of its own, written and synced again for every family.
-    const std::vector<std::string> existing =
-        fresh ? std::vector<std::string>{names.front()} : names;
+    // The ledger opens the families there are (a new one: the default
+    // family) and makes the missing ones in one call below: RocksDB's open
+    // would make each with an OPTIONS file of its own, written and synced
+    // again for every family.
+    if (existing.empty()) existing.push_back(rocksdb::kDefaultColumnFamilyName);
     LEDGER_RETURN_IF_ERROR(FromRocks(
         rocksdb::DB::Open(db_options, options.path, Describe(existing), &store->handles_, &raw_db),
         "open " + options.path));
   }
   store->db_.reset(raw_db);
-  if (fresh) {
-    Result<std::vector<rocksdb::ColumnFamilyHandle*>> made = store->CreateColumnFamilies(names);
-    if (!made.ok()) return made.status();
-  }
-  store->meta_cf_ = store->handles_[0];
-  store->log_cf_ = store->handles_[1];
-  store->account_index_cf_ = store->handles_[2];
-  store->idempotency_cf_ = store->handles_[3];
-  store->state_cf_ = store->handles_[4];
-  store->intervals_cf_ = store->handles_[5];
+  // Secondary: every name is open already, so this only orders the handles.
+  Result<std::vector<rocksdb::ColumnFamilyHandle*>> opened = store->CreateColumnFamilies(names);
+  if (!opened.ok()) return opened.status();
+  store->meta_cf_ = (*opened)[0];
+  store->log_cf_ = (*opened)[1];
+  store->account_index_cf_ = (*opened)[2];
+  store->idempotency_cf_ = (*opened)[3];
+  store->state_cf_ = (*opened)[4];
+  store->intervals_cf_ = (*opened)[5];
   store->write_options_.sync = options.sync;
   store->on_written_ = options.on_written;
   LEDGER_RETURN_IF_ERROR(store->LoadMeta(options, fresh));
