@@ -27,6 +27,7 @@ void ExpectConfigured(const std::vector<std::string>& argv) {
   EXPECT_NE(run.err.find("opt.thp: \"always\""), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("opt.metadata_thp: \"always\""), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("opt.narenas: 1\n"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("opt.muzzy_decay_ms: 10000 "), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("<jemalloc>: Invalid conf"), std::string::npos) << run.err;
 }
 
