@@ -1051,11 +1051,7 @@ class IdIndexDb {
     });
   }
 
-  // Puts values[first, end) into *batch at seqs first + 1...
-  void PutValues(const std::vector<std::string>& values, size_t first, size_t end,
-                 rocksdb::WriteBatch* batch) const {
-    for (size_t i = first; i < end; ++i) batch->Put(handles_[0], SeqKey(i + 1), values[i]);
-  }
+  // Puts the value of event `index` (0-based) into *batch, at seq index + 1.
   void PutValue(size_t index, std::string_view value, rocksdb::WriteBatch* batch) const {
     batch->Put(handles_[0], SeqKey(index + 1), value);
   }
@@ -1124,7 +1120,7 @@ void RunFloorIdIndex(const std::string& path, const std::vector<std::string>& va
     const size_t end = std::min(values.size(), first + kAppendBatchEventsMax);
     s = db.LookUp(std::span<const std::string>(*ids).subspan(first, end - first), &duplicates);
     batch.Clear();
-    db.PutValues(values, first, end, &batch);
+    for (size_t i = first; i < end; ++i) db.PutValue(i, values[i], &batch);
     SortByIds(*ids, first, end, &in_key_order);
     db.PutIds(*ids, in_key_order, &batch);
     if (s.ok()) s = db.Write(&batch);
@@ -1320,16 +1316,17 @@ void RunFloorPipeline(const std::string& path, const Stream& stream,
     return row->Skip("runs up to " + Grouped(kPipelineFloorEventsMax) +
                      " events (it holds every typed event in memory)");
   }
-  const Result<std::vector<std::string>> ids = EventIds(values);
-  if (!ids.ok()) return row->Fail(ids.status().ToString());
   Result<std::vector<Envelope>> envelopes = EnvelopesWithLines(values, line_of_seq, stream.size());
   if (!envelopes.ok()) return row->Fail(envelopes.status().ToString());
+  std::vector<std::string> ids;
+  ids.reserve(envelopes->size());
+  for (const Envelope& envelope : *envelopes) ids.push_back(envelope.event_id);
   IdIndexDb db;
   const rocksdb::Status opened = db.Open(path);
   if (!opened.ok()) return row->Fail(opened.ToString());
   PipelineInput in{.stream = stream,
                    .line_of_seq = line_of_seq,
-                   .ids = *ids,
+                   .ids = ids,
                    .envelopes = *envelopes,
                    .decoder = {},
                    .event = {},
