@@ -47,6 +47,9 @@ constexpr const char* kAccountIndexCf = "account_index";
 constexpr const char* kIdempotencyCf = "idempotency";
 constexpr const char* kStateCf = "state";
 constexpr const char* kIntervalsCf = "usage_intervals";
+// The store's own families, first in every open's list (FamiliesToOpen):
+// the default one (its meta keys) and the five above.
+constexpr size_t kOwnFamilies = 6;
 
 // Keys of the log, account_index and usage_intervals families end in a
 // big-endian number that only grows within the rest of the key (a sequence
@@ -184,13 +187,14 @@ void CloseDb(std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** d
   *db = nullptr;
 }
 
-// The families an open of the ledger at options.path names: the log's, in
-// the order EventStore keeps their handles, then `extra_column_families`,
-// then every other one the database has (RocksDB requires them all):
-// projection generations, a rebuild a crash interrupted. A secondary
-// instance cannot create one: it opens those there are, which for a ledger
-// include every family of the log. `existing`, if given, gets those of
-// `names` the database has (for a fresh one: none), in the same order.
+// The families an open of the ledger at options.path holds once open: the
+// log's, in the order EventStore keeps their handles, then
+// `extra_column_families`, then every other one the database has (RocksDB
+// requires them all): projection generations, a rebuild a crash
+// interrupted. A secondary instance cannot create one: it opens those there
+// are, which for a ledger include every family of the log.
+// `existing_names`, if given, gets those of `names` the database has (for a
+// fresh one: none), in the same order: what RocksDB is to open.
 Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& options, bool fresh,
                       std::vector<std::string>* names,
                       std::vector<std::string>* existing_names = nullptr) {
@@ -220,7 +224,7 @@ Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& 
   }
   if (!options.secondary) return Status::Ok();
   std::erase_if(*names, missing);
-  if (names->size() < 6 || (*names)[5] != kIntervalsCf) {
+  if (names->size() < kOwnFamilies || (*names)[kOwnFamilies - 1] != kIntervalsCf) {
     return Status::InvalidArgument(options.path + " is not a ledger: it lacks the log's families");
   }
   return Status::Ok();
@@ -370,7 +374,10 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
         "open " + options.path));
   }
   store->db_.reset(raw_db);
-  // Secondary: every name is open already, so this only orders the handles.
+  if (!fresh && !options.secondary) {
+    LEDGER_RETURN_IF_ERROR(store->CheckFamiliesToMake(options, names));
+  }
+  // A secondary opened every name (FamiliesToOpen): this only finds them.
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> opened = store->CreateColumnFamilies(names);
   if (!opened.ok()) return opened.status();
   store->meta_cf_ = (*opened)[0];
@@ -448,21 +455,7 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaFormatVersion, &value);
   if (s.IsNotFound()) {
-    // A create cut short before its first write (RocksDB made the database,
-    // the ledger had not yet written its format): made anew, or none yet.
-    if (!fresh) {
-      Result<bool> empty = HoldsNoKeys();
-      if (!empty.ok()) return empty.status();
-      if (*empty && (!options.create_if_missing || secondary())) {
-        return Status::NotFound("no ledger at " + options.path +
-                                " (its creation was cut short; a write makes it)");
-      }
-      fresh = *empty;
-    }
-    // Not a ledger (another RocksDB database): nothing damaged, nothing to read.
-    if (!fresh) {
-      return Status::InvalidArgument(options.path + " is not a ledger: it has no format version");
-    }
+    if (!fresh) LEDGER_RETURN_IF_ERROR(CheckWithoutFormat(options, &fresh));
     // A new ledger: its format and billing zone, written once and synced.
     rocksdb::WriteBatch init;
     std::string version;
@@ -499,6 +492,44 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   LEDGER_RETURN_IF_ERROR(DecodeHead(value, &head_));
   pending_head_ = head_;
   return Status::Ok();
+}
+
+Status EventStore::CheckWithoutFormat(const StoreOptions& options, bool* make) const {
+  Result<bool> empty = HoldsNoKeys();
+  if (!empty.ok()) return empty.status();
+  // Not a ledger (another RocksDB database): nothing damaged, nothing to read.
+  if (!*empty) {
+    return Status::InvalidArgument(options.path + " is not a ledger: it has no format version");
+  }
+  // A create cut short before its first write (RocksDB made the database,
+  // the ledger had not yet written its format): made anew, or none yet.
+  if (!options.create_if_missing || secondary()) {
+    return Status::NotFound("no ledger at " + options.path +
+                            " (its creation was cut short; a write makes it)");
+  }
+  *make = true;
+  return Status::Ok();
+}
+
+Status EventStore::CheckFamiliesToMake(const StoreOptions& options,
+                                       const std::vector<std::string>& names) const {
+  const auto own_end = names.begin() + kOwnFamilies;
+  const auto lacking = std::find_if(names.begin(), own_end, [&](const std::string& name) {
+    return column_family(name) == nullptr;
+  });
+  if (lacking == own_end) return Status::Ok();
+  rocksdb::ColumnFamilyHandle* meta = column_family(rocksdb::kDefaultColumnFamilyName);
+  LEDGER_CHECK(meta != nullptr);  // RocksDB opens the default family always
+  std::string version;
+  const rocksdb::Status read =
+      db_->Get(rocksdb::ReadOptions(), meta, internal::kMetaFormatVersion, &version);
+  if (read.ok()) {
+    return Status::Corruption(options.path + " is a damaged ledger: its family '" + *lacking +
+                              "' is gone. Nothing was changed: restore it from a backup");
+  }
+  if (!read.IsNotFound()) return FromRocks(read, "read format version");
+  bool make = false;
+  return CheckWithoutFormat(options, &make);
 }
 
 Result<bool> EventStore::HoldsNoKeys() const {

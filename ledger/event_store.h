@@ -225,13 +225,13 @@ class EventStore {
   rocksdb::ColumnFamilyHandle* meta_cf() const { return meta_cf_; }
   // A caller's extra column family, by name; nullptr when not opened.
   rocksdb::ColumnFamilyHandle* column_family(std::string_view name) const;
-  // Families beyond the store's own, for the projections: created on
-  // demand (an existing one is returned as is) and dropped when replaced.
+  // A family by name, made if missing (an existing one is returned as is):
+  // the projections' families, made on demand and dropped when replaced.
   // The store's own families can never be dropped.
   Result<rocksdb::ColumnFamilyHandle*> CreateColumnFamily(const std::string& name);
   // The same for several families, in the order of `names`: the missing ones
   // are made in one call, which writes RocksDB's OPTIONS file once instead
-  // of once per family.
+  // of once per family (Open makes the store's own this way too).
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> CreateColumnFamilies(
       const std::vector<std::string>& names);
   Status DropColumnFamily(const std::string& name);
@@ -242,6 +242,15 @@ class EventStore {
   Status LoadMeta(const StoreOptions& options, bool fresh);
   // Whether every open family is empty: a database the ledger made but never wrote.
   Result<bool> HoldsNoKeys() const;
+  // A database without the ledger's format version: a create cut short
+  // before its first write (no keys at all), made anew when options allow
+  // (*make), or another program's database, refused.
+  Status CheckWithoutFormat(const StoreOptions& options, bool* make) const;
+  // Before Open makes any of the store's own families that `names` lacks:
+  // only a create cut short may lack them. A ledger that lost one is
+  // damaged, another program's database is not ours; neither is written.
+  Status CheckFamiliesToMake(const StoreOptions& options,
+                             const std::vector<std::string>& names) const;
   Status ReleaseEmptyWals(const std::string& path);
   // Put the idempotency entries of pending_ids_, and the account index
   // entries of pending_account_seqs_, into the batch.

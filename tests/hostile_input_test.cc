@@ -10,6 +10,7 @@
 #include <rocksdb/db.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -521,31 +522,45 @@ TEST_F(HostileFileTest, TheLeftoversOfACreateCutShortAreNoObstacle) {
   EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
 }
 
+// The families a RocksDB database at `path` holds, sorted.
+std::vector<std::string> FamiliesAt(const std::string& path) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Makes a RocksDB database at `path` with the default family and `families`
+// (made in that order); `key_in` names one of them to hold a key.
+void MakeDatabase(const std::string& path, const std::vector<std::string>& families,
+                  const std::string& key_in = "") {
+  std::filesystem::remove_all(path);
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(options, path, &db).ok());
+  for (const std::string& name : families) {
+    rocksdb::ColumnFamilyHandle* family = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &family).ok());
+    if (name == key_in) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), family, "k", "v").ok());
+    }
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(family).ok());
+  }
+  delete db;
+}
+
 // A create cut short after RocksDB made its database but before the ledger
 // wrote its format (a killed `init`: a tester's 23 of 60) holds no keys: it
 // is no ledger yet, and the next write makes one. It was refused for good
 // ("is not a ledger: it has no format version"). A database that holds
-// keys but no format is another program's, and stays refused. A new ledger
-// opens with RocksDB's default family alone and makes the others next: a
-// create cut short between the two is made again too.
+// keys but no format is another program's, and stays refused, unchanged:
+// no family is made in it. A new ledger opens with RocksDB's default family
+// alone and makes the others next, in one call: a create cut short between
+// the two, or inside that call (any of the families made), is made again too.
 TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
-  const auto make_database = [&](bool with_log, bool with_key) {
-    std::filesystem::remove_all(dir_.Sub("db"));
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &db).ok());
-    if (with_log) {
-      rocksdb::ColumnFamilyHandle* family = nullptr;
-      ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "log", &family).ok());
-      if (with_key) {
-        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), family, "k", "v").ok());
-      }
-      ASSERT_TRUE(db->DestroyColumnFamilyHandle(family).ok());
-    }
-    delete db;
-  };
-  make_database(/*with_log=*/false, /*with_key=*/false);
+  const std::string db = dir_.Sub("db");
+  MakeDatabase(db, {});
   const testing::ProcessResult appended =
       Run({"append", Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD",
                                                                   "2026-04-01T00:00:00"))});
@@ -553,18 +568,30 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   EXPECT_EQ(StoredEvents(), 1u);
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
 
-  make_database(/*with_log=*/true, /*with_key=*/false);
+  // Families the ledger lists in another order than RocksDB holds them:
+  // each is found by its name.
+  MakeDatabase(db, {"usage_intervals", "log"});
   const testing::ProcessResult query = Run({"digest"});
   EXPECT_EQ(query.exit_code, 2);
-  EXPECT_NE(query.err.find("no ledger at " + dir_.Sub("db") + " (its creation was cut short"),
+  EXPECT_NE(query.err.find("no ledger at " + db + " (its creation was cut short"),
             std::string::npos)
       << query.err;
+  EXPECT_EQ(FamiliesAt(db), (std::vector<std::string>{"default", "log", "usage_intervals"}));
   const testing::ProcessResult init = Run({"init", "--billing-offset", "+05:30"});
   EXPECT_EQ(init.exit_code, 0) << init.err;
   EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
+  const testing::ProcessResult again =
+      Run({"append",
+           Input("open.jsonl",
+                 test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00")),
+           Input("open.jsonl",
+                 test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"))});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("\"status\":\"duplicate\""), std::string::npos) << again.out;
+  EXPECT_EQ(StoredEvents(), 1u);
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
 
-  make_database(/*with_log=*/true, /*with_key=*/true);
+  MakeDatabase(db, {"log"}, /*key_in=*/"log");
   for (const std::vector<std::string>& command :
        std::vector<std::vector<std::string>>{{"init"}, {"digest"}}) {
     const testing::ProcessResult r = Run(command);
@@ -572,6 +599,47 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
     EXPECT_NE(r.err.find("is not a ledger: it has no format version"), std::string::npos)
         << command[0] << ": " << r.err;
   }
+  EXPECT_EQ(FamiliesAt(db), (std::vector<std::string>{"default", "log"}));
+}
+
+// A ledger that lost one of its own families (a file system restored in
+// part, a hand-made mistake) is damaged: every command says so and leaves
+// it as it is. Made anew, the family would be empty, and an append would
+// take every re-sent event for a new one (or a rule break).
+TEST_F(HostileFileTest, ALedgerThatLostOneOfItsFamiliesIsRefusedUnchanged) {
+  const std::string db = dir_.Sub("db");
+  const std::string open =
+      Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
+  ASSERT_EQ(Run({"append", open}).exit_code, 0);
+  std::vector<std::string> families = FamiliesAt(db);
+  {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : families)
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), db, descriptors, &handles, &raw).ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+      if (handle->GetName() == "idempotency") {
+        EXPECT_TRUE(raw->DropColumnFamily(handle).ok());
+      }
+      EXPECT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+    }
+    delete raw;
+  }
+  std::erase(families, "idempotency");
+  const std::string damaged = db + " is a damaged ledger: its family 'idempotency' is gone";
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"append", open}, {"digest"}}) {
+    const testing::ProcessResult r = Run(command);
+    EXPECT_EQ(r.exit_code, 2) << command[0];
+    EXPECT_NE(r.err.find(damaged), std::string::npos) << command[0] << ": " << r.err;
+    EXPECT_EQ(r.out, "") << command[0];
+  }
+  const testing::ProcessResult verify = Run({"verify"});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_NE(verify.out.find("FAILED storage: " + damaged), std::string::npos) << verify.out;
+  EXPECT_EQ(FamiliesAt(db), families);
 }
 
 // A ledger this user may not write (a read-only snapshot or mount) is read
