@@ -14,19 +14,20 @@
 //   a 1M-event append took 4.4 to 4.5 s with it against 4.7 to 4.8 s
 //   without, and a 10M-event replay peaked at 438 MB against 484 MB (with
 //   freed pages kept, below).
-// - Freed pages still go back to the kernel after jemalloc's default decay
-//   (10 s), so memory stays bounded: keeping them (dirty_decay_ms:-1) was a
-//   little faster, but a 10M-event replay then peaked at 440 MiB and was
-//   still rising.
-// - muzzy_decay_ms:10000: pages leave through MADV_FREE first, which the
-//   kernel takes back only when it needs them, instead of straight through
-//   MADV_DONTNEED (jemalloc's default, muzzy_decay_ms:0), after which every
-//   page is faulted and zeroed again. A first touch is dear on this VM: a
-//   perf profile of a 1M-event append put 8% of its samples in the
-//   kernel's page clearing. Five interleaved pairs of 1M appends: 4.51 to
-//   6.19 s → 4.31 to 6.00 s (each pair faster, by 0.16 to 0.39 s; CPU 8.9
-//   → 8.5 s mean); peak RSS unchanged (266 to 277 MB). A 10M-event replay:
-//   peak 352 to 354 → 354 to 360 MiB, flat, 40 → 35 s.
+// - Freed pages still go back to the kernel, after jemalloc's default
+//   decay (10 s) and then the one below, so memory stays bounded: keeping
+//   them (dirty_decay_ms:-1) was a little faster, but a 10M-event replay
+//   then peaked at 440 MiB and was still rising.
+// - muzzy_decay_ms:10000: decayed pages leave through MADV_FREE first,
+//   which the kernel takes back only when it needs the memory (until then
+//   they count in RSS), and through MADV_DONTNEED 10 s later, instead of
+//   straight through MADV_DONTNEED (jemalloc's default, muzzy_decay_ms:0),
+//   after which every page used again is faulted and zeroed again. A first
+//   touch is dear on this VM: a perf profile of a 1M-event append put 8%
+//   of its samples in the kernel's page clearing. Five interleaved pairs of
+//   1M appends: 4.51 to 6.19 s → 4.31 to 6.00 s (each pair faster, by 0.16
+//   to 0.39 s; CPU 8.9 → 8.5 s mean); peak RSS unchanged (261 to 271 MiB).
+//   A 10M-event replay: peak 352 to 354 → 354 to 360 MiB, flat, 40 → 35 s.
 //
 // Measured in README.md, "Memory allocator".
 #include "cli/allocator.h"
