@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -47,9 +48,11 @@ constexpr const char* kAccountIndexCf = "account_index";
 constexpr const char* kIdempotencyCf = "idempotency";
 constexpr const char* kStateCf = "state";
 constexpr const char* kIntervalsCf = "usage_intervals";
-// The store's own families, first in every open's list (FamiliesToOpen):
-// the default one (its meta keys) and the five above.
-constexpr size_t kOwnFamilies = 6;
+// The store's own families, in the order of their handles: the default one
+// (its meta keys) and the five above. Every open lists them first
+// (FamiliesToOpen).
+constexpr std::array<const char*, 6> kOwnFamilies = {"default",      kLogCf,   kAccountIndexCf,
+                                                     kIdempotencyCf, kStateCf, kIntervalsCf};
 
 // Keys of the log, account_index and usage_intervals families end in a
 // big-endian number that only grows within the rest of the key (a sequence
@@ -101,6 +104,18 @@ rocksdb::ColumnFamilyOptions ColumnFamilyOptionsFor(const std::string& name) {
     options.memtable_insert_with_hint_prefix_extractor = std::make_shared<AllButLast8Bytes>();
   }
   return options;
+}
+
+// The ledger's format version from its stored value: one this binary
+// reads, or why not.
+Status ReadFormatVersion(std::string_view value, uint32_t* version) {
+  if (value.size() != 4) return Status::Corruption("ledger format version has a bad size");
+  *version = ReadU32BE(value);
+  if (*version < kFormatVersionMin || *version > kFormatVersion) {
+    // Written by a newer binary, or not by this ledger: not damage.
+    return Status::InvalidArgument("unsupported ledger format version " + std::to_string(*version));
+  }
+  return Status::Ok();
 }
 
 std::string EncodeHead(const Head& head) {
@@ -198,12 +213,7 @@ void CloseDb(std::vector<rocksdb::ColumnFamilyHandle*>* handles, rocksdb::DB** d
 Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& options, bool fresh,
                       std::vector<std::string>* names,
                       std::vector<std::string>* existing_names = nullptr) {
-  *names = {rocksdb::kDefaultColumnFamilyName,
-            kLogCf,
-            kAccountIndexCf,
-            kIdempotencyCf,
-            kStateCf,
-            kIntervalsCf};
+  names->assign(kOwnFamilies.begin(), kOwnFamilies.end());
   names->insert(names->end(), options.extra_column_families.begin(),
                 options.extra_column_families.end());
   std::vector<std::string> existing;
@@ -222,11 +232,9 @@ Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& 
     *existing_names = *names;
     std::erase_if(*existing_names, missing);
   }
-  if (!options.secondary) return Status::Ok();
-  std::erase_if(*names, missing);
-  if (names->size() < kOwnFamilies || (*names)[kOwnFamilies - 1] != kIntervalsCf) {
-    return Status::InvalidArgument(options.path + " is not a ledger: it lacks the log's families");
-  }
+  // A secondary opens those there are; if the store's own are not all
+  // there, EventStore::CheckOwnFamilies says why.
+  if (options.secondary) std::erase_if(*names, missing);
   return Status::Ok();
 }
 
@@ -374,18 +382,19 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
         "open " + options.path));
   }
   store->db_.reset(raw_db);
-  if (!fresh && !options.secondary) {
-    LEDGER_RETURN_IF_ERROR(store->CheckFamiliesToMake(options, names));
-  }
-  // A secondary opened every name (FamiliesToOpen): this only finds them.
+  if (!fresh) LEDGER_RETURN_IF_ERROR(store->CheckOwnFamilies(options));
+  // Makes what a new ledger, or a create cut short, lacks; a secondary has
+  // every name it lists (FamiliesToOpen), so this only finds them.
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> opened = store->CreateColumnFamilies(names);
   if (!opened.ok()) return opened.status();
-  store->meta_cf_ = (*opened)[0];
-  store->log_cf_ = (*opened)[1];
-  store->account_index_cf_ = (*opened)[2];
-  store->idempotency_cf_ = (*opened)[3];
-  store->state_cf_ = (*opened)[4];
-  store->intervals_cf_ = (*opened)[5];
+  rocksdb::ColumnFamilyHandle** own[] = {&store->meta_cf_,          &store->log_cf_,
+                                         &store->account_index_cf_, &store->idempotency_cf_,
+                                         &store->state_cf_,         &store->intervals_cf_};
+  static_assert(std::size(own) == kOwnFamilies.size());
+  for (size_t i = 0; i < kOwnFamilies.size(); ++i) {
+    *own[i] = store->column_family(kOwnFamilies[i]);
+    LEDGER_CHECK(*own[i] != nullptr);
+  }
   store->write_options_.sync = options.sync;
   store->on_written_ = options.on_written;
   LEDGER_RETURN_IF_ERROR(store->LoadMeta(options, fresh));
@@ -473,13 +482,7 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   } else {
     LEDGER_RETURN_IF_ERROR(FromRocks(s, "read format version"));
   }
-  if (value.size() != 4) return Status::Corruption("ledger format version has a bad size");
-  format_version_ = ReadU32BE(value);
-  if (format_version_ < kFormatVersionMin || format_version_ > kFormatVersion) {
-    // Written by a newer binary, or not by this ledger: not damage.
-    return Status::InvalidArgument("unsupported ledger format version " +
-                                   std::to_string(format_version_));
-  }
+  LEDGER_RETURN_IF_ERROR(ReadFormatVersion(value, &format_version_));
   LEDGER_RETURN_IF_ERROR(
       FromRocks(db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaBillingOffset, &value),
                 "read billing offset"));
@@ -511,21 +514,22 @@ Status EventStore::CheckWithoutFormat(const StoreOptions& options, bool* make) c
   return Status::Ok();
 }
 
-Status EventStore::CheckFamiliesToMake(const StoreOptions& options,
-                                       const std::vector<std::string>& names) const {
-  const auto own_end = names.begin() + kOwnFamilies;
-  const auto lacking = std::find_if(names.begin(), own_end, [&](const std::string& name) {
-    return column_family(name) == nullptr;
-  });
-  if (lacking == own_end) return Status::Ok();
+Status EventStore::CheckOwnFamilies(const StoreOptions& options) const {
+  const auto lacking =
+      std::find_if(kOwnFamilies.begin(), kOwnFamilies.end(),
+                   [&](const char* name) { return column_family(name) == nullptr; });
+  if (lacking == kOwnFamilies.end()) return Status::Ok();
   rocksdb::ColumnFamilyHandle* meta = column_family(rocksdb::kDefaultColumnFamilyName);
   LEDGER_CHECK(meta != nullptr);  // RocksDB opens the default family always
-  std::string version;
+  std::string value;
   const rocksdb::Status read =
-      db_->Get(rocksdb::ReadOptions(), meta, internal::kMetaFormatVersion, &version);
+      db_->Get(rocksdb::ReadOptions(), meta, internal::kMetaFormatVersion, &value);
   if (read.ok()) {
+    uint32_t version = 0;
+    LEDGER_RETURN_IF_ERROR(ReadFormatVersion(value, &version));
     return Status::Corruption(options.path + " is a damaged ledger: its family '" + *lacking +
-                              "' is gone. Nothing was changed: restore it from a backup");
+                              "' is gone. Its data were left as they are: restore it from a " +
+                              "backup");
   }
   if (!read.IsNotFound()) return FromRocks(read, "read format version");
   bool make = false;

@@ -246,11 +246,11 @@ class EventStore {
   // before its first write (no keys at all), made anew when options allow
   // (*make), or another program's database, refused.
   Status CheckWithoutFormat(const StoreOptions& options, bool* make) const;
-  // Before Open makes any of the store's own families that `names` lacks:
-  // only a create cut short may lack them. A ledger that lost one is
-  // damaged, another program's database is not ours; neither is written.
-  Status CheckFamiliesToMake(const StoreOptions& options,
-                             const std::vector<std::string>& names) const;
+  // Before Open makes any of the store's own families the database lacks:
+  // only a create cut short may lack them (and only a primary open makes
+  // them). A ledger that lost one is damaged, another program's database
+  // is not ours; neither has anything made in it.
+  Status CheckOwnFamilies(const StoreOptions& options) const;
   Status ReleaseEmptyWals(const std::string& path);
   // Put the idempotency entries of pending_ids_, and the account index
   // entries of pending_account_seqs_, into the batch.

@@ -883,6 +883,15 @@ TEST(EventStoreTest, AVersionOneLedgerIsReadAsItIsAndMarkedByItsFirstAppend) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(refused.status().message(), "unsupported ledger format version 5");
+  // Nor is a newer binary's ledger called damaged for lacking a family this
+  // binary expects.
+  ASSERT_NO_FATAL_FAILURE(store_test::DropColumnFamilyAt(dir.path(), "state"));
+  LedgerOptions again;
+  again.store.path = dir.path();
+  refused = Ledger::Open(std::move(again));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "unsupported ledger format version 5");
 }
 
 // The pipelined append stages a batch's index entries before the batch

@@ -25,6 +25,7 @@
 #include "ledger_test_util.h"
 #include "process_util.h"
 #include "projection_test_util.h"
+#include "store_test_util.h"
 
 namespace ledger {
 namespace {
@@ -560,7 +561,7 @@ void MakeDatabase(const std::string& path, const std::vector<std::string>& famil
 // the two, or inside that call (any of the families made), is made again too.
 TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   const std::string db = dir_.Sub("db");
-  MakeDatabase(db, {});
+  ASSERT_NO_FATAL_FAILURE(MakeDatabase(db, {}));
   const testing::ProcessResult appended =
       Run({"append", Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD",
                                                                   "2026-04-01T00:00:00"))});
@@ -570,12 +571,21 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
 
   // Families the ledger lists in another order than RocksDB holds them:
   // each is found by its name.
-  MakeDatabase(db, {"usage_intervals", "log"});
+  ASSERT_NO_FATAL_FAILURE(MakeDatabase(db, {"usage_intervals", "log"}));
   const testing::ProcessResult query = Run({"digest"});
   EXPECT_EQ(query.exit_code, 2);
   EXPECT_NE(query.err.find("no ledger at " + db + " (its creation was cut short"),
             std::string::npos)
       << query.err;
+  StoreOptions read_only;  // as a query in a folder it may not write, or beside a writer
+  read_only.path = db;
+  read_only.secondary = true;
+  read_only.create_if_missing = false;
+  const Result<std::unique_ptr<EventStore>> read = EventStore::Open(read_only);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kNotFound) << read.status().ToString();
+  EXPECT_NE(read.status().message().find("its creation was cut short"), std::string::npos)
+      << read.status().ToString();
   EXPECT_EQ(FamiliesAt(db), (std::vector<std::string>{"default", "log", "usage_intervals"}));
   const testing::ProcessResult init = Run({"init", "--billing-offset", "+05:30"});
   EXPECT_EQ(init.exit_code, 0) << init.err;
@@ -591,7 +601,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   EXPECT_EQ(StoredEvents(), 1u);
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
 
-  MakeDatabase(db, {"log"}, /*key_in=*/"log");
+  ASSERT_NO_FATAL_FAILURE(MakeDatabase(db, {"log"}, /*key_in=*/"log"));
   for (const std::vector<std::string>& command :
        std::vector<std::vector<std::string>>{{"init"}, {"digest"}}) {
     const testing::ProcessResult r = Run(command);
@@ -612,21 +622,7 @@ TEST_F(HostileFileTest, ALedgerThatLostOneOfItsFamiliesIsRefusedUnchanged) {
       Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
   ASSERT_EQ(Run({"append", open}).exit_code, 0);
   std::vector<std::string> families = FamiliesAt(db);
-  {
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : families)
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), db, descriptors, &handles, &raw).ok());
-    for (rocksdb::ColumnFamilyHandle* handle : handles) {
-      if (handle->GetName() == "idempotency") {
-        EXPECT_TRUE(raw->DropColumnFamily(handle).ok());
-      }
-      EXPECT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
-    }
-    delete raw;
-  }
+  ASSERT_NO_FATAL_FAILURE(store_test::DropColumnFamilyAt(db, "idempotency"));
   std::erase(families, "idempotency");
   const std::string damaged = db + " is a damaged ledger: its family 'idempotency' is gone";
   for (const std::vector<std::string>& command :
@@ -639,6 +635,18 @@ TEST_F(HostileFileTest, ALedgerThatLostOneOfItsFamiliesIsRefusedUnchanged) {
   const testing::ProcessResult verify = Run({"verify"});
   EXPECT_EQ(verify.exit_code, 1);
   EXPECT_NE(verify.out.find("FAILED storage: " + damaged), std::string::npos) << verify.out;
+  // Read where it lies (a read-only folder, or beside a writer): the same.
+  for (const bool secondary : {true, false}) {
+    StoreOptions options;
+    options.path = db;
+    options.secondary = secondary;
+    options.create_if_missing = false;
+    Result<std::unique_ptr<EventStore>> store = EventStore::Open(options);
+    ASSERT_FALSE(store.ok()) << secondary;
+    EXPECT_EQ(store.status().code(), Status::Code::kCorruption) << store.status().ToString();
+    EXPECT_NE(store.status().message().find(damaged), std::string::npos)
+        << store.status().ToString();
+  }
   EXPECT_EQ(FamiliesAt(db), families);
 }
 

@@ -25,6 +25,27 @@
 
 namespace ledger::store_test {
 
+// Drops the column family `name` of the closed database at `path`, as a
+// ledger that lost one of its families would be found.
+inline void DropColumnFamilyAt(const std::string& path, const std::string& name) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& listed : names) {
+    descriptors.emplace_back(listed, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    if (handle->GetName() == name) {
+      EXPECT_TRUE(db->DropColumnFamily(handle).ok());
+    }
+    EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  }
+  delete db;
+}
+
 // A pinned wall clock: two ledgers fed the same lines store the same bytes.
 inline constexpr int64_t kClock_us = 1'775'000'000'000'000;
 
