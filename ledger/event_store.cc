@@ -464,7 +464,7 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, internal::kMetaFormatVersion, &value);
   if (s.IsNotFound()) {
-    if (!fresh) LEDGER_RETURN_IF_ERROR(CheckWithoutFormat(options, &fresh));
+    if (!fresh) LEDGER_RETURN_IF_ERROR(CheckWithoutFormat(options));
     // A new ledger: its format and billing zone, written once and synced.
     rocksdb::WriteBatch init;
     std::string version;
@@ -497,7 +497,7 @@ Status EventStore::LoadMeta(const StoreOptions& options, bool fresh) {
   return Status::Ok();
 }
 
-Status EventStore::CheckWithoutFormat(const StoreOptions& options, bool* make) const {
+Status EventStore::CheckWithoutFormat(const StoreOptions& options) const {
   Result<bool> empty = HoldsNoKeys();
   if (!empty.ok()) return empty.status();
   // Not a ledger (another RocksDB database): nothing damaged, nothing to read.
@@ -510,7 +510,6 @@ Status EventStore::CheckWithoutFormat(const StoreOptions& options, bool* make) c
     return Status::NotFound("no ledger at " + options.path +
                             " (its creation was cut short; a write makes it)");
   }
-  *make = true;
   return Status::Ok();
 }
 
@@ -532,8 +531,7 @@ Status EventStore::CheckOwnFamilies(const StoreOptions& options) const {
                               "backup");
   }
   if (!read.IsNotFound()) return FromRocks(read, "read format version");
-  bool make = false;
-  return CheckWithoutFormat(options, &make);
+  return CheckWithoutFormat(options);
 }
 
 Result<bool> EventStore::HoldsNoKeys() const {

@@ -243,9 +243,9 @@ class EventStore {
   // Whether every open family is empty: a database the ledger made but never wrote.
   Result<bool> HoldsNoKeys() const;
   // A database without the ledger's format version: a create cut short
-  // before its first write (no keys at all), made anew when options allow
-  // (*make), or another program's database, refused.
-  Status CheckWithoutFormat(const StoreOptions& options, bool* make) const;
+  // before its first write (no keys at all), Ok to make anew when options
+  // allow, or another program's database, refused.
+  Status CheckWithoutFormat(const StoreOptions& options) const;
   // Before Open makes any of the store's own families the database lacks:
   // only a create cut short may lack them (and only a primary open makes
   // them). A ledger that lost one is damaged, another program's database

@@ -561,10 +561,10 @@ void MakeDatabase(const std::string& path, const std::vector<std::string>& famil
 // the two, or inside that call (any of the families made), is made again too.
 TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   const std::string db = dir_.Sub("db");
+  const std::string open =
+      Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"));
   ASSERT_NO_FATAL_FAILURE(MakeDatabase(db, {}));
-  const testing::ProcessResult appended =
-      Run({"append", Input("open.jsonl", test_util::AccountOpened("open", kAccount, "USD",
-                                                                  "2026-04-01T00:00:00"))});
+  const testing::ProcessResult appended = Run({"append", open});
   EXPECT_EQ(appended.exit_code, 0) << appended.err;
   EXPECT_EQ(StoredEvents(), 1u);
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
@@ -590,12 +590,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   const testing::ProcessResult init = Run({"init", "--billing-offset", "+05:30"});
   EXPECT_EQ(init.exit_code, 0) << init.err;
   EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
-  const testing::ProcessResult again =
-      Run({"append",
-           Input("open.jsonl",
-                 test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00")),
-           Input("open.jsonl",
-                 test_util::AccountOpened("open", kAccount, "USD", "2026-04-01T00:00:00"))});
+  const testing::ProcessResult again = Run({"append", open, open});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find("\"status\":\"duplicate\""), std::string::npos) << again.out;
   EXPECT_EQ(StoredEvents(), 1u);
