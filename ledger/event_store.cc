@@ -238,6 +238,13 @@ Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& 
   return Status::Ok();
 }
 
+// Whether a database with the families `existing` lacks one of the store's own.
+bool LacksOwnFamily(const std::vector<std::string>& existing) {
+  return std::any_of(kOwnFamilies.begin(), kOwnFamilies.end(), [&](const char* name) {
+    return std::find(existing.begin(), existing.end(), name) == existing.end();
+  });
+}
+
 std::vector<rocksdb::ColumnFamilyDescriptor> Describe(const std::vector<std::string>& names) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
@@ -371,6 +378,9 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   } else {
     std::vector<std::string> existing;
     LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names, &existing));
+    if (!fresh && LacksOwnFamily(existing)) {
+      LEDGER_RETURN_IF_ERROR(CheckOwnFamiliesReadOnly(db_options, options, existing));
+    }
     db_options.info_log = internal::OpenInfoLog(options.path);
     // The ledger opens the families there are (a new one: the default
     // family) and makes the missing ones in one call below: RocksDB's open
@@ -382,7 +392,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
         "open " + options.path));
   }
   store->db_.reset(raw_db);
-  if (!fresh) LEDGER_RETURN_IF_ERROR(store->CheckOwnFamilies(options));
+  // A primary open looked before it opened (CheckOwnFamiliesReadOnly).
+  if (!fresh && store->secondary()) LEDGER_RETURN_IF_ERROR(store->CheckOwnFamilies(options));
   // Makes what a new ledger, or a create cut short, lacks; a secondary has
   // every name it lists (FamiliesToOpen), so this only finds them.
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> opened = store->CreateColumnFamilies(names);
@@ -532,6 +543,20 @@ Status EventStore::CheckOwnFamilies(const StoreOptions& options) const {
   }
   if (!read.IsNotFound()) return FromRocks(read, "read format version");
   return CheckWithoutFormat(options);
+}
+
+Status EventStore::CheckOwnFamiliesReadOnly(rocksdb::DBOptions db_options,
+                                            const StoreOptions& options,
+                                            const std::vector<std::string>& existing) {
+  db_options.info_log = internal::DiscardingInfoLog();
+  std::unique_ptr<EventStore> probe(new EventStore());
+  rocksdb::DB* raw_db = nullptr;
+  LEDGER_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::OpenForReadOnly(db_options, options.path, Describe(existing),
+                                             &probe->handles_, &raw_db),
+                "open " + options.path + " to look into it"));
+  probe->db_.reset(raw_db);
+  return probe->CheckOwnFamilies(options);
 }
 
 Result<bool> EventStore::HoldsNoKeys() const {

@@ -251,6 +251,13 @@ class EventStore {
   // them). A ledger that lost one is damaged, another program's database
   // is not ours; neither has anything made in it.
   Status CheckOwnFamilies(const StoreOptions& options) const;
+  // The same, for a primary open of a database that lacks one of them,
+  // before it opens: on a read-only instance of the database (`existing`:
+  // its families) and without an info log, so that a refused open leaves
+  // the folder as it found it (RocksDB's open writes a new MANIFEST,
+  // OPTIONS file and WAL).
+  static Status CheckOwnFamiliesReadOnly(rocksdb::DBOptions db_options, const StoreOptions& options,
+                                         const std::vector<std::string>& existing);
   Status ReleaseEmptyWals(const std::string& path);
   // Put the idempotency entries of pending_ids_, and the account index
   // entries of pending_account_seqs_, into the batch.

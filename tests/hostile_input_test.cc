@@ -531,6 +531,16 @@ std::vector<std::string> FamiliesAt(const std::string& path) {
   return names;
 }
 
+// The files in the folder `path`, each with its size and last write time.
+std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> FolderFiles(
+    const std::string& path) {
+  std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> files;
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(path)) {
+    files[entry.path().filename()] = {entry.file_size(), entry.last_write_time()};
+  }
+  return files;
+}
+
 // Makes a RocksDB database at `path` with the default family and `families`
 // (made in that order); `key_in` names one of them to hold a key.
 void MakeDatabase(const std::string& path, const std::vector<std::string>& families,
@@ -556,8 +566,9 @@ void MakeDatabase(const std::string& path, const std::vector<std::string>& famil
 // is no ledger yet, and the next write makes one. It was refused for good
 // ("is not a ledger: it has no format version"). A database that holds
 // keys but no format is another program's, and stays refused, unchanged:
-// no family is made in it. A new ledger opens with RocksDB's default family
-// alone and makes the others next, in one call: a create cut short between
+// no family is made in it, nor any file written (it is looked into
+// read-only before RocksDB's open, which writes a MANIFEST and a WAL). A new ledger opens with
+// RocksDB's default family alone and makes the others next, in one call: a create cut short between
 // the two, or inside that call (any of the families made), is made again too.
 TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   const std::string db = dir_.Sub("db");
@@ -572,6 +583,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   // Families the ledger lists in another order than RocksDB holds them:
   // each is found by its name.
   ASSERT_NO_FATAL_FAILURE(MakeDatabase(db, {"usage_intervals", "log"}));
+  const auto cut_short_files = FolderFiles(db);
   const testing::ProcessResult query = Run({"digest"});
   EXPECT_EQ(query.exit_code, 2);
   EXPECT_NE(query.err.find("no ledger at " + db + " (its creation was cut short"),
@@ -587,6 +599,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   EXPECT_NE(read.status().message().find("its creation was cut short"), std::string::npos)
       << read.status().ToString();
   EXPECT_EQ(FamiliesAt(db), (std::vector<std::string>{"default", "log", "usage_intervals"}));
+  EXPECT_EQ(FolderFiles(db), cut_short_files) << "a query writes nothing where it finds no ledger";
   const testing::ProcessResult init = Run({"init", "--billing-offset", "+05:30"});
   EXPECT_EQ(init.exit_code, 0) << init.err;
   EXPECT_EQ(Run({"digest"}).out.substr(0, 2), "0:");
@@ -597,6 +610,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   EXPECT_EQ(Run({"verify"}).exit_code, 0);
 
   ASSERT_NO_FATAL_FAILURE(MakeDatabase(db, {"log"}, /*key_in=*/"log"));
+  const auto files = FolderFiles(db);
   for (const std::vector<std::string>& command :
        std::vector<std::vector<std::string>>{{"init"}, {"digest"}}) {
     const testing::ProcessResult r = Run(command);
@@ -605,6 +619,7 @@ TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
         << command[0] << ": " << r.err;
   }
   EXPECT_EQ(FamiliesAt(db), (std::vector<std::string>{"default", "log"}));
+  EXPECT_EQ(FolderFiles(db), files) << "not a file written, not even a MANIFEST or a WAL";
 }
 
 // A ledger that lost one of its own families (a file system restored in
@@ -619,6 +634,7 @@ TEST_F(HostileFileTest, ALedgerThatLostOneOfItsFamiliesIsRefusedUnchanged) {
   std::vector<std::string> families = FamiliesAt(db);
   ASSERT_NO_FATAL_FAILURE(store_test::DropColumnFamilyAt(db, "idempotency"));
   std::erase(families, "idempotency");
+  const auto files = FolderFiles(db);
   const std::string damaged = db + " is a damaged ledger: its family 'idempotency' is gone";
   for (const std::vector<std::string>& command :
        std::vector<std::vector<std::string>>{{"append", open}, {"digest"}}) {
@@ -643,6 +659,7 @@ TEST_F(HostileFileTest, ALedgerThatLostOneOfItsFamiliesIsRefusedUnchanged) {
         << store.status().ToString();
   }
   EXPECT_EQ(FamiliesAt(db), families);
+  EXPECT_EQ(FolderFiles(db), files) << "not a file written, not even a MANIFEST or a WAL";
 }
 
 // A ledger this user may not write (a read-only snapshot or mount) is read
