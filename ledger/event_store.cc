@@ -376,10 +376,15 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     LEDGER_RETURN_IF_ERROR(
         OpenSecondary(db_options, options, dir->first, &names, &store->handles_, &raw_db));
   } else {
+    const std::string listed_at = RecordedFlushes(options.path);
     std::vector<std::string> existing;
     LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names, &existing));
     if (!fresh && LacksOwnFamily(existing)) {
-      LEDGER_RETURN_IF_ERROR(CheckOwnFamiliesReadOnly(db_options, options, existing));
+      // Refused on that look only if the database did not change meanwhile
+      // (another process making its families); else the check under the
+      // lock below decides.
+      const Status looked = CheckOwnFamiliesReadOnly(db_options, options, existing);
+      if (!looked.ok() && RecordedFlushes(options.path) == listed_at) return looked;
     }
     db_options.info_log = internal::OpenInfoLog(options.path);
     // The ledger opens the families there are (a new one: the default
@@ -392,8 +397,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
         "open " + options.path));
   }
   store->db_.reset(raw_db);
-  // A primary open looked before it opened (CheckOwnFamiliesReadOnly).
-  if (!fresh && store->secondary()) LEDGER_RETURN_IF_ERROR(store->CheckOwnFamilies(options));
+  if (!fresh) LEDGER_RETURN_IF_ERROR(store->CheckOwnFamilies(options));
   // Makes what a new ledger, or a create cut short, lacks; a secondary has
   // every name it lists (FamiliesToOpen), so this only finds them.
   Result<std::vector<rocksdb::ColumnFamilyHandle*>> opened = store->CreateColumnFamilies(names);
@@ -548,7 +552,9 @@ Status EventStore::CheckOwnFamilies(const StoreOptions& options) const {
 Status EventStore::CheckOwnFamiliesReadOnly(rocksdb::DBOptions db_options,
                                             const StoreOptions& options,
                                             const std::vector<std::string>& existing) {
-  db_options.info_log = internal::DiscardingInfoLog();
+  // No info log: a read-only open given none makes none (RocksDB 6.20 on).
+  LEDGER_CHECK(db_options.info_log == nullptr);
+  db_options.create_if_missing = false;  // a pure read: not even the folder made
   std::unique_ptr<EventStore> probe(new EventStore());
   rocksdb::DB* raw_db = nullptr;
   LEDGER_RETURN_IF_ERROR(

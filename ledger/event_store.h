@@ -251,11 +251,11 @@ class EventStore {
   // them). A ledger that lost one is damaged, another program's database
   // is not ours; neither has anything made in it.
   Status CheckOwnFamilies(const StoreOptions& options) const;
-  // The same, for a primary open of a database that lacks one of them,
-  // before it opens: on a read-only instance of the database (`existing`:
-  // its families) and without an info log, so that a refused open leaves
-  // the folder as it found it (RocksDB's open writes a new MANIFEST,
-  // OPTIONS file and WAL).
+  // The same, for a primary open of a database that lacks one of them
+  // (only then), before it opens: on a read-only instance of the database
+  // (`existing`: its families), without an info log, so that a refused open
+  // leaves the folder as it found it (RocksDB's open writes a new MANIFEST,
+  // OPTIONS file and WAL). The check under the lock still runs after.
   static Status CheckOwnFamiliesReadOnly(rocksdb::DBOptions db_options, const StoreOptions& options,
                                          const std::vector<std::string>& existing);
   Status ReleaseEmptyWals(const std::string& path);

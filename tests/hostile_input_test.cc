@@ -531,12 +531,13 @@ std::vector<std::string> FamiliesAt(const std::string& path) {
   return names;
 }
 
-// The files in the folder `path`, each with its size and last write time.
-std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> FolderFiles(
-    const std::string& path) {
-  std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> files;
+// The files in the folder `path`, each with its size and last write time
+// (in the file clock's ticks).
+std::map<std::string, std::pair<uintmax_t, int64_t>> FolderFiles(const std::string& path) {
+  std::map<std::string, std::pair<uintmax_t, int64_t>> files;
   for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(path)) {
-    files[entry.path().filename()] = {entry.file_size(), entry.last_write_time()};
+    files[entry.path().filename()] = {entry.file_size(),
+                                      entry.last_write_time().time_since_epoch().count()};
   }
   return files;
 }
@@ -566,10 +567,12 @@ void MakeDatabase(const std::string& path, const std::vector<std::string>& famil
 // is no ledger yet, and the next write makes one. It was refused for good
 // ("is not a ledger: it has no format version"). A database that holds
 // keys but no format is another program's, and stays refused, unchanged:
-// no family is made in it, nor any file written (it is looked into
-// read-only before RocksDB's open, which writes a MANIFEST and a WAL). A new ledger opens with
-// RocksDB's default family alone and makes the others next, in one call: a create cut short between
-// the two, or inside that call (any of the families made), is made again too.
+// no family is made in it. A database that lacks some of the ledger's
+// families is looked into read-only before RocksDB's open (which writes a
+// new MANIFEST, OPTIONS file and WAL), so a refusal writes no file in it.
+// A new ledger opens with RocksDB's default family alone and makes the
+// others next, in one call: a create cut short between the two, or inside
+// that call (any of the families made), is made again too.
 TEST_F(HostileFileTest, ACreateCutShortAfterTheDatabaseIsMadeIsMadeAgain) {
   const std::string db = dir_.Sub("db");
   const std::string open =

@@ -67,6 +67,4 @@ std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir) {
       open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
 }
 
-std::shared_ptr<rocksdb::Logger> DiscardingInfoLog() { return std::make_shared<InfoLog>(-1); }
-
 }  // namespace ledger::internal

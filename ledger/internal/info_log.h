@@ -21,8 +21,5 @@ inline constexpr uintmax_t kInfoLogBytesMax = 1 << 20;
 // own. RocksDB's threads call it at once: each line is one write(2) to a
 // file opened O_APPEND, whole.
 std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir);
-// A logger that drops every line: for a look into a folder that must
-// leave no trace in it (RocksDB, given none, makes its own LOG there).
-std::shared_ptr<rocksdb::Logger> DiscardingInfoLog();
 
 }  // namespace ledger::internal
