@@ -238,10 +238,18 @@ Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const StoreOptions& 
   return Status::Ok();
 }
 
-// Whether a database with the families `existing` lacks one of the store's own.
-bool LacksOwnFamily(const std::vector<std::string>& existing) {
-  return std::any_of(kOwnFamilies.begin(), kOwnFamilies.end(), [&](const char* name) {
-    return std::find(existing.begin(), existing.end(), name) == existing.end();
+// The first of the store's own families that a database lacks, by
+// `has(name)`; nullptr when it has them all.
+const char* FirstLackingOwnFamily(const std::function<bool(std::string_view)>& has) {
+  const auto lacking = std::find_if(kOwnFamilies.begin(), kOwnFamilies.end(),
+                                    [&](const char* name) { return !has(name); });
+  return lacking == kOwnFamilies.end() ? nullptr : *lacking;
+}
+
+// The same, for a database with the families `existing`.
+const char* FirstLackingOwnFamily(const std::vector<std::string>& existing) {
+  return FirstLackingOwnFamily([&](std::string_view name) {
+    return std::find(existing.begin(), existing.end(), name) != existing.end();
   });
 }
 
@@ -379,7 +387,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
     const std::string listed_at = RecordedFlushes(options.path);
     std::vector<std::string> existing;
     LEDGER_RETURN_IF_ERROR(FamiliesToOpen(db_options, options, fresh, &names, &existing));
-    if (!fresh && LacksOwnFamily(existing)) {
+    if (!fresh && FirstLackingOwnFamily(existing) != nullptr) {
       // Refused on that look only if the database did not change meanwhile
       // (another process making its families); else the check under the
       // lock below decides.
@@ -529,10 +537,9 @@ Status EventStore::CheckWithoutFormat(const StoreOptions& options) const {
 }
 
 Status EventStore::CheckOwnFamilies(const StoreOptions& options) const {
-  const auto lacking =
-      std::find_if(kOwnFamilies.begin(), kOwnFamilies.end(),
-                   [&](const char* name) { return column_family(name) == nullptr; });
-  if (lacking == kOwnFamilies.end()) return Status::Ok();
+  const char* lacking =
+      FirstLackingOwnFamily([&](std::string_view name) { return column_family(name) != nullptr; });
+  if (lacking == nullptr) return Status::Ok();
   rocksdb::ColumnFamilyHandle* meta = column_family(rocksdb::kDefaultColumnFamilyName);
   LEDGER_CHECK(meta != nullptr);  // RocksDB opens the default family always
   std::string value;
@@ -541,7 +548,7 @@ Status EventStore::CheckOwnFamilies(const StoreOptions& options) const {
   if (read.ok()) {
     uint32_t version = 0;
     LEDGER_RETURN_IF_ERROR(ReadFormatVersion(value, &version));
-    return Status::Corruption(options.path + " is a damaged ledger: its family '" + *lacking +
+    return Status::Corruption(options.path + " is a damaged ledger: its family '" + lacking +
                               "' is gone. Its data were left as they are: restore it from a " +
                               "backup");
   }
