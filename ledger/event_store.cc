@@ -357,7 +357,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   // Two flushes at a time, one compaction (RocksDB's limits for two jobs
   // are one of each). The flush that ends `ledger append` (every family's
   // memtable, about 140 MB after 1M events) then takes both cores instead of
-  // one: 0.47 to 0.52 s → 0.40 to 0.41 s, measured (README.md).
+  // one: 0.47 to 0.52 s → 0.40 to 0.41 s, measured (bench/HISTORY.md).
   db_options.max_background_flushes = 2;
   db_options.max_background_compactions = 1;
   db_options.db_write_buffer_size = kMemtableBytesMax;
