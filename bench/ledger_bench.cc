@@ -547,7 +547,8 @@ struct Machine {
 Machine MeasureMachine(const std::string& dir, int runs) {
   Machine machine;
 #if LEDGER_BENCH_JEMALLOC
-  machine.allocator = ledger::cli::AllocatorName();
+  machine.allocator =
+      ledger::cli::AllocatorName() + ", `ledger` (" + ledger::cli::kLedgerMallocConf + ")";
 #else
   machine.allocator = "the sanitizer's";  // only the sanitizer build lacks jemalloc
 #endif

@@ -1,15 +1,17 @@
 // The ledger's programs, `ledger` and `ledger_bench`, allocate through
-// jemalloc (libjemalloc-dev); the sanitizer and fuzz builds do not link it,
+// jemalloc (libjemalloc-dev), each with its settings from cli/allocator.h
+// (ledger_bench's object is built with LEDGER_ALLOCATOR_FOR_BENCH=1, the
+// one difference huge pages); the sanitizer and fuzz builds do not link it,
 // as their sanitizers bring their own malloc. Test binaries stay on the C
 // library's malloc. jemalloc reads `malloc_conf` at its first allocation:
 // its documented way for a program to configure it (`man jemalloc`).
 //
-// - thp:always, metadata_thp:always: jemalloc's memory in 2 MiB transparent
-//   huge pages where the kernel allows them (its mode "madvise", as on the
-//   project's machine, is what this asks through): one page fault per 2 MiB
-//   instead of 512. glibc's malloc took 110,000 page faults for a 1M-event
-//   append, unmapping the large blocks it freed and faulting them in again;
-//   these settings take 6,800 to 9,700 (3,700 to 4,400 for a replay).
+// - thp:never: 4 KiB pages, never 2 MiB transparent huge pages, whatever
+//   the kernel's mode. A huge page is zeroed whole at its first touch, which
+//   is dear on this VM: asking for them (thp:always, until the nineteenth
+//   session) put 7.7% of a 1M append's samples and 11% of a replay's in the
+//   kernel's page clearing. Without them both ran 6 to 7% faster in
+//   interleaved pairs, at about a tenth less peak RSS (bench/HISTORY.md).
 // - narenas:1: one arena for all threads instead of four per core. Measured:
 //   a 1M-event append took 4.4 to 4.5 s with it against 4.7 to 4.8 s
 //   without, and a 10M-event replay peaked at 438 MB against 484 MB (with
@@ -29,12 +31,16 @@
 //   to 0.39 s; CPU 8.9 → 8.5 s mean); peak RSS unchanged (261 to 271 MiB).
 //   A 10M-event replay: peak 352 to 354 → 354 to 360 MiB, flat, 40 → 35 s.
 //
-// Measured in README.md, "Memory allocator".
+// Measured in bench/HISTORY.md, "Memory allocator" (summed up in README.md).
 #include "cli/allocator.h"
 
 #include <jemalloc/jemalloc.h>
 
-const char* malloc_conf = "thp:always,metadata_thp:always,narenas:1,muzzy_decay_ms:10000";
+#if LEDGER_ALLOCATOR_FOR_BENCH
+const char* malloc_conf = ledger::cli::kBenchMallocConf;
+#else
+const char* malloc_conf = ledger::cli::kLedgerMallocConf;
+#endif
 
 namespace ledger::cli {
 
@@ -44,7 +50,7 @@ std::string AllocatorName() {
   if (mallctl("version", &version, &size, nullptr, 0) != 0 || version == nullptr) {
     return "jemalloc (version unknown)";
   }
-  return std::string("jemalloc ") + version;
+  return std::string("jemalloc ") + version + " (" + malloc_conf + ")";
 }
 
 }  // namespace ledger::cli
