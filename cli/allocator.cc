@@ -1,16 +1,16 @@
 // The ledger's programs, `ledger` and `ledger_bench`, allocate through
-// jemalloc (libjemalloc-dev), each with its settings from cli/allocator.h
-// (ledger_bench's object is built with LEDGER_ALLOCATOR_FOR_BENCH=1, the
-// one difference huge pages); the sanitizer and fuzz builds do not link it,
-// as their sanitizers bring their own malloc. Test binaries stay on the C
-// library's malloc. jemalloc reads `malloc_conf` at its first allocation:
+// jemalloc (libjemalloc-dev), each with its settings from cli/allocator.h:
+// ledger_bench's object is built with LEDGER_ALLOCATOR_FOR_BENCH=1 and
+// asks for huge pages, `ledger`'s does not. The sanitizer and fuzz builds
+// do not link it, as their sanitizers bring their own malloc. Test
+// binaries stay on the C library's malloc. jemalloc reads `malloc_conf` at its first allocation:
 // its documented way for a program to configure it (`man jemalloc`).
 //
 // - thp:never: 4 KiB pages, never 2 MiB transparent huge pages, whatever
 //   the kernel's mode. A huge page is zeroed whole at its first touch, which
 //   is dear on this VM: asking for them (thp:always, until the nineteenth
 //   session) put 7.7% of a 1M append's samples and 11% of a replay's in the
-//   kernel's page clearing. Without them both ran 6 to 7% faster in
+//   kernel's page clearing. Without them both ran about 4% faster in
 //   interleaved pairs, at about a tenth less peak RSS (bench/HISTORY.md).
 // - narenas:1: one arena for all threads instead of four per core. Measured:
 //   a 1M-event append took 4.4 to 4.5 s with it against 4.7 to 4.8 s

@@ -42,7 +42,7 @@ namespace ledger::projections {
 
 struct SnapshotOptions {
   // Account events between two snapshots, at least (K). Chosen by measuring
-  // a 100,000-event account (README, "Benchmarks").
+  // a 100,000-event account (bench/HISTORY.md).
   uint64_t interval_events = 4096;
   // See above: the interval grows with the snapshot so that snapshots add
   // at most about this many bytes per account event.
