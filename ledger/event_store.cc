@@ -612,15 +612,21 @@ Result<std::vector<rocksdb::ColumnFamilyHandle*>> EventStore::CreateColumnFamili
   return handles;
 }
 
-Status EventStore::DropColumnFamily(const std::string& name) {
-  const auto it = std::find_if(handles_.begin(), handles_.end(),
-                               [&](rocksdb::ColumnFamilyHandle* h) { return h->GetName() == name; });
-  if (it == handles_.end()) return Status::Ok();
-  LEDGER_CHECK(*it != meta_cf_ && *it != log_cf_ && *it != account_index_cf_ &&
-               *it != idempotency_cf_ && *it != state_cf_ && *it != intervals_cf_);
-  LEDGER_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(*it), "drop " + name));
-  LEDGER_RETURN_IF_ERROR(FromRocks(db_->DestroyColumnFamilyHandle(*it), "drop " + name));
-  handles_.erase(it);
+Status EventStore::DropColumnFamilies(const std::vector<std::string>& names) {
+  std::vector<rocksdb::ColumnFamilyHandle*> dropped;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (std::find(names.begin(), names.end(), handle->GetName()) == names.end()) continue;
+    LEDGER_CHECK(handle != meta_cf_ && handle != log_cf_ && handle != account_index_cf_ &&
+                 handle != idempotency_cf_ && handle != state_cf_ && handle != intervals_cf_);
+    dropped.push_back(handle);
+  }
+  if (dropped.empty()) return Status::Ok();
+  LEDGER_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamilies(dropped), "drop column families"));
+  for (rocksdb::ColumnFamilyHandle* handle : dropped) {
+    std::erase(handles_, handle);
+    LEDGER_RETURN_IF_ERROR(
+        FromRocks(db_->DestroyColumnFamilyHandle(handle), "drop column families"));
+  }
   return Status::Ok();
 }
 

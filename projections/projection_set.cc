@@ -48,16 +48,17 @@ Result<std::vector<rocksdb::ColumnFamilyHandle*>> OpenGeneration(EventStore& sto
 }
 
 Status DropOtherGenerations(EventStore& store, uint64_t generation) {
+  std::vector<std::string> stale;
   for (const std::string& name : store.ColumnFamilyNames()) {
     for (const std::string_view base : kProjectionFamilies) {
       const bool of_base = name == base || name.starts_with(std::string(base) + "#");
       if (of_base && name != FamilyName(base, generation)) {
         spdlog::info("dropping stale projection family {}", name);
-        LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(name));
+        stale.push_back(name);
       }
     }
   }
-  return Status::Ok();
+  return store.DropColumnFamilies(stale);
 }
 
 LedgerOptions WithProjections(LedgerOptions options, ProjectionOptions projection_options) {

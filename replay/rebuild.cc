@@ -25,10 +25,11 @@ constexpr size_t kRebuildBatchBytesMax = 16 << 20;
 }  // namespace
 
 Status DropGeneration(EventStore& store, uint64_t generation) {
+  std::vector<std::string> names;
   for (const std::string_view base : projections::kProjectionFamilies) {
-    LEDGER_RETURN_IF_ERROR(store.DropColumnFamily(projections::FamilyName(base, generation)));
+    names.push_back(projections::FamilyName(base, generation));
   }
-  return Status::Ok();
+  return store.DropColumnFamilies(names);
 }
 
 Result<FamilyDigest> DigestFamily(const projections::KvReader& reader, std::string family) {

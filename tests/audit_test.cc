@@ -580,9 +580,16 @@ TEST_F(AuditTest, ARebuildInstallsAnIdenticalGenerationAndDropsTheOld) {
   EXPECT_EQ(rebuilt->generation, 1u);
   EXPECT_EQ(*projections::CurrentGeneration(store()), 1u);
   EXPECT_EQ(stored(), before);
-  EXPECT_EQ(store().column_family("proj_invoices"), nullptr);  // generation 0 dropped
+  // Every family of generation 0 is dropped, in the database too.
+  for (const std::string_view base : projections::kProjectionFamilies) {
+    EXPECT_EQ(store().column_family(projections::FamilyName(base, 0)), nullptr) << base;
+  }
   // Queries and appends go on against generation 1.
   book_.Reopen();
+  for (const std::string_view base : projections::kProjectionFamilies) {
+    EXPECT_EQ(store().column_family(projections::FamilyName(base, 0)), nullptr) << base;
+    EXPECT_NE(store().column_family(projections::FamilyName(base, 1)), nullptr) << base;
+  }
   std::vector<std::string> more = Workload(420);
   more.erase(more.begin(), more.begin() + 400);
   for (const AppendResult& result : book_.Append(more)) {

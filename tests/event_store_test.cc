@@ -1425,6 +1425,34 @@ TEST(EventStoreTest, CreateColumnFamiliesMakesTheMissingOnesAndKeepsTheOrder) {
   }
 }
 
+// Families are dropped together too: the named ones that exist, in one
+// call; a name with no family is passed over, and the others stay, also
+// after a reopen.
+TEST(EventStoreTest, DropColumnFamiliesDropsTheNamedOnesThatExist) {
+  TempDir dir;
+  {
+    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+    ASSERT_NE(ledger, nullptr);
+    EventStore& store = ledger->store();
+    ASSERT_TRUE(store.CreateColumnFamilies({"extra_a", "extra_b", "extra_c"}).ok());
+    const Status dropped = store.DropColumnFamilies({"extra_c", "never_made", "extra_a"});
+    ASSERT_TRUE(dropped.ok()) << dropped.ToString();
+    EXPECT_EQ(store.column_family("extra_a"), nullptr);
+    EXPECT_EQ(store.column_family("extra_c"), nullptr);
+    ASSERT_NE(store.column_family("extra_b"), nullptr);
+    EXPECT_TRUE(store.DropColumnFamilies({"never_made"}).ok());  // nothing to drop
+  }
+  std::vector<std::string> listed;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &listed).ok());
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), "extra_b"), 1);
+  for (const char* name : {"extra_a", "extra_c", "never_made"}) {
+    EXPECT_EQ(std::count(listed.begin(), listed.end(), name), 0) << name;
+  }
+  std::unique_ptr<Ledger> reopened = OpenLedger(dir.path());
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_NE(reopened->store().column_family("extra_b"), nullptr);
+}
+
 // `ledger append` flushes the memtables before it exits only when they hold
 // more than a threshold: a large append spares the next open its WAL replay,
 // a small one leaves no tiny table files.
