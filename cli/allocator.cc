@@ -3,8 +3,9 @@
 // ledger_bench's object is built with LEDGER_ALLOCATOR_FOR_BENCH=1 and
 // asks for huge pages, `ledger`'s does not. The sanitizer and fuzz builds
 // do not link it, as their sanitizers bring their own malloc. Test
-// binaries stay on the C library's malloc. jemalloc reads `malloc_conf` at its first allocation:
-// its documented way for a program to configure it (`man jemalloc`).
+// binaries stay on the C library's malloc. jemalloc reads `malloc_conf` at
+// its first allocation: its documented way for a program to configure it
+// (`man jemalloc`).
 //
 // - thp:never: 4 KiB pages, never 2 MiB transparent huge pages, whatever
 //   the kernel's mode. A huge page is zeroed whole at its first touch, which
