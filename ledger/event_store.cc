@@ -369,10 +369,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options
   // WAL: that WAL then stayed after both ended, and RocksDB 7.8 does not
   // ask for its flush again (it is marked as being flushed), so the closed
   // WALs grew past max_total_wal_size until a memtable filled. Under disk
-  // load TheClosedWalFilesStayBoundedWhileAnAppendRuns found 17 MB against
-  // its 16 MB limit in 2 of 40 runs (44 MB once in CI); with one flush, 0
-  // of 60. A 1M append takes the same time (six interleaved pairs: 4.58
-  // against 4.61 s; bench/HISTORY.md).
+  // load, TheClosedWalFilesStayBoundedWhileAnAppendRuns (a 1 MB WAL limit)
+  // found 17 MB of closed WALs against its 16 MB check in 2 of 40 runs (44
+  // MB once in CI); with one flush, 0 of 60. The flush that ends
+  // `ledger append` runs its families one at a time again, yet whole
+  // appends are no slower: 1M, six interleaved pairs, 4.58 s with one
+  // against 4.61 s with two; 10M, two pairs, 74.8 and 77.4 s against 78.6
+  // and 80.3 s (bench/HISTORY.md).
   db_options.max_background_flushes = 1;
   db_options.max_background_compactions = 1;
   db_options.db_write_buffer_size = kMemtableBytesMax;
@@ -757,10 +760,11 @@ Status EventStore::FlushMemtablesOver(uint64_t bytes_min) {
   }
   if (bytes <= bytes_min) return Status::Ok();
   // RocksDB flushes the families of one call one after the other, waiting
-  // for each: scheduling them all first lets its flush threads run them side
-  // by side. Scheduling may be refused (TryAgain while writes are stopped
-  // for too many unflushed memtables): the waiting call then flushes what
-  // is left, and its status is the one that counts.
+  // for each: scheduling them all first lets its flush thread go from one
+  // to the next without waiting for this one. Scheduling may be refused
+  // (TryAgain while writes are stopped for too many unflushed memtables):
+  // the waiting call then flushes what is left, and its status is the one
+  // that counts.
   rocksdb::FlushOptions options;
   options.wait = false;
   IgnoreError(FromRocks(db_->Flush(options, handles_), "schedule the memtables' flush"));
