@@ -29,6 +29,8 @@
 //   PostgreSQL invoice SQL one account's month total by SQL
 //   ledger replay          `ledger replay` (replay::Rebuild) on the first ledger
 //   ledger verify          `ledger verify` (replay::Audit) on it
+//   (rounds)               `ledger replay` and the raw scan again, one after the
+//                          other, --rounds times: their rows give the median round
 //   invoice query          ReadInvoice over CommittedProjections, random accounts
 //   invoice --as-of-seq    HistoricalProjections::Build + ReadInvoice, one heavy account,
 //                          at seeded seqs inside its history (snapshot + tail)
@@ -189,12 +191,14 @@ struct Report {
   Row as_of{"invoice --as-of-seq (historical)"};
   Row concurrent{"concurrent appenders (8 threads)"};
   Row raw_concurrent{"raw RocksDB, 8 writers (synced Put)"};
-  // `ledger append` and the raw write per round, events/s (RunIngestRounds).
-  struct IngestRound {
+  // A pair's rates per round, events/s, in the order run: the ledger's
+  // stage and its limit's (KeepMedianRound).
+  struct RoundRates {
     double ledger_per_s = 0;
-    double raw_per_s = 0;
+    double limit_per_s = 0;
   };
-  std::vector<IngestRound> ingest_rounds;
+  std::vector<RoundRates> ingest_rounds;  // `ledger append`, the raw write
+  std::vector<RoundRates> replay_rounds;  // `ledger replay`, the raw scan
   int writer_threads = 8;  // of the concurrent stages (--threads)
 
   Report() {
@@ -917,6 +921,32 @@ void RunRawWriteLedgerBatches(const std::string& path, const std::vector<std::st
   if (!written.ok()) row->Fail(written.ToString());
 }
 
+// Reads every value of `db` back through DecodeEnvelope (the Cereal decode
+// and the SHA-256 check), and fills `row`; `events` values are expected.
+void ScanRaw(rocksdb::DB* db, uint64_t events, Row* row) {
+  uint64_t decoded = 0;
+  Envelope envelope;
+  Status status;
+  const double cpu_start_s = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    status = DecodeEnvelope(std::string_view(it->value().data(), it->value().size()), &envelope);
+    if (!status.ok()) break;
+    ++decoded;
+  }
+  const double scan_s = SecondsSince(start);
+  if (!it->status().ok()) return row->Fail(it->status().ToString());
+  if (!status.ok()) return row->Fail(status.ToString());
+  row->Ok(decoded, scan_s);
+  row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
+  row->notes = "iterator + Cereal decode + SHA-256 check of each value";
+  if (decoded != events)
+    row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(events));
+}
+
+// The raw write into a bare RocksDB at `path`, then the raw scan of it. The
+// DB stays, for the replay rounds' scans (RunRawScan).
 void RunRawRocksDb(const std::string& path, const std::vector<std::string>& values, Row* write_row,
                    Row* scan_row) {
   std::unique_ptr<rocksdb::DB> db;
@@ -932,30 +962,19 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
     scan_row->Fail("raw write failed");
     return;
   }
-
   // The scan reads SST files, not the memtable, like a replay of a ledger
   // that was written earlier.
   s = db->Flush(rocksdb::FlushOptions());
   if (!s.ok()) return scan_row->Fail(s.ToString());
-  uint64_t decoded = 0;
-  Envelope envelope;
-  Status status;
-  const double scan_cpu_start_s = ProcessCpuSeconds();
-  const Clock::time_point scan_start = Clock::now();
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    status = DecodeEnvelope(std::string_view(it->value().data(), it->value().size()), &envelope);
-    if (!status.ok()) break;
-    ++decoded;
-  }
-  const double scan_s = SecondsSince(scan_start);
-  if (!it->status().ok()) return scan_row->Fail(it->status().ToString());
-  if (!status.ok()) return scan_row->Fail(status.ToString());
-  scan_row->Ok(decoded, scan_s);
-  scan_row->SetCpu(ProcessCpuSeconds() - scan_cpu_start_s);
-  scan_row->notes = "iterator + Cereal decode + SHA-256 check of each value";
-  if (decoded != values.size())
-    scan_row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(values.size()));
+  ScanRaw(db.get(), values.size(), scan_row);
+}
+
+// The raw DB that RunRawRocksDb wrote at `path`, scanned again.
+void RunRawScan(const std::string& path, uint64_t events, Row* row) {
+  std::unique_ptr<rocksdb::DB> db;
+  const rocksdb::Status opened = OpenRawDb(path, &db);
+  if (!opened.ok()) return row->Fail(opened.ToString());
+  ScanRaw(db.get(), events, row);
 }
 
 // ---------------------------------------------------------------------------
@@ -1814,29 +1833,31 @@ void RunPostgres(const std::string& bin, const std::string& dir, const StoredEve
 // ---------------------------------------------------------------------------
 // Stage 5: replay and verify, as the real program runs them.
 
-void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db, uint64_t events,
-                        Row* replay_row, Row* verify_row) {
+void RunReplay(const std::string& ledger_binary, const std::string& db, uint64_t events,
+               Row* replay_row) {
   std::string replay_out;
   SpawnOptions capture;
   capture.on_stdout = [&](std::string_view chunk) { replay_out.append(chunk); };
   const ProcessResult replay =
       RunProcess({ledger_binary, "--db", db, "replay", "--format", "json"}, capture);
-  if (!replay.started || replay.exit_code != 0) {
-    replay_row->Fail(Describe(replay));
-  } else {
-    const uint64_t replayed = JsonUint(replay_out, "events").value_or(0);
-    replay_row->Ok(replayed, replay.seconds);
-    replay_row->SetCpu(replay.cpu_s);
-    // The child's own VmHWM: wait4's ru_maxrss would count this process's
-    // pages too (posix_spawn shares them until exec).
-    replay_row->notes = "`ledger replay`, separate process: peak RSS " +
-                        std::to_string(JsonUint(replay_out, "peak_rss_kib").value_or(0) / 1024) +
-                        " MiB; time includes opening the ledger";
-    if (replayed != events)
-      replay_row->Fail("replayed " + std::to_string(replayed) + " of " + std::to_string(events));
-  }
+  if (!replay.started || replay.exit_code != 0) return replay_row->Fail(Describe(replay));
+  const uint64_t replayed = JsonUint(replay_out, "events").value_or(0);
+  replay_row->Ok(replayed, replay.seconds);
+  replay_row->SetCpu(replay.cpu_s);
+  // The child's own VmHWM: wait4's ru_maxrss would count this process's
+  // pages too (posix_spawn shares them until exec).
+  replay_row->notes = "`ledger replay`, separate process: peak RSS " +
+                      std::to_string(JsonUint(replay_out, "peak_rss_kib").value_or(0) / 1024) +
+                      " MiB; time includes opening the ledger";
+  if (replayed != events)
+    replay_row->Fail("replayed " + std::to_string(replayed) + " of " + std::to_string(events));
+}
 
+void RunReplayAndVerify(const std::string& ledger_binary, const std::string& db, uint64_t events,
+                        Row* replay_row, Row* verify_row) {
+  RunReplay(ledger_binary, db, events, replay_row);
   std::string verify_out;
+  SpawnOptions capture;
   capture.on_stdout = [&](std::string_view chunk) { verify_out.append(chunk); };
   const ProcessResult verify =
       RunProcess({ledger_binary, "--db", db, "verify", "--format", "json"}, capture);
@@ -2207,51 +2228,88 @@ void RunRawConcurrentWriters(const std::string& path, const std::vector<std::str
 // the median (the lower middle of an even count), with every round in the
 // notes; the report prints each round's ratio. The first `ledger append`
 // above only makes the ledger the later stages read.
-void RunIngestRounds(int rounds, const std::string& ledger_binary, const std::string& dir,
-                     const std::string& events_file, uint64_t lines,
-                     const std::vector<std::string>& values, Report* report) {
-  if (rounds < 2 || !report->cli_append.ok()) return;
-  struct Round {
-    Row cli;
-    Row raw;
-    double ratio() const { return cli.rate_per_s / raw.rate_per_s; }
-  };
-  std::vector<Round> done;
-  for (int round = 0; round < rounds; ++round) {
-    Round& pair =
-        done.emplace_back(Round{Row(report->cli_append.stage), Row(report->raw_write.stage)});
-    RunCliAppend(ledger_binary, dir + "/round-ledger", events_file, lines, &pair.cli);
-    std::unique_ptr<rocksdb::DB> db;
-    rocksdb::Status written = OpenRawDb(dir + "/round-raw", &db);
-    if (written.ok()) written = WriteRaw(db.get(), values, kRawBatchEvents, &pair.raw);
-    if (!written.ok()) pair.raw.Fail(written.ToString());
-    db.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir + "/round-ledger", ec);
-    std::filesystem::remove_all(dir + "/round-raw", ec);
-    for (auto [row, out] :
-         {std::pair(&pair.cli, &report->cli_append), std::pair(&pair.raw, &report->raw_write)}) {
-      if (!row->ok()) {
-        out->Fail("round " + std::to_string(round + 1) + ": " + row->notes);
-        return;
-      }
+// One round of a ledger stage and its limit, run one right after the other.
+struct Round {
+  Row ledger;
+  Row limit;
+  double ratio() const { return ledger.rate_per_s / limit.rate_per_s; }
+};
+
+// Fails `ledger_row` or `limit_row` with the round's failure, if either of
+// the round's rows failed; true if both are ok.
+bool RoundOk(const Round& pair, int round, Row* ledger_row, Row* limit_row) {
+  for (auto [row, out] : {std::pair(&pair.ledger, ledger_row), std::pair(&pair.limit, limit_row)}) {
+    if (!row->ok()) {
+      out->Fail("round " + std::to_string(round + 1) + ": " + row->notes);
+      return false;
     }
   }
+  return true;
+}
+
+// Both rows become the round whose ratio is the median (the lower middle of
+// an even count), with every round's rates in their notes; `rates` gets
+// each round's, in the order run. `names` names the pair in the notes.
+void KeepMedianRound(std::vector<Round> done, const std::string& names, Row* ledger_row,
+                     Row* limit_row, std::vector<Report::RoundRates>* rates) {
   std::string each;
   for (const Round& pair : done) {
-    report->ingest_rounds.push_back({pair.cli.rate_per_s, pair.raw.rate_per_s});
-    each += (each.empty() ? "" : ", ") + Grouped(pair.cli.rate_per_s) + " / " +
-            Grouped(pair.raw.rate_per_s);
+    rates->push_back({pair.ledger.rate_per_s, pair.limit.rate_per_s});
+    each += (each.empty() ? "" : ", ") + Grouped(pair.ledger.rate_per_s) + " / " +
+            Grouped(pair.limit.rate_per_s);
   }
   std::sort(done.begin(), done.end(),
             [](const Round& a, const Round& b) { return a.ratio() < b.ratio(); });
   const Round& median = done[(done.size() - 1) / 2];
-  const std::string rounds_note = "; the median round by ratio of " + std::to_string(done.size()) +
-                                  " (events/s, ledger / raw: " + each + ")";
-  report->cli_append = median.cli;
-  report->cli_append.notes += rounds_note;
-  report->raw_write = median.raw;
-  report->raw_write.notes += rounds_note;
+  const std::string note = "; the median round by ratio of " + std::to_string(done.size()) +
+                           " (events/s, " + names + ": " + each + ")";
+  *ledger_row = median.ledger;
+  ledger_row->notes += note;
+  *limit_row = median.limit;
+  limit_row->notes += note;
+}
+
+void RunIngestRounds(int rounds, const std::string& ledger_binary, const std::string& dir,
+                     const std::string& events_file, uint64_t lines,
+                     const std::vector<std::string>& values, Report* report) {
+  if (rounds < 2 || !report->cli_append.ok()) return;
+  std::vector<Round> done;
+  for (int round = 0; round < rounds; ++round) {
+    Round& pair =
+        done.emplace_back(Round{Row(report->cli_append.stage), Row(report->raw_write.stage)});
+    RunCliAppend(ledger_binary, dir + "/round-ledger", events_file, lines, &pair.ledger);
+    std::unique_ptr<rocksdb::DB> db;
+    rocksdb::Status written = OpenRawDb(dir + "/round-raw", &db);
+    if (written.ok()) written = WriteRaw(db.get(), values, kRawBatchEvents, &pair.limit);
+    if (!written.ok()) pair.limit.Fail(written.ToString());
+    db.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir + "/round-ledger", ec);
+    std::filesystem::remove_all(dir + "/round-raw", ec);
+    if (!RoundOk(pair, round, &report->cli_append, &report->raw_write)) return;
+  }
+  KeepMedianRound(std::move(done), "ledger / raw", &report->cli_append, &report->raw_write,
+                  &report->ingest_rounds);
+}
+
+// Replay against the raw scan, as the ingest pair: the raw scan's first run
+// comes right after the raw write and `ledger replay`'s minutes later, a
+// ratio of two moments of a VM whose speed drifts (replay / raw scan went
+// 0.760 to 0.899 over five runs). With --rounds N > 1, both run N more
+// times, `ledger replay` of the first ledger and then the scan of the raw
+// DB at `raw_path`, and both rows become the median round.
+void RunReplayRounds(int rounds, const std::string& ledger_binary, const std::string& db,
+                     const std::string& raw_path, uint64_t events, Report* report) {
+  if (rounds < 2 || !report->replay.ok() || !report->raw_scan.ok()) return;
+  std::vector<Round> done;
+  for (int round = 0; round < rounds; ++round) {
+    Round& pair = done.emplace_back(Round{Row(report->replay.stage), Row(report->raw_scan.stage)});
+    RunReplay(ledger_binary, db, events, &pair.ledger);
+    RunRawScan(raw_path, events, &pair.limit);
+    if (!RoundOk(pair, round, &report->replay, &report->raw_scan)) return;
+  }
+  KeepMedianRound(std::move(done), "replay / raw scan", &report->replay, &report->raw_scan,
+                  &report->replay_rounds);
 }
 
 // ---------------------------------------------------------------------------
@@ -2322,6 +2380,16 @@ std::optional<IngestBudget> Budget(Report& report, const Machine& machine) {
         *report.floor_writes.cpu_us + *report.floor_parse.cpu_us + *report.floor_encode.cpu_us;
   }
   return budget;
+}
+
+// Each round's ratio, in the order run, when there were rounds.
+void PrintRoundRatios(const char* name, const std::vector<Report::RoundRates>& rounds) {
+  if (rounds.size() < 2) return;
+  std::string each;
+  for (const Report::RoundRates& round : rounds) {
+    each += (each.empty() ? "" : ", ") + Fixed(round.ledger_per_s / round.limit_per_s, 3);
+  }
+  std::printf("  %-42s %s (the rows above: the median round)\n", name, each.c_str());
 }
 
 void PrintReport(Report& report, const Machine& machine, const std::string& header) {
@@ -2416,15 +2484,21 @@ void PrintReport(Report& report, const Machine& machine, const std::string& head
     std::printf("  %-42s %s\n", ratio.name.c_str(),
                 ratio.value ? Fixed(*ratio.value, 3).c_str() : "-");
   }
-  if (report.ingest_rounds.size() > 1) {
-    std::string each;
-    for (const Report::IngestRound& round : report.ingest_rounds) {
-      each += (each.empty() ? "" : ", ") + Fixed(round.ledger_per_s / round.raw_per_s, 3);
-    }
-    std::printf("  %-42s %s (the rows above: the median round)\n",
-                "ledger append / raw write, each round", each.c_str());
-  }
+  PrintRoundRatios("ledger append / raw write, each round", report.ingest_rounds);
+  PrintRoundRatios("replay / raw scan, each round", report.replay_rounds);
   std::fflush(stdout);
+}
+
+// Each round's rates as a JSON array, under the two names given.
+std::string RoundsJson(const std::vector<Report::RoundRates>& rounds, const char* ledger_name,
+                       const char* limit_name) {
+  std::string out = "[";
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    out += std::string(i > 0 ? ", " : "") + "{" + JsonString(ledger_name) + ": " +
+           JsonNumber(rounds[i].ledger_per_s) + ", " + JsonString(limit_name) + ": " +
+           JsonNumber(rounds[i].limit_per_s) + "}";
+  }
+  return out + "]";
 }
 
 std::string ReportJson(Report& report, const Machine& machine, const WorkloadOptions& workload,
@@ -2459,14 +2533,10 @@ std::string ReportJson(Report& report, const Machine& machine, const WorkloadOpt
     out += (i > 0 ? ", " : "") + JsonString(ratios[i].name) + ": " + JsonNumber(ratios[i].value);
   }
   out += "}";
-  out += ",\n  \"ingest_rounds\": [";
-  for (size_t i = 0; i < report.ingest_rounds.size(); ++i) {
-    const Report::IngestRound& round = report.ingest_rounds[i];
-    out += std::string(i > 0 ? ", " : "") +
-           "{\"ledger_append_per_s\": " + JsonNumber(round.ledger_per_s) +
-           ", \"raw_write_per_s\": " + JsonNumber(round.raw_per_s) + "}";
-  }
-  out += "]";
+  out += ",\n  \"ingest_rounds\": " +
+         RoundsJson(report.ingest_rounds, "ledger_append_per_s", "raw_write_per_s");
+  out += ",\n  \"replay_rounds\": " +
+         RoundsJson(report.replay_rounds, "replay_per_s", "raw_scan_per_s");
   if (const std::optional<IngestBudget> budget = Budget(report, machine)) {
     out += ",\n  \"ingest_budget\": {\"target_per_s\": " + JsonNumber(budget->target_per_s) +
            ", \"cpu_budget_us\": " + JsonNumber(budget->budget_us) +
@@ -2564,6 +2634,7 @@ int Run(const Flags& flags) {
 
   std::fprintf(stderr, "ledger_bench: ledger append\n");
   const std::string cli_db = run_dir + "/ledger-cli";
+  const std::string raw_db = run_dir + "/raw-rocksdb";  // the raw write's, and its scans
   const CliAppend cli =
       RunCliAppend(flags.ledger_binary, cli_db, events_file, stream.size(), &report.cli_append);
 
@@ -2589,8 +2660,8 @@ int Run(const Flags& flags) {
 
   if (!stored.values.empty()) {
     std::fprintf(stderr, "ledger_bench: raw RocksDB\n");
-    RunRawRocksDb(run_dir + "/raw-rocksdb", stored.values, &report.raw_write, &report.raw_scan);
-    std::filesystem::remove_all(run_dir + "/raw-rocksdb", ec);
+    // Kept for the replay rounds' scans (RunReplayRounds).
+    RunRawRocksDb(raw_db, stored.values, &report.raw_write, &report.raw_scan);
     RunRawWriteLedgerBatches(run_dir + "/raw-rocksdb-16k", stored.values,
                              &report.raw_write_ledger_batches);
     std::filesystem::remove_all(run_dir + "/raw-rocksdb-16k", ec);
@@ -2676,12 +2747,15 @@ int Run(const Flags& flags) {
   if (report.cli_append.ok()) {
     std::fprintf(stderr, "ledger_bench: replay and verify\n");
     RunReplayAndVerify(flags.ledger_binary, cli_db, stored_count, &report.replay, &report.verify);
+    if (flags.rounds > 1) std::fprintf(stderr, "ledger_bench: replay rounds\n");
+    RunReplayRounds(flags.rounds, flags.ledger_binary, cli_db, raw_db, stored_count, &report);
     std::fprintf(stderr, "ledger_bench: queries\n");
     RunInvoiceQueries(cli_db, workload.accounts, query_count, workload.seed, &report.invoice);
   } else {
     for (Row* row : {&report.replay, &report.verify, &report.invoice})
       row->Fail("needs the ledger of `ledger append`");
   }
+  std::filesystem::remove_all(raw_db, ec);
   RunHistoricalQueries(run_dir + "/ledger-heavy", cli_db, heavy_events, workload.seed, heavy_seqs,
                        heavy_runs, flags.projections, &report.as_of);
   std::filesystem::remove_all(run_dir + "/ledger-heavy", ec);
@@ -2753,8 +2827,9 @@ int main(int argc, char** argv) {
   app.add_option("--ledger", flags.ledger_binary, "the `ledger` program")->capture_default_str();
   app.add_option("--pg-bin", flags.pg_bin, "PostgreSQL's binaries")->capture_default_str();
   app.add_option("--rounds", flags.rounds,
-                 "rounds of `ledger append` and the raw write, one after the other; their rows "
-                 "give the median round by ratio (default 3; 1 with --quick: the single runs)")
+                 "rounds of `ledger append` and the raw write, and of `ledger replay` and the "
+                 "raw scan, each pair one after the other; their rows give the median round by "
+                 "ratio (default 3; 1 with --quick: the single runs)")
       ->check(CLI::Range(1, 99));
   app.add_option("--threads", flags.threads, "concurrent appenders")
       ->capture_default_str()

@@ -128,17 +128,17 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   EXPECT_NE(run.out.find("the ledger's own writes alone + JSON + Cereal and hash chain: "),
             std::string::npos)
       << run.out;
-  // Three rounds of the ingest pair: both rows give the median round, and
-  // each round's ratio is printed.
-  EXPECT_NE(
-      rows.at("ledger append (CLI, JSON, durable)").text.find("the median round by ratio of 3"),
-      std::string::npos)
-      << run.out;
-  EXPECT_NE(
-      rows.at("raw RocksDB write (encoded, sync/1000)").text.find("the median round by ratio of 3"),
-      std::string::npos)
-      << run.out;
+  // Three rounds of the ingest pair and of replay against the raw scan: each
+  // pair's rows give the median round, and each round's ratio is printed.
+  for (const char* stage :
+       {"ledger append (CLI, JSON, durable)", "raw RocksDB write (encoded, sync/1000)",
+        "ledger replay (Rebuild)", "raw RocksDB scan + DecodeEnvelope"}) {
+    EXPECT_NE(rows.at(stage).text.find("the median round by ratio of 3"), std::string::npos)
+        << stage << "\n"
+        << run.out;
+  }
   EXPECT_NE(run.out.find("ledger append / raw write, each round"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("replay / raw scan, each round"), std::string::npos) << run.out;
   EXPECT_TRUE(std::filesystem::exists(json));
   // The scratch subfolder is removed; only the report is left.
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
