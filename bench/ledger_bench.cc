@@ -922,8 +922,8 @@ void RunRawWriteLedgerBatches(const std::string& path, const std::vector<std::st
 }
 
 // Reads every value of `db` back through DecodeEnvelope (the Cereal decode
-// and the SHA-256 check), and fills `row`; `events` values are expected.
-void ScanRaw(rocksdb::DB* db, uint64_t events, Row* row) {
+// and the SHA-256 check), and fills `row`.
+void ScanRaw(rocksdb::DB* db, uint64_t events_expected, Row* row) {
   uint64_t decoded = 0;
   Envelope envelope;
   Status status;
@@ -941,8 +941,8 @@ void ScanRaw(rocksdb::DB* db, uint64_t events, Row* row) {
   row->Ok(decoded, scan_s);
   row->SetCpu(ProcessCpuSeconds() - cpu_start_s);
   row->notes = "iterator + Cereal decode + SHA-256 check of each value";
-  if (decoded != events)
-    row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(events));
+  if (decoded != events_expected)
+    row->Fail("decoded " + std::to_string(decoded) + " of " + std::to_string(events_expected));
 }
 
 // The raw write into a bare RocksDB at `path`, then the raw scan of it. The
@@ -969,12 +969,17 @@ void RunRawRocksDb(const std::string& path, const std::vector<std::string>& valu
   ScanRaw(db.get(), values.size(), scan_row);
 }
 
-// The raw DB that RunRawRocksDb wrote at `path`, scanned again.
-void RunRawScan(const std::string& path, uint64_t events, Row* row) {
-  std::unique_ptr<rocksdb::DB> db;
-  const rocksdb::Status opened = OpenRawDb(path, &db);
+// The raw DB that RunRawRocksDb wrote at `path`, scanned again. Opened
+// without compactions, so that none runs (and counts in the CPU) during
+// the timed scan, and none changes the files between rounds.
+void RunRawScan(const std::string& path, uint64_t events_expected, Row* row) {
+  rocksdb::Options options;
+  options.disable_auto_compactions = true;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status opened = rocksdb::DB::Open(options, path, &raw);
+  std::unique_ptr<rocksdb::DB> db(raw);
   if (!opened.ok()) return row->Fail(opened.ToString());
-  ScanRaw(db.get(), events, row);
+  ScanRaw(db.get(), events_expected, row);
 }
 
 // ---------------------------------------------------------------------------
@@ -2220,14 +2225,6 @@ void RunRawConcurrentWriters(const std::string& path, const std::vector<std::str
   }
 }
 
-// The ingest target compares `ledger append` with the raw write, and this
-// machine's speed drifts from one run to the next (a shared VM: the raw
-// write alone ranged 372,973-557,275 events/s within an hour). So with
-// --rounds N > 1 both run N more times, each round one right after the
-// other into fresh folders, and both rows become the round whose ratio is
-// the median (the lower middle of an even count), with every round in the
-// notes; the report prints each round's ratio. The first `ledger append`
-// above only makes the ledger the later stages read.
 // One round of a ledger stage and its limit, run one right after the other.
 struct Round {
   Row ledger;
@@ -2235,16 +2232,17 @@ struct Round {
   double ratio() const { return ledger.rate_per_s / limit.rate_per_s; }
 };
 
-// Fails `ledger_row` or `limit_row` with the round's failure, if either of
-// the round's rows failed; true if both are ok.
-bool RoundOk(const Round& pair, int round, Row* ledger_row, Row* limit_row) {
-  for (auto [row, out] : {std::pair(&pair.ledger, ledger_row), std::pair(&pair.limit, limit_row)}) {
+// If either of the round's rows failed, fails `ledger_row` or `limit_row`
+// with why, and returns true.
+bool FailIfRoundFailed(const Round& round_rows, int round, Row* ledger_row, Row* limit_row) {
+  for (auto [row, out] :
+       {std::pair(&round_rows.ledger, ledger_row), std::pair(&round_rows.limit, limit_row)}) {
     if (!row->ok()) {
       out->Fail("round " + std::to_string(round + 1) + ": " + row->notes);
-      return false;
+      return true;
     }
   }
-  return true;
+  return false;
 }
 
 // Both rows become the round whose ratio is the median (the lower middle of
@@ -2269,6 +2267,14 @@ void KeepMedianRound(std::vector<Round> done, const std::string& names, Row* led
   limit_row->notes += note;
 }
 
+// The ingest target compares `ledger append` with the raw write, and this
+// machine's speed drifts from one run to the next (a shared VM: the raw
+// write alone ranged 372,973-557,275 events/s within an hour). So with
+// --rounds N > 1 both run N more times, each round one right after the
+// other into fresh folders, and both rows become the round whose ratio is
+// the median (the lower middle of an even count), with every round in the
+// notes; the report prints each round's ratio. The first `ledger append`
+// above only makes the ledger the later stages read.
 void RunIngestRounds(int rounds, const std::string& ledger_binary, const std::string& dir,
                      const std::string& events_file, uint64_t lines,
                      const std::vector<std::string>& values, Report* report) {
@@ -2286,7 +2292,7 @@ void RunIngestRounds(int rounds, const std::string& ledger_binary, const std::st
     std::error_code ec;
     std::filesystem::remove_all(dir + "/round-ledger", ec);
     std::filesystem::remove_all(dir + "/round-raw", ec);
-    if (!RoundOk(pair, round, &report->cli_append, &report->raw_write)) return;
+    if (FailIfRoundFailed(pair, round, &report->cli_append, &report->raw_write)) return;
   }
   KeepMedianRound(std::move(done), "ledger / raw", &report->cli_append, &report->raw_write,
                   &report->ingest_rounds);
@@ -2296,17 +2302,17 @@ void RunIngestRounds(int rounds, const std::string& ledger_binary, const std::st
 // comes right after the raw write and `ledger replay`'s minutes later, a
 // ratio of two moments of a VM whose speed drifts (replay / raw scan went
 // 0.760 to 0.899 over five runs). With --rounds N > 1, both run N more
-// times, `ledger replay` of the first ledger and then the scan of the raw
-// DB at `raw_path`, and both rows become the median round.
-void RunReplayRounds(int rounds, const std::string& ledger_binary, const std::string& db,
+// times, `ledger replay` of the ledger at `ledger_path` and then the scan
+// of the raw DB at `raw_path`, and both rows become the median round.
+void RunReplayRounds(int rounds, const std::string& ledger_binary, const std::string& ledger_path,
                      const std::string& raw_path, uint64_t events, Report* report) {
   if (rounds < 2 || !report->replay.ok() || !report->raw_scan.ok()) return;
   std::vector<Round> done;
   for (int round = 0; round < rounds; ++round) {
     Round& pair = done.emplace_back(Round{Row(report->replay.stage), Row(report->raw_scan.stage)});
-    RunReplay(ledger_binary, db, events, &pair.ledger);
+    RunReplay(ledger_binary, ledger_path, events, &pair.ledger);
     RunRawScan(raw_path, events, &pair.limit);
-    if (!RoundOk(pair, round, &report->replay, &report->raw_scan)) return;
+    if (FailIfRoundFailed(pair, round, &report->replay, &report->raw_scan)) return;
   }
   KeepMedianRound(std::move(done), "replay / raw scan", &report->replay, &report->raw_scan,
                   &report->replay_rounds);
@@ -2660,8 +2666,9 @@ int Run(const Flags& flags) {
 
   if (!stored.values.empty()) {
     std::fprintf(stderr, "ledger_bench: raw RocksDB\n");
-    // Kept for the replay rounds' scans (RunReplayRounds).
     RunRawRocksDb(raw_db, stored.values, &report.raw_write, &report.raw_scan);
+    // Kept for the replay rounds' scans, if any (RunReplayRounds).
+    if (flags.rounds < 2) std::filesystem::remove_all(raw_db, ec);
     RunRawWriteLedgerBatches(run_dir + "/raw-rocksdb-16k", stored.values,
                              &report.raw_write_ledger_batches);
     std::filesystem::remove_all(run_dir + "/raw-rocksdb-16k", ec);

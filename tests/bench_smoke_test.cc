@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -139,7 +140,15 @@ TEST_F(BenchSmokeTest, QuickRunReportsEveryStage) {
   }
   EXPECT_NE(run.out.find("ledger append / raw write, each round"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("replay / raw scan, each round"), std::string::npos) << run.out;
-  EXPECT_TRUE(std::filesystem::exists(json));
+  ASSERT_TRUE(std::filesystem::exists(json));
+  std::ifstream report(json);
+  std::stringstream report_text;
+  report_text << report.rdbuf();
+  // Each round's rates of both pairs, in the report.
+  for (const char* key : {"\"ingest_rounds\": [{\"ledger_append_per_s\": ",
+                          "\"replay_rounds\": [{\"replay_per_s\": "}) {
+    EXPECT_NE(report_text.str().find(key), std::string::npos) << key << "\n" << report_text.str();
+  }
   // The scratch subfolder is removed; only the report is left.
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     EXPECT_EQ(entry.path().filename(), "report.json") << entry.path();
