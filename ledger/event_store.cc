@@ -630,8 +630,8 @@ Status EventStore::DropColumnFamilies(const std::vector<std::string>& names) {
   std::vector<rocksdb::ColumnFamilyHandle*> dropped;
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     if (std::find(names.begin(), names.end(), handle->GetName()) == names.end()) continue;
-    LEDGER_CHECK(handle != meta_cf_ && handle != log_cf_ && handle != account_index_cf_ &&
-                 handle != idempotency_cf_ && handle != state_cf_ && handle != intervals_cf_);
+    LEDGER_CHECK(std::find(kOwnFamilies.begin(), kOwnFamilies.end(), handle->GetName()) ==
+                 kOwnFamilies.end());
     dropped.push_back(handle);
   }
   if (dropped.empty()) return Status::Ok();

@@ -239,7 +239,6 @@ class EventStore {
   // per family. On an error some may be dropped; their handles stay until
   // the store closes.
   Status DropColumnFamilies(const std::vector<std::string>& names);
-  Status DropColumnFamily(const std::string& name) { return DropColumnFamilies({name}); }
   std::vector<std::string> ColumnFamilyNames() const;
 
  private:

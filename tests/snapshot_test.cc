@@ -390,7 +390,7 @@ TEST_F(SnapshotTest, VerifyNamesAWrongCounter) {
 TEST_F(SnapshotTest, ALedgerWithoutSnapshotsCatchesUpItsCounters) {
   // As a ledger from before snapshots: the family is gone.
   book_.Reopen(/*with_projections=*/false);
-  ASSERT_TRUE(book_.ledger().store().DropColumnFamily("proj_snapshots").ok());
+  ASSERT_TRUE(book_.ledger().store().DropColumnFamilies({"proj_snapshots"}).ok());
   book_.Reopen();
   EXPECT_TRUE(DumpSnapshots(store()).size() == kAccounts.size());  // counters only
   // New events take snapshots again, and answers stay exact.
